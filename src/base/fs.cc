@@ -1,0 +1,190 @@
+#include "base/fs.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <random>
+
+namespace lifeboat {
+
+UniqueFd& UniqueFd::operator=(UniqueFd&& o) noexcept {
+  if (this != &o) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = o.release();
+  }
+  return *this;
+}
+
+UniqueFd::~UniqueFd() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+Result<UniqueFd> OpenFile(const std::string& path, int flags, mode_t mode) {
+  int fd = ::open(path.c_str(), flags | O_CLOEXEC, mode);
+  if (fd < 0) return ErrnoStatus("cannot open '" + path + "'", errno);
+  return UniqueFd(fd);
+}
+
+Result<Bytes> ReadFile(const std::string& path) {
+  LB_ASSIGN_OR_RETURN(UniqueFd fd, OpenFile(path, O_RDONLY));
+  struct stat st {};
+  if (fstat(fd.get(), &st) != 0) return ErrnoStatus("cannot stat '" + path + "'", errno);
+  Bytes out(static_cast<size_t>(st.st_size));
+  size_t got = 0;
+  while (got < out.size()) {
+    ssize_t n = ::read(fd.get(), out.data() + got, out.size() - got);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoStatus("cannot read '" + path + "'", errno);
+    }
+    if (n == 0) break;
+    got += static_cast<size_t>(n);
+  }
+  out.resize(got);
+  return out;
+}
+
+Status PreadExact(int fd, void* buf, size_t length, uint64_t offset, const std::string& path) {
+  auto* p = static_cast<uint8_t*>(buf);
+  size_t done = 0;
+  while (done < length) {
+    ssize_t n = ::pread(fd, p + done, length - done, static_cast<off_t>(offset + done));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoStatus("cannot read '" + path + "'", errno);
+    }
+    if (n == 0) {
+      return Status::IO("cannot read '" + path + "': file ends at " +
+                        std::to_string(offset + done) + ", expected " +
+                        std::to_string(offset + length) + " bytes");
+    }
+    done += static_cast<size_t>(n);
+  }
+  return Status::Ok();
+}
+
+Status WriteAll(int fd, const void* buf, size_t length, const std::string& path) {
+  const auto* p = static_cast<const uint8_t*>(buf);
+  size_t done = 0;
+  while (done < length) {
+    ssize_t n = ::write(fd, p + done, length - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoStatus("cannot write '" + path + "'", errno);
+    }
+    done += static_cast<size_t>(n);
+  }
+  return Status::Ok();
+}
+
+Status PwriteAll(int fd, const void* buf, size_t length, uint64_t offset, const std::string& path) {
+  const auto* p = static_cast<const uint8_t*>(buf);
+  size_t done = 0;
+  while (done < length) {
+    ssize_t n = ::pwrite(fd, p + done, length - done, static_cast<off_t>(offset + done));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoStatus("cannot write '" + path + "'", errno);
+    }
+    done += static_cast<size_t>(n);
+  }
+  return Status::Ok();
+}
+
+Status FsyncFd(int fd, const std::string& path) {
+  if (::fsync(fd) != 0) return ErrnoStatus("cannot fsync '" + path + "'", errno);
+  return Status::Ok();
+}
+
+Status FsyncDir(const std::string& dir) {
+  LB_ASSIGN_OR_RETURN(UniqueFd fd, OpenFile(dir, O_RDONLY | O_DIRECTORY));
+  return FsyncFd(fd.get(), dir);
+}
+
+static std::string RandomSuffix() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string s(12, '0');
+  uint64_t v = rng();
+  for (char& c : s) {
+    c = kDigits[v & 0xf];
+    v >>= 4;
+  }
+  return s;
+}
+
+Status WriteFileDurable(const std::string& path, ByteSpan data, mode_t mode) {
+  std::string tmp = path + ".tmp-" + RandomSuffix();
+  {
+    LB_ASSIGN_OR_RETURN(UniqueFd fd, OpenFile(tmp, O_WRONLY | O_CREAT | O_EXCL, mode));
+    Status s = WriteAll(fd.get(), data.data(), data.size(), tmp);
+    if (s.ok()) s = FsyncFd(fd.get(), tmp);
+    if (!s.ok()) {
+      ::unlink(tmp.c_str());
+      return s;
+    }
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    int err = errno;
+    ::unlink(tmp.c_str());
+    return ErrnoStatus("cannot rename '" + tmp + "' to '" + path + "'", err);
+  }
+  return FsyncDir(Dirname(path));
+}
+
+Status MakeDirs(const std::string& path, mode_t mode) {
+  if (path.empty()) return Status::Ok();
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0) {
+    if (S_ISDIR(st.st_mode)) return Status::Ok();
+    return Status::IO("cannot create directory '" + path + "': a file of that name exists");
+  }
+  std::string parent = Dirname(path);
+  if (parent != path) LB_RETURN_IF_ERROR(MakeDirs(parent, mode));
+  if (::mkdir(path.c_str(), mode) != 0 && errno != EEXIST) {
+    return ErrnoStatus("cannot create directory '" + path + "'", errno);
+  }
+  return Status::Ok();
+}
+
+Result<bool> IsMissingOrEmptyDir(const std::string& path) {
+  DIR* d = ::opendir(path.c_str());
+  if (d == nullptr) {
+    if (errno == ENOENT) return true;
+    return ErrnoStatus("cannot open directory '" + path + "'", errno);
+  }
+  bool empty = true;
+  while (struct dirent* e = ::readdir(d)) {
+    std::string_view name = e->d_name;
+    if (name != "." && name != "..") {
+      empty = false;
+      break;
+    }
+  }
+  ::closedir(d);
+  return empty;
+}
+
+std::string Dirname(const std::string& path) {
+  size_t slash = path.find_last_of('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+std::string Basename(const std::string& path) {
+  size_t slash = path.find_last_of('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+std::string JoinPath(const std::string& a, const std::string& b) {
+  if (a.empty()) return b;
+  if (b.empty()) return a;
+  if (a.back() == '/') return a + b;
+  return a + "/" + b;
+}
+
+}  // namespace lifeboat

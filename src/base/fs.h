@@ -1,0 +1,58 @@
+// Thin, errno-translating wrappers over POSIX file calls. Every function returns a Status that
+// names the path it failed on.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+
+#include "base/bytes.h"
+#include "base/result.h"
+
+namespace lifeboat {
+
+// An owned file descriptor, closed on destruction.
+class UniqueFd {
+ public:
+  UniqueFd() = default;
+  explicit UniqueFd(int fd) : fd_(fd) {}
+  UniqueFd(UniqueFd&& o) noexcept : fd_(o.release()) {}
+  UniqueFd& operator=(UniqueFd&& o) noexcept;
+  UniqueFd(const UniqueFd&) = delete;
+  UniqueFd& operator=(const UniqueFd&) = delete;
+  ~UniqueFd();
+
+  int get() const { return fd_; }
+  bool valid() const { return fd_ >= 0; }
+  int release() {
+    int fd = fd_;
+    fd_ = -1;
+    return fd;
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+Result<UniqueFd> OpenFile(const std::string& path, int flags, mode_t mode = 0644);
+Result<Bytes> ReadFile(const std::string& path);
+// Reads exactly `length` bytes at `offset`; a short file is an error.
+Status PreadExact(int fd, void* buf, size_t length, uint64_t offset, const std::string& path);
+Status WriteAll(int fd, const void* buf, size_t length, const std::string& path);
+Status PwriteAll(int fd, const void* buf, size_t length, uint64_t offset, const std::string& path);
+Status FsyncFd(int fd, const std::string& path);
+Status FsyncDir(const std::string& dir);
+
+// The durable-write protocol: write `path`.tmp-<random>, fsync, rename over `path`, fsync the
+// directory. Readers see either nothing or the whole file.
+Status WriteFileDurable(const std::string& path, ByteSpan data, mode_t mode = 0644);
+
+// mkdir -p; existing directories are fine.
+Status MakeDirs(const std::string& path, mode_t mode = 0755);
+// True when `path` does not exist or is an empty directory.
+Result<bool> IsMissingOrEmptyDir(const std::string& path);
+std::string Dirname(const std::string& path);
+std::string Basename(const std::string& path);
+std::string JoinPath(const std::string& a, const std::string& b);
+
+}  // namespace lifeboat

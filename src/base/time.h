@@ -1,0 +1,26 @@
+// Wall-clock time as used in snapshots and reports: nanoseconds since the Unix epoch, UTC,
+// printed as ISO 8601 ("2026-11-29T03:10:00Z", with a fraction only when there is one).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "base/result.h"
+
+namespace lifeboat {
+
+using UnixNanos = int64_t;
+
+UnixNanos NowNanos();
+// Monotonic clock in seconds, for durations and rates.
+double MonotonicSeconds();
+
+// "2026-11-29T03:10:00Z"; fractional seconds are printed (microseconds) when `with_fraction`.
+std::string FormatIso8601(UnixNanos t, bool with_fraction = false);
+
+// Accepts "YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH[:MM]|-HH[:MM])" and the same with a space
+// instead of 'T'. A time without a zone is refused: recovery targets must be unambiguous.
+Result<UnixNanos> ParseTimestamp(std::string_view text);
+
+}  // namespace lifeboat

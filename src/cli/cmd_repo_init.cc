@@ -1,0 +1,43 @@
+// lifeboat repo init: create the repository named by [repository] path.
+#include <iostream>
+
+#include "base/fs.h"
+#include "cli/commands.h"
+#include "cli/output.h"
+#include "storage/local/local_backend.h"
+
+namespace lifeboat::cli {
+
+namespace {
+
+Status Run(Context& ctx) {
+  LB_ASSIGN_OR_RETURN(Config cfg, ctx.LoadConfig());
+  std::string pass;
+  if (const char* env = std::getenv("LIFEBOAT_PASSPHRASE"); env != nullptr && *env != '\0') {
+    pass = env;
+  } else if (!cfg.repository.passphrase_file.empty()) {
+    LB_ASSIGN_OR_RETURN(pass, ReadPassphraseFile(cfg.repository.passphrase_file));
+  } else {
+    LB_ASSIGN_OR_RETURN(pass, PromptPassphrase("new passphrase: "));
+    LB_ASSIGN_OR_RETURN(std::string again, PromptPassphrase("repeat passphrase: "));
+    if (again != pass) return Status::Usage("the passphrases differ");
+  }
+  LB_RETURN_IF_ERROR(MakeDirs(cfg.repository.path, 0700));
+  LocalBackend backend(cfg.repository.path);
+  LB_RETURN_IF_ERROR(Repository::Init(backend, pass));
+  if (ctx.json) {
+    PrintJson({{"path", cfg.repository.path}});
+  } else {
+    std::cout << "created repository at '" << cfg.repository.path << "'\n";
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+void AddRepoInit(CLI::App* repo, Context* ctx) {
+  CLI::App* cmd = repo->add_subcommand("init", "create a new, empty, encrypted repository");
+  cmd->callback([ctx] { ctx->run = [ctx] { return Run(*ctx); }; });
+}
+
+}  // namespace lifeboat::cli

@@ -1,0 +1,21 @@
+// Every command registers itself on the command tree; one command per file (cmd_*.cc). A
+// command parses, calls the layers below, and reports; the work happens below it.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include "cli/context.h"
+
+namespace lifeboat::cli {
+
+void AddRepoInit(CLI::App* repo, Context* ctx);
+void AddRepoCheck(CLI::App* repo, Context* ctx);
+void AddRepoStats(CLI::App* repo, Context* ctx);
+void AddRepoPasswd(CLI::App* repo, Context* ctx);
+void AddFilesBackup(CLI::App* files, Context* ctx);
+void AddFilesRestore(CLI::App* files, Context* ctx);
+void AddSnapshots(CLI::App* app, Context* ctx);
+void AddForget(CLI::App* app, Context* ctx);
+void AddPrune(CLI::App* app, Context* ctx);
+
+}  // namespace lifeboat::cli

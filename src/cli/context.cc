@@ -1,0 +1,73 @@
+#include "cli/context.h"
+
+#include <termios.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+
+#include "base/fs.h"
+#include "storage/local/local_backend.h"
+
+namespace lifeboat::cli {
+
+Result<Config> Context::LoadConfig() {
+  if (!config_) {
+    LB_ASSIGN_OR_RETURN(Config cfg, lifeboat::LoadConfig(ConfigPath(config_flag)));
+    config_ = std::move(cfg);
+  }
+  return *config_;
+}
+
+Result<std::string> ReadPassphraseFile(const std::string& path) {
+  Result<Bytes> b = ReadFile(path);
+  if (!b.ok()) {
+    return Status::Config("cannot read passphrase_file '" + path + "': " + b.status().message());
+  }
+  std::string s(b->begin(), b->end());
+  size_t nl = s.find('\n');
+  if (nl != std::string::npos) s.resize(nl);
+  if (!s.empty() && s.back() == '\r') s.pop_back();
+  if (s.empty()) return Status::Config("passphrase_file '" + path + "' is empty");
+  return s;
+}
+
+Result<std::string> PromptPassphrase(const std::string& prompt) {
+  if (!isatty(STDIN_FILENO)) {
+    return Status::Config("no passphrase given",
+                          "set LIFEBOAT_PASSPHRASE or [repository] passphrase_file");
+  }
+  std::fprintf(stderr, "%s", prompt.c_str());
+  std::fflush(stderr);
+  struct termios old {};
+  tcgetattr(STDIN_FILENO, &old);
+  struct termios quiet = old;
+  quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+  tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+  std::string line;
+  std::getline(std::cin, line);
+  tcsetattr(STDIN_FILENO, TCSANOW, &old);
+  std::fprintf(stderr, "\n");
+  if (line.empty()) return Status::Usage("empty passphrase");
+  return line;
+}
+
+Result<std::string> Context::Passphrase(const Config& cfg) {
+  const char* env = std::getenv("LIFEBOAT_PASSPHRASE");
+  if (env != nullptr && *env != '\0') return std::string(env);
+  if (!cfg.repository.passphrase_file.empty()) {
+    return ReadPassphraseFile(cfg.repository.passphrase_file);
+  }
+  return PromptPassphrase("passphrase for repository '" + cfg.repository.path + "': ");
+}
+
+Result<std::unique_ptr<Repository>> Context::OpenRepository() {
+  LB_ASSIGN_OR_RETURN(Config cfg, LoadConfig());
+  LB_ASSIGN_OR_RETURN(std::string pass, Passphrase(cfg));
+  OpenOptions options;
+  options.compression_level = cfg.repository.compression;
+  return Repository::Open(std::make_shared<LocalBackend>(cfg.repository.path), pass, options);
+}
+
+}  // namespace lifeboat::cli

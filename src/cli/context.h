@@ -1,0 +1,39 @@
+// What every command shares: the global options, the configuration and the repository,
+// loaded lazily so that `--help` and usage errors need neither.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "base/result.h"
+#include "config/config.h"
+#include "repository/repository.h"
+
+namespace lifeboat::cli {
+
+struct Context {
+  // Global options, accepted before or after the command.
+  std::string config_flag;
+  bool json = false;
+
+  // Set by the command that CLI11 selected; main runs it after parsing.
+  std::function<Status()> run;
+
+  Result<Config> LoadConfig();
+  // The passphrase: $LIFEBOAT_PASSPHRASE, else [repository] passphrase_file, else a prompt on
+  // a terminal.
+  Result<std::string> Passphrase(const Config& cfg);
+  Result<std::unique_ptr<Repository>> OpenRepository();
+
+ private:
+  std::optional<Config> config_;
+};
+
+// Reads a passphrase from the terminal without echo; fails when stdin is not a terminal.
+Result<std::string> PromptPassphrase(const std::string& prompt);
+// Reads the first line of a file (a trailing newline is not part of the passphrase).
+Result<std::string> ReadPassphraseFile(const std::string& path);
+
+}  // namespace lifeboat::cli

@@ -1,0 +1,74 @@
+// lifeboat: one binary for the disaster-recovery runbook. main parses the command line, runs the
+// selected command and turns its Status into the documented exit code and message.
+#include <cstdio>
+#include <iostream>
+#include <stdexcept>
+
+#include "cli/commands.h"
+
+namespace {
+
+constexpr const char* kExitCodes =
+    "Exit codes:\n"
+    "  0  success\n"
+    "  1  usage or configuration error (including a wrong passphrase)\n"
+    "  2  operation failed (I/O, unreachable, lock held, out of space)\n"
+    "  3  integrity or verification failure\n";
+
+int Report(const lifeboat::Status& s) {
+  std::fprintf(stderr, "error: %s\n", s.message().c_str());
+  if (!s.hint().empty()) std::fprintf(stderr, "hint: %s\n", s.hint().c_str());
+  return lifeboat::ExitCodeFor(s);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using lifeboat::cli::Context;
+  Context ctx;
+  CLI::App app{"lifeboat: backups, verified restores and measured recovery for PostgreSQL stacks",
+               "lifeboat"};
+  app.footer(kExitCodes);
+  app.require_subcommand(1);
+  app.fallthrough();
+  app.add_option("-c,--config", ctx.config_flag,
+                 "config file (default: $LIFEBOAT_CONFIG, else ./lifeboat.toml)");
+  app.add_flag("--json", ctx.json, "machine-readable output");
+
+  CLI::App* repo = app.add_subcommand("repo", "create, check and inspect the repository");
+  repo->require_subcommand(1);
+  repo->fallthrough();
+  lifeboat::cli::AddRepoInit(repo, &ctx);
+  lifeboat::cli::AddRepoCheck(repo, &ctx);
+  lifeboat::cli::AddRepoStats(repo, &ctx);
+  lifeboat::cli::AddRepoPasswd(repo, &ctx);
+
+  CLI::App* files = app.add_subcommand("files", "back up and restore directory trees");
+  files->require_subcommand(1);
+  files->fallthrough();
+  lifeboat::cli::AddFilesBackup(files, &ctx);
+  lifeboat::cli::AddFilesRestore(files, &ctx);
+
+  lifeboat::cli::AddSnapshots(&app, &ctx);
+  lifeboat::cli::AddForget(&app, &ctx);
+  lifeboat::cli::AddPrune(&app, &ctx);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::string what = e.what();
+    if (!what.empty()) what[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(what[0])));
+    return Report(lifeboat::Status::Usage("invalid command line: " + what,
+                                          "run 'lifeboat --help' for usage"));
+  }
+  if (!ctx.run) {
+    return Report(lifeboat::Status::Usage("no command given", "run 'lifeboat --help' for usage"));
+  }
+  lifeboat::Status s = ctx.run();
+  if (s.ok()) return 0;
+  return Report(s);
+}

@@ -1,0 +1,162 @@
+#include "config/config.h"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <map>
+#include <set>
+
+#include <toml++/toml.h>
+
+#include "base/fs.h"
+
+namespace lifeboat {
+
+namespace {
+
+std::string Absolute(const std::string& path) {
+  if (!path.empty() && path.front() == '/') return path;
+  char buf[4096];
+  if (getcwd(buf, sizeof(buf)) == nullptr) return path;
+  return JoinPath(buf, path);
+}
+
+// Reads the keys of one table, remembering which were consumed so that Finish() can reject
+// the rest.
+class SectionReader {
+ public:
+  SectionReader(const toml::table& table, std::string section, const std::string& file)
+      : table_(table), section_(std::move(section)), file_(file) {}
+
+  Status String(const std::string& key, std::string* out, bool required = false) {
+    known_.insert(key);
+    const toml::node* n = table_.get(key);
+    if (n == nullptr) return required ? Missing(key) : Status::Ok();
+    if (!n->is_string()) return WrongType(*n, key, "a string");
+    *out = *n->value<std::string>();
+    return Status::Ok();
+  }
+
+  Status Int(const std::string& key, int* out, int min, int max) {
+    known_.insert(key);
+    const toml::node* n = table_.get(key);
+    if (n == nullptr) return Status::Ok();
+    if (!n->is_integer()) return WrongType(*n, key, "an integer");
+    int64_t v = *n->value<int64_t>();
+    if (v < min || v > max) {
+      return Status::Config(Where(*n) + ": '" + Name(key) + "' is " + std::to_string(v) +
+                            ", outside " + std::to_string(min) + ".." + std::to_string(max));
+    }
+    *out = static_cast<int>(v);
+    return Status::Ok();
+  }
+
+  Status Finish() {
+    for (const auto& [k, node] : table_) {
+      std::string key(k.str());
+      if (known_.count(key)) continue;
+      std::string list;
+      for (const std::string& s : known_) list += (list.empty() ? "" : ", ") + s;
+      return Status::Config(Where(node) + ": unknown key '" + Name(key) + "'",
+                            "keys of [" + section_ + "] are: " + list);
+    }
+    return Status::Ok();
+  }
+
+ private:
+  std::string Name(const std::string& key) const { return section_ + "." + key; }
+  std::string Where(const toml::node& n) const {
+    return "config '" + file_ + "' line " + std::to_string(n.source().begin.line);
+  }
+  Status Missing(const std::string& key) const {
+    return Status::Config("config '" + file_ + "': missing key '" + Name(key) + "'",
+                          "add '" + key + " = ...' under [" + section_ + "]");
+  }
+  Status WrongType(const toml::node& n, const std::string& key, const char* want) const {
+    return Status::Config(Where(n) + ": '" + Name(key) + "' must be " + want);
+  }
+
+  const toml::table& table_;
+  std::string section_;
+  const std::string& file_;
+  std::set<std::string> known_;
+};
+
+std::string Resolve(const std::string& base_dir, const std::string& p) {
+  if (p.empty() || p.front() == '/') return p;
+  return JoinPath(base_dir, p);
+}
+
+}  // namespace
+
+std::string ConfigPath(const std::string& flag) {
+  if (!flag.empty()) return flag;
+  const char* env = std::getenv("LIFEBOAT_CONFIG");
+  if (env != nullptr && *env != '\0') return env;
+  return "lifeboat.toml";
+}
+
+Result<Config> LoadConfig(const std::string& path) {
+  std::string abs = Absolute(path);
+  Result<Bytes> bytes = ReadFile(abs);
+  if (!bytes.ok()) {
+    return Status::Config("cannot read config '" + abs + "': " +
+                              (bytes.status().code() == Code::kNotFound ? "no such file"
+                                                                        : bytes.status().message()),
+                          "pass -c FILE, set LIFEBOAT_CONFIG, or create ./lifeboat.toml");
+  }
+  return ParseConfig(std::string(bytes->begin(), bytes->end()), abs);
+}
+
+Result<Config> ParseConfig(const std::string& text, const std::string& path) {
+  toml::table root;
+  try {
+    root = toml::parse(text, path);
+  } catch (const toml::parse_error& e) {
+    return Status::Config("config '" + path + "' line " + std::to_string(e.source().begin.line) +
+                          ": " + std::string(e.description()));
+  }
+  Config cfg;
+  cfg.file = path;
+  std::string base_dir = Dirname(path);
+
+  static const std::set<std::string> kSections = {"repository", "state"};
+  for (const auto& [k, node] : root) {
+    std::string key(k.str());
+    if (!kSections.count(key)) {
+      return Status::Config("config '" + path + "' line " +
+                                std::to_string(node.source().begin.line) + ": unknown key '" +
+                                key + "'",
+                            "sections are: [repository], [state]");
+    }
+    if (!node.is_table()) {
+      return Status::Config("config '" + path + "' line " +
+                            std::to_string(node.source().begin.line) + ": '" + key +
+                            "' must be a table ([" + key + "])");
+    }
+  }
+
+  const toml::table* repo = root["repository"].as_table();
+  if (repo == nullptr) {
+    return Status::Config("config '" + path + "': missing section [repository]",
+                          "add [repository] with path = \"/var/backups/lifeboat\"");
+  }
+  SectionReader r(*repo, "repository", path);
+  LB_RETURN_IF_ERROR(r.String("path", &cfg.repository.path, true));
+  LB_RETURN_IF_ERROR(r.String("passphrase_file", &cfg.repository.passphrase_file));
+  LB_RETURN_IF_ERROR(r.Int("compression", &cfg.repository.compression, 0, 19));
+  LB_RETURN_IF_ERROR(r.Finish());
+  cfg.repository.path = Resolve(base_dir, cfg.repository.path);
+  cfg.repository.passphrase_file = Resolve(base_dir, cfg.repository.passphrase_file);
+
+  if (const toml::table* state = root["state"].as_table()) {
+    SectionReader s(*state, "state", path);
+    LB_RETURN_IF_ERROR(s.String("dir", &cfg.state.dir));
+    LB_RETURN_IF_ERROR(s.Finish());
+  }
+  cfg.state.dir = cfg.state.dir.empty() ? JoinPath(base_dir, ".lifeboat")
+                                        : Resolve(base_dir, cfg.state.dir);
+  return cfg;
+}
+
+}  // namespace lifeboat

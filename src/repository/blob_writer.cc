@@ -1,0 +1,106 @@
+#include "repository/blob_writer.h"
+
+#include "repository/compress.h"
+
+namespace lifeboat {
+
+namespace {
+// An index file is written every this many packs, so a retry after a crash finds most of
+// what the interrupted run stored.
+constexpr size_t kPacksPerIndexFile = 16;
+}  // namespace
+
+BlobWriter::BlobWriter(Repository* repo, bool dedup_against_index)
+    : repo_(repo), dedup_against_index_(dedup_against_index) {}
+
+Status BlobWriter::Fail(Status s) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (error_.ok()) error_ = s;
+  return s;
+}
+
+Result<Id> BlobWriter::Add(ByteSpan data) {
+  Id id = BlobId(repo_->key().mac, data);
+  std::unique_ptr<PackBuilder> pack;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!error_.ok()) return error_;
+    if (pending_.count(id) || (dedup_against_index_ && repo_->index().Contains(id))) return id;
+    pending_.insert(id);
+    if (!idle_packs_.empty()) {
+      pack = std::move(idle_packs_.back());
+      idle_packs_.pop_back();
+    }
+  }
+  if (!pack) pack = std::make_unique<PackBuilder>(&repo_->key().encryption);
+
+  thread_local Bytes compressed;
+  uint8_t flags = 0;
+  ByteSpan payload = data;
+  if (CompressIfSmaller(data, repo_->options().compression_level, &compressed)) {
+    flags = kBlobCompressed;
+    payload = compressed;
+  }
+  pack->Add(id, BlobType::kData, flags, payload, static_cast<uint32_t>(data.size()));
+  new_blobs_.fetch_add(1);
+
+  if (pack->size() >= repo_->options().pack_size) {
+    Status s = WritePack(std::move(pack));
+    if (!s.ok()) return Fail(s);
+  } else {
+    std::lock_guard<std::mutex> lock(mu_);
+    idle_packs_.push_back(std::move(pack));
+  }
+  return id;
+}
+
+Status BlobWriter::WritePack(std::unique_ptr<PackBuilder> pack) {
+  IndexedPack ip;
+  Bytes bytes = pack->Finish(&ip.entries);
+  ip.pack = Sha256(bytes);
+  LB_RETURN_IF_ERROR(repo_->backend().Put(Repository::PackKey(ip.pack), bytes));
+  stored_bytes_.fetch_add(bytes.size());
+  packs_written_.fetch_add(1);
+  std::vector<IndexedPack> batch;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    unindexed_.push_back(std::move(ip));
+    if (unindexed_.size() >= kPacksPerIndexFile) batch.swap(unindexed_);
+  }
+  if (!batch.empty()) return WriteIndex(std::move(batch));
+  return Status::Ok();
+}
+
+Status BlobWriter::WriteIndex(std::vector<IndexedPack> packs) {
+  Result<Id> id = repo_->PutSealed("index", EncodeIndexFile(packs));
+  if (!id.ok()) return id.status();
+  for (const IndexedPack& p : packs) repo_->index().AddPack(p);
+  return Status::Ok();
+}
+
+Status BlobWriter::Flush() {
+  std::vector<std::unique_ptr<PackBuilder>> packs;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!error_.ok()) return error_;
+    packs.swap(idle_packs_);
+  }
+  for (auto& p : packs) {
+    if (!p->empty()) {
+      Status s = WritePack(std::move(p));
+      if (!s.ok()) return Fail(s);
+    }
+  }
+  std::vector<IndexedPack> batch;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    batch.swap(unindexed_);
+  }
+  if (!batch.empty()) {
+    Status s = WriteIndex(std::move(batch));
+    if (!s.ok()) return Fail(s);
+  }
+  return Status::Ok();
+}
+
+}  // namespace lifeboat

@@ -1,0 +1,53 @@
+// Cryptography for the repository, all from OpenSSL 3:
+//  - AES-256-GCM with a random 96-bit nonce for every stored object ("sealing");
+//  - HMAC-SHA-256 under a separate MAC key for blob ids;
+//  - SHA-256 for object names;
+//  - scrypt to derive a key-encryption key from a passphrase.
+// See docs/repository-format.md for the exact layouts.
+//
+// Thread safety: all functions are safe to call concurrently.
+#pragma once
+
+#include <array>
+#include <string>
+
+#include "base/bytes.h"
+#include "base/result.h"
+#include "repository/id.h"
+
+namespace lifeboat {
+
+inline constexpr size_t kKeySize = 32;
+inline constexpr size_t kNonceSize = 12;
+inline constexpr size_t kTagSize = 16;
+inline constexpr size_t kSealOverhead = kNonceSize + kTagSize;
+
+using Key256 = std::array<uint8_t, kKeySize>;
+
+// The repository's master key: never stored in the clear, wrapped by each key file.
+struct MasterKey {
+  Key256 encryption{};
+  Key256 mac{};
+};
+
+// nonce || ciphertext || tag.
+Bytes Seal(const Key256& key, ByteSpan plaintext);
+// Appends the sealed form of `plaintext` to `out` (avoids a copy when building packs).
+void SealAppend(const Key256& key, ByteSpan plaintext, Bytes* out);
+// Fails with Code::kCorruption when the tag does not verify (wrong key or tampered bytes).
+Result<Bytes> Open(const Key256& key, ByteSpan sealed);
+
+Id BlobId(const Key256& mac_key, ByteSpan plaintext);
+Id Sha256(ByteSpan data);
+
+void RandomBytes(uint8_t* out, size_t n);
+MasterKey NewMasterKey();
+
+struct ScryptParams {
+  uint64_t n = 1 << 15;  // CPU/memory cost; 32 MiB with r = 8
+  uint32_t r = 8;
+  uint32_t p = 1;
+};
+Result<Key256> DeriveKey(const std::string& passphrase, ByteSpan salt, const ScryptParams& params);
+
+}  // namespace lifeboat

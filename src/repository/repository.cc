@@ -1,0 +1,293 @@
+#include "repository/repository.h"
+
+#include <algorithm>
+
+#include <nlohmann/json.hpp>
+
+#include "base/fs.h"
+#include "base/time.h"
+#include "repository/compress.h"
+
+namespace lifeboat {
+
+namespace {
+// Manifests and indexes larger than this are refused as corrupt rather than allocated.
+constexpr size_t kMaxMetadataSize = size_t{4} << 30;
+}  // namespace
+
+std::string Repository::PackKey(const Id& pack) {
+  std::string hex = pack.Hex();
+  return "data/" + hex.substr(0, 2) + "/" + hex;
+}
+
+bool Repository::IdFromKey(const std::string& key, Id* id) {
+  return Id::FromHex(Basename(key), id);
+}
+
+Status Repository::Init(Backend& backend, const std::string& passphrase,
+                        const ScryptParams& params) {
+  Result<std::vector<ObjectInfo>> existing = backend.List("");
+  if (!existing.ok() && existing.status().code() != Code::kNotFound) {
+    return existing.status().Context("cannot create repository at '" + backend.Location() + "'");
+  }
+  if (existing.ok() && !existing->empty()) {
+    bool is_repo = std::any_of(existing->begin(), existing->end(),
+                               [](const ObjectInfo& o) { return o.key == "config"; });
+    return Status::AlreadyExists(
+        "cannot create repository at '" + backend.Location() + "': " +
+            (is_repo ? "a repository already exists there" : "the location is not empty"),
+        is_repo ? "use the existing repository, or choose another [repository] path"
+                : "choose an empty or new directory for [repository] path");
+  }
+  MasterKey master = NewMasterKey();
+  LB_ASSIGN_OR_RETURN(KeyFile kf, WrapMasterKey(master, passphrase, params));
+  Bytes key_bytes = EncodeKeyFile(kf);
+  // The key file first: a config without a key would be an unopenable repository.
+  LB_RETURN_IF_ERROR(backend.Put("keys/" + Sha256(key_bytes).Hex(), key_bytes));
+
+  Bytes id(16);
+  RandomBytes(id.data(), id.size());
+  nlohmann::ordered_json cfg;
+  cfg["version"] = kFormatVersion;
+  cfg["id"] = HexEncode(id);
+  cfg["chunk_size"] = 1u << 20;
+  cfg["created"] = FormatIso8601(NowNanos());
+  std::string text = cfg.dump(2);
+  return backend.Put("config", Seal(master.encryption, AsBytes(text)));
+}
+
+Result<std::unique_ptr<Repository>> Repository::Open(std::shared_ptr<Backend> backend,
+                                                     const std::string& passphrase,
+                                                     OpenOptions options) {
+  std::string where = "cannot open repository '" + backend->Location() + "'";
+  Result<ObjectInfo> cfg = backend->Stat("config");
+  if (!cfg.ok()) {
+    if (cfg.status().code() == Code::kNotFound) {
+      return Status::NotFound(where + ": not a lifeboat repository (it has no config object)",
+                              "check [repository] path, or create one with 'lifeboat repo init'");
+    }
+    return cfg.status().Context(where);
+  }
+  LB_ASSIGN_OR_RETURN(std::vector<ObjectInfo> keys, backend->List("keys/"));
+  std::unique_ptr<Repository> repo(new Repository(std::move(backend), options));
+  Status damaged;
+  bool opened = false;
+  for (const ObjectInfo& k : keys) {
+    Result<Bytes> bytes = repo->backend_->Get(k.key);
+    if (!bytes.ok()) return bytes.status().Context(where);
+    Id name;
+    if (!IdFromKey(k.key, &name) || Sha256(*bytes) != name) {
+      damaged = Status::Corruption(where + ": key file '" + k.key +
+                                   "' is damaged (its content does not match its name)");
+      continue;
+    }
+    Result<KeyFile> kf = DecodeKeyFile(*bytes);
+    if (!kf.ok()) {
+      if (kf.status().code() == Code::kUsage) return kf.status().Context(where);
+      damaged = kf.status().Context(where + ": key file '" + k.key + "'");
+      continue;
+    }
+    Result<MasterKey> mk = UnwrapMasterKey(*kf, passphrase);
+    if (mk.ok()) {
+      repo->key_ = *mk;
+      repo->key_file_ = k.key;
+      opened = true;
+      break;
+    }
+    if (mk.status().code() != Code::kWrongPassphrase) return mk.status().Context(where);
+  }
+  if (!opened) {
+    if (!damaged.ok()) return damaged;
+    if (keys.empty()) return Status::Corruption(where + ": the repository has no key file");
+    return Status::WrongPassphrase(where + ": wrong passphrase",
+                                   "check LIFEBOAT_PASSPHRASE or [repository] passphrase_file");
+  }
+  LB_RETURN_IF_ERROR(repo->LoadConfig().Context(where));
+  LB_RETURN_IF_ERROR(repo->LoadIndex().Context(where));
+  return repo;
+}
+
+Status Repository::LoadConfig() {
+  LB_ASSIGN_OR_RETURN(Bytes sealed, backend_->Get("config"));
+  Result<Bytes> plain = lifeboat::Open(key_.encryption, sealed);
+  if (!plain.ok()) return plain.status().Context("config object is damaged");
+  nlohmann::json j = nlohmann::json::parse(plain->begin(), plain->end(), nullptr, false);
+  if (j.is_discarded() || !j.is_object()) {
+    return Status::Corruption("config object is damaged: not valid JSON");
+  }
+  try {
+    config_.version = j.at("version").get<int>();
+    config_.id = j.at("id").get<std::string>();
+    config_.chunk_size = j.at("chunk_size").get<uint32_t>();
+    config_.created = j.value("created", "");
+  } catch (const nlohmann::json::exception& e) {
+    return Status::Corruption(std::string("config object is damaged: ") + e.what());
+  }
+  if (config_.version > kFormatVersion) {
+    return Status::Usage("repository format version " + std::to_string(config_.version) +
+                             " is newer than this lifeboat supports (" +
+                             std::to_string(kFormatVersion) + ")",
+                         "upgrade lifeboat to read this repository");
+  }
+  if (config_.chunk_size < 4096 || config_.chunk_size > (64u << 20)) {
+    return Status::Corruption("config object is damaged: chunk size out of range");
+  }
+  return Status::Ok();
+}
+
+Status Repository::LoadIndex() {
+  LB_ASSIGN_OR_RETURN(std::vector<ObjectInfo> files, backend_->List("index/"));
+  for (const ObjectInfo& f : files) {
+    Result<Bytes> plain = GetSealed(f.key);
+    if (!plain.ok()) {
+      if (plain.status().code() != Code::kCorruption) return plain.status();
+      damaged_index_files_.emplace_back(f.key, plain.status());
+      continue;
+    }
+    Result<std::vector<IndexedPack>> packs = DecodeIndexFile(*plain);
+    if (!packs.ok()) {
+      damaged_index_files_.emplace_back(f.key, packs.status());
+      continue;
+    }
+    for (const IndexedPack& p : *packs) index_.AddPack(p);
+  }
+  return Status::Ok();
+}
+
+Result<Id> Repository::PutSealed(const std::string& dir, ByteSpan plain) {
+  Bytes sealed = Seal(key_.encryption, CompressAlways(plain, 3));
+  Id id = Sha256(sealed);
+  LB_RETURN_IF_ERROR(backend_->Put(dir + "/" + id.Hex(), sealed));
+  return id;
+}
+
+Result<Bytes> Repository::GetSealed(const std::string& key) {
+  LB_ASSIGN_OR_RETURN(Bytes sealed, backend_->Get(key));
+  Id name;
+  if (!IdFromKey(key, &name) || Sha256(sealed) != name) {
+    return Status::Corruption("'" + key + "' is damaged (its content does not match its name)");
+  }
+  Result<Bytes> compressed = lifeboat::Open(key_.encryption, sealed);
+  if (!compressed.ok()) return compressed.status().Context("'" + key + "' is damaged");
+  Result<Bytes> plain = DecompressUnknownSize(*compressed, kMaxMetadataSize);
+  if (!plain.ok()) return plain.status().Context("'" + key + "' is damaged");
+  return plain;
+}
+
+Result<Bytes> Repository::ReadBlob(const Id& id) {
+  std::optional<BlobLocation> loc = index_.Find(id);
+  if (!loc) {
+    return Status::Corruption("blob " + id.Short() + " is missing from the index",
+                              "run 'lifeboat repo check' to see which snapshots it breaks");
+  }
+  return ReadBlobAt(*loc);
+}
+
+Result<Bytes> Repository::ReadBlobAt(const BlobLocation& loc) {
+  std::string pack_key = PackKey(loc.pack);
+  std::string where = "blob " + loc.entry.id.Short() + " in pack '" + pack_key + "'";
+  Result<Bytes> sealed = backend_->GetRange(pack_key, loc.entry.offset, loc.entry.stored_length);
+  if (!sealed.ok()) {
+    // A missing or short pack is damage to the repository, not a user error.
+    if (sealed.status().code() == Code::kNotFound || sealed.status().code() == Code::kIO) {
+      return Status::Corruption(where + ": " + sealed.status().message());
+    }
+    return sealed.status();
+  }
+  Result<Bytes> payload = lifeboat::Open(key_.encryption, *sealed);
+  if (!payload.ok()) return payload.status().Context(where + " is damaged");
+  Bytes plain;
+  if (loc.entry.flags & kBlobCompressed) {
+    Result<Bytes> d = Decompress(*payload, loc.entry.raw_length);
+    if (!d.ok()) return d.status().Context(where + " is damaged");
+    plain = std::move(d).value();
+  } else {
+    plain = std::move(payload).value();
+  }
+  if (plain.size() != loc.entry.raw_length || BlobId(key_.mac, plain) != loc.entry.id) {
+    return Status::Corruption(where + " is damaged: its content does not match its id");
+  }
+  return plain;
+}
+
+Result<std::vector<Id>> Repository::ListSnapshotIds() {
+  LB_ASSIGN_OR_RETURN(std::vector<ObjectInfo> objs, backend_->List("snapshots/"));
+  std::vector<Id> ids;
+  for (const ObjectInfo& o : objs) {
+    Id id;
+    if (IdFromKey(o.key, &id)) ids.push_back(id);
+  }
+  return ids;
+}
+
+Result<Snapshot> Repository::LoadSnapshot(const Id& id) {
+  Result<Bytes> plain = GetSealed(SnapshotKey(id));
+  if (!plain.ok()) {
+    if (plain.status().code() == Code::kNotFound) {
+      return Status::NotFound("snapshot " + id.Short() + " does not exist");
+    }
+    return plain.status().Context("snapshot " + id.Short());
+  }
+  Result<Snapshot> s = DecodeSnapshot(*plain);
+  if (!s.ok()) return s.status().Context("snapshot " + id.Short());
+  return s;
+}
+
+Result<std::vector<std::pair<Id, Snapshot>>> Repository::LoadAllSnapshots() {
+  LB_ASSIGN_OR_RETURN(std::vector<Id> ids, ListSnapshotIds());
+  std::vector<std::pair<Id, Snapshot>> out;
+  for (const Id& id : ids) {
+    Result<Snapshot> s = LoadSnapshot(id);
+    if (!s.ok()) {
+      // Forgotten while listing: not an error.
+      if (s.status().code() == Code::kNotFound) continue;
+      return s.status();
+    }
+    out.emplace_back(id, std::move(s).value());
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+    return a.second.started_at < b.second.started_at;
+  });
+  return out;
+}
+
+Result<Id> Repository::ResolveSnapshot(const std::string& ref) {
+  if (ref == "latest") {
+    LB_ASSIGN_OR_RETURN(auto all, LoadAllSnapshots());
+    if (all.empty()) return Status::NotFound("no snapshot exists yet");
+    return all.back().first;
+  }
+  LB_ASSIGN_OR_RETURN(std::vector<Id> ids, ListSnapshotIds());
+  std::vector<Id> matches;
+  for (const Id& id : ids) {
+    if (ref.size() >= 4 && id.Hex().compare(0, ref.size(), ref) == 0) matches.push_back(id);
+  }
+  if (matches.size() == 1) return matches[0];
+  if (matches.empty()) {
+    return Status::NotFound("snapshot '" + ref + "' does not exist",
+                            "list snapshots with 'lifeboat snapshots'");
+  }
+  return Status::Usage("snapshot prefix '" + ref + "' is ambiguous (" +
+                       std::to_string(matches.size()) + " snapshots match)",
+                       "give more digits of the id");
+}
+
+Result<Id> Repository::SaveSnapshot(const Snapshot& snapshot) {
+  return PutSealed("snapshots", EncodeSnapshot(snapshot));
+}
+
+Status Repository::DeleteSnapshot(const Id& id) { return backend_->Delete(SnapshotKey(id)); }
+
+Status Repository::ChangePassphrase(const std::string& new_passphrase,
+                                    const ScryptParams& params) {
+  LB_ASSIGN_OR_RETURN(KeyFile kf, WrapMasterKey(key_, new_passphrase, params));
+  Bytes bytes = EncodeKeyFile(kf);
+  std::string new_key = "keys/" + Sha256(bytes).Hex();
+  // The new key is durable before the old one goes: a crash leaves both, never neither.
+  LB_RETURN_IF_ERROR(backend_->Put(new_key, bytes));
+  LB_RETURN_IF_ERROR(backend_->Delete(key_file_));
+  key_file_ = new_key;
+  return Status::Ok();
+}
+
+}  // namespace lifeboat

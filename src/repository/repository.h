@@ -1,0 +1,112 @@
+// An open repository: the unlocked master key, the repository config and the merged index, on
+// top of one storage backend. The layout and every format are in docs/repository-format.md.
+//
+//   config                 Seal(JSON): format version, repository id, chunk size
+//   keys/<sha256>          key files (plain JSON, the master key wrapped by a passphrase)
+//   data/<xx>/<sha256>     pack files
+//   index/<sha256>         Seal(zstd(binary index))
+//   snapshots/<sha256>     Seal(zstd(JSON manifest))
+//   locks/<random>         Seal(JSON lock)
+//
+// Objects other than config and locks are named by the SHA-256 of their stored bytes, so a
+// damaged object is detected by re-hashing it without any key.
+//
+// Thread safety: after Open, all methods may be called concurrently.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "base/result.h"
+#include "repository/crypto.h"
+#include "repository/index.h"
+#include "repository/key_file.h"
+#include "repository/snapshot.h"
+#include "storage/backend.h"
+
+namespace lifeboat {
+
+struct RepositoryConfig {
+  int version = kFormatVersion;
+  std::string id;                   // random, hex
+  uint32_t chunk_size = 1u << 20;   // fixed, aligned chunks of this size
+  std::string created;
+};
+
+struct OpenOptions {
+  int compression_level = 1;          // zstd level for blobs; 0 stores them uncompressed
+  size_t pack_size = 32u << 20;       // a pack is written once it reaches this size
+};
+
+class Repository {
+ public:
+  // Creates config and the first key file. Refuses (Code::kAlreadyExists) when a repository
+  // or any other object already exists at the backend's location.
+  static Status Init(Backend& backend, const std::string& passphrase,
+                     const ScryptParams& params = {});
+
+  // Opens with any key file that `passphrase` unlocks and loads every index file. Index files
+  // that fail to load are skipped and listed in damaged_index_files() for `repo check`.
+  static Result<std::unique_ptr<Repository>> Open(std::shared_ptr<Backend> backend,
+                                                  const std::string& passphrase,
+                                                  OpenOptions options = {});
+
+  Backend& backend() const { return *backend_; }
+  const std::shared_ptr<Backend>& shared_backend() const { return backend_; }
+  const MasterKey& key() const { return key_; }
+  const RepositoryConfig& config() const { return config_; }
+  const OpenOptions& options() const { return options_; }
+  Index& index() { return index_; }
+  const std::vector<std::pair<std::string, Status>>& damaged_index_files() const {
+    return damaged_index_files_;
+  }
+  // The key file this session was opened with, e.g. "keys/ab12...".
+  const std::string& key_file() const { return key_file_; }
+
+  // Metadata objects: compressed, sealed and named by the SHA-256 of the stored bytes.
+  Result<Id> PutSealed(const std::string& dir, ByteSpan plain);
+  // Fetches `key`, checks its name against its content, opens and decompresses it.
+  Result<Bytes> GetSealed(const std::string& key);
+
+  // Reads, authenticates, decompresses a blob and checks it against its id.
+  Result<Bytes> ReadBlob(const Id& id);
+  Result<Bytes> ReadBlobAt(const BlobLocation& loc);
+
+  Result<std::vector<Id>> ListSnapshotIds();
+  Result<Snapshot> LoadSnapshot(const Id& id);
+  // Every snapshot, oldest first (by started_at). Damaged manifests are an error.
+  Result<std::vector<std::pair<Id, Snapshot>>> LoadAllSnapshots();
+  // Resolves a full id, a unique prefix of at least 4 hex digits, or "latest".
+  Result<Id> ResolveSnapshot(const std::string& ref);
+  // Writes the manifest; the snapshot is listed from this moment on.
+  Result<Id> SaveSnapshot(const Snapshot& snapshot);
+  Status DeleteSnapshot(const Id& id);
+
+  // Wraps the master key under `new_passphrase` in a new key file, then removes the key file
+  // this session was opened with. No data is rewritten.
+  Status ChangePassphrase(const std::string& new_passphrase, const ScryptParams& params = {});
+
+  static std::string PackKey(const Id& pack);
+  static std::string SnapshotKey(const Id& id) { return "snapshots/" + id.Hex(); }
+  static std::string IndexKey(const Id& id) { return "index/" + id.Hex(); }
+  // Parses the id out of a key such as "data/ab/ab12..." (false for temp or foreign files).
+  static bool IdFromKey(const std::string& key, Id* id);
+
+ private:
+  Repository(std::shared_ptr<Backend> backend, OpenOptions options)
+      : backend_(std::move(backend)), options_(options) {}
+  Status LoadConfig();
+  Status LoadIndex();
+
+  std::shared_ptr<Backend> backend_;
+  OpenOptions options_;
+  MasterKey key_;
+  RepositoryConfig config_;
+  std::string key_file_;
+  Index index_;
+  std::vector<std::pair<std::string, Status>> damaged_index_files_;
+};
+
+}  // namespace lifeboat

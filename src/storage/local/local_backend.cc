@@ -1,0 +1,115 @@
+#include "storage/local/local_backend.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+
+#include "base/fs.h"
+
+namespace lifeboat {
+
+LocalBackend::LocalBackend(std::string root, mode_t file_mode)
+    : root_(std::move(root)), file_mode_(file_mode) {
+  while (root_.size() > 1 && root_.back() == '/') root_.pop_back();
+}
+
+const Capabilities& LocalBackend::capabilities() const {
+  static const Capabilities kCaps{.durable_put = true, .range_reads = true, .consistent_list = true};
+  return kCaps;
+}
+
+Status LocalBackend::Put(const std::string& key, ByteSpan data) {
+  LB_RETURN_IF_ERROR(ValidateKey(key));
+  std::string path = PathOf(key);
+  std::string dir = Dirname(path);
+  if (::access(dir.c_str(), F_OK) != 0) {
+    LB_RETURN_IF_ERROR(MakeDirs(dir, 0700));
+    // The new directory entry must itself be durable before the object counts as stored.
+    LB_RETURN_IF_ERROR(FsyncDir(Dirname(dir)));
+  }
+  return WriteFileDurable(path, data, file_mode_);
+}
+
+Result<Bytes> LocalBackend::Get(const std::string& key) {
+  LB_RETURN_IF_ERROR(ValidateKey(key));
+  return ReadFile(PathOf(key));
+}
+
+Result<Bytes> LocalBackend::GetRange(const std::string& key, uint64_t offset, size_t length) {
+  LB_RETURN_IF_ERROR(ValidateKey(key));
+  std::string path = PathOf(key);
+  LB_ASSIGN_OR_RETURN(UniqueFd fd, OpenFile(path, O_RDONLY));
+  Bytes out(length);
+  LB_RETURN_IF_ERROR(PreadExact(fd.get(), out.data(), length, offset, path));
+  return out;
+}
+
+namespace {
+
+// Appends every regular file below `dir` (relative key `rel`) whose key starts with `prefix`.
+Status Walk(const std::string& dir, const std::string& rel, const std::string& prefix,
+            std::vector<ObjectInfo>* out) {
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) {
+    if (errno == ENOENT) return Status::Ok();
+    return ErrnoStatus("cannot list '" + dir + "'", errno);
+  }
+  std::vector<std::string> names;
+  while (struct dirent* e = ::readdir(d)) {
+    std::string name = e->d_name;
+    if (name == "." || name == ".." || name.find(".tmp-") != std::string::npos) continue;
+    names.push_back(std::move(name));
+  }
+  ::closedir(d);
+  for (const std::string& name : names) {
+    std::string key = rel.empty() ? name : rel + "/" + name;
+    // Prune directories that cannot contain a matching key.
+    size_t n = std::min(key.size(), prefix.size());
+    if (key.compare(0, n, prefix, 0, n) != 0) continue;
+    std::string path = dir + "/" + name;
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) != 0) {
+      if (errno == ENOENT) continue;  // deleted while listing
+      return ErrnoStatus("cannot stat '" + path + "'", errno);
+    }
+    if (S_ISDIR(st.st_mode)) {
+      LB_RETURN_IF_ERROR(Walk(path, key, prefix, out));
+    } else if (S_ISREG(st.st_mode) && key.size() >= prefix.size()) {
+      out->push_back({key, static_cast<uint64_t>(st.st_size)});
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<std::vector<ObjectInfo>> LocalBackend::List(const std::string& prefix) {
+  std::vector<ObjectInfo> out;
+  LB_RETURN_IF_ERROR(Walk(root_, "", prefix, &out));
+  std::sort(out.begin(), out.end(),
+            [](const ObjectInfo& a, const ObjectInfo& b) { return a.key < b.key; });
+  return out;
+}
+
+Result<ObjectInfo> LocalBackend::Stat(const std::string& key) {
+  LB_RETURN_IF_ERROR(ValidateKey(key));
+  std::string path = PathOf(key);
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return ErrnoStatus("cannot stat '" + path + "'", errno);
+  return ObjectInfo{key, static_cast<uint64_t>(st.st_size)};
+}
+
+Status LocalBackend::Delete(const std::string& key) {
+  LB_RETURN_IF_ERROR(ValidateKey(key));
+  std::string path = PathOf(key);
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+    return ErrnoStatus("cannot delete '" + path + "'", errno);
+  }
+  return Status::Ok();
+}
+
+}  // namespace lifeboat

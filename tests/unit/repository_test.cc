@@ -1,0 +1,292 @@
+// The repository over the in-memory backend: dedup, snapshots, check, prune, passphrases, locks
+// and injected storage faults.
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include "repository/blob_writer.h"
+#include "repository/check.h"
+#include "repository/lock.h"
+#include "repository/prune.h"
+#include "repository/stats.h"
+#include "storage/fault/fault_backend.h"
+#include "storage/memory/memory_backend.h"
+
+namespace lifeboat {
+namespace {
+
+const ScryptParams kFast{.n = 1024, .r = 8, .p = 1};
+
+Bytes Content(size_t n, uint8_t seed) {
+  Bytes b(n);
+  uint32_t x = seed * 2654435761u + 1;
+  for (auto& c : b) {
+    x = x * 1664525u + 1013904223u;
+    c = static_cast<uint8_t>(x >> 24);
+  }
+  return b;
+}
+
+class RepositoryTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    backend_ = std::make_shared<MemoryBackend>();
+    ASSERT_TRUE(Repository::Init(*backend_, "pw", kFast).ok());
+    repo_ = Reopen();
+  }
+
+  std::unique_ptr<Repository> Reopen(OpenOptions opt = {}) {
+    Result<std::unique_ptr<Repository>> r = Repository::Open(backend_, "pw", opt);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? std::move(r).value() : nullptr;
+  }
+
+  // Stores `blobs` as one file in a new snapshot named `name`.
+  Id Commit(const std::string& name, const std::vector<Bytes>& blobs) {
+    BlobWriter w(repo_.get());
+    Snapshot s;
+    s.kind = "files";
+    s.name = name;
+    s.started_at = s.finished_at = NowNanos();
+    FileEntry f{.path = "f", .type = EntryType::kFile};
+    for (const Bytes& b : blobs) {
+      f.chunks.push_back(*w.Add(b));
+      f.size += b.size();
+    }
+    EXPECT_TRUE(w.Flush().ok());
+    s.entries.push_back(f);
+    s.logical_bytes = f.size;
+    s.stored_bytes = w.stored_bytes();
+    return *repo_->SaveSnapshot(s);
+  }
+
+  uint64_t StoredBytes(const std::string& prefix) {
+    std::vector<ObjectInfo> objects = *backend_->List(prefix);
+    uint64_t n = 0;
+    for (const ObjectInfo& o : objects) n += o.size;
+    return n;
+  }
+
+  std::shared_ptr<MemoryBackend> backend_;
+  std::unique_ptr<Repository> repo_;
+};
+
+TEST_F(RepositoryTest, InitRefusesAnExistingRepository) {
+  Status s = Repository::Init(*backend_, "pw", kFast);
+  EXPECT_EQ(s.code(), Code::kAlreadyExists);
+  EXPECT_EQ(s.message(), "cannot create repository at 'memory:': a repository already exists there");
+}
+
+TEST_F(RepositoryTest, WrongPassphraseIsRefusedWithExitCodeOne) {
+  Result<std::unique_ptr<Repository>> r = Repository::Open(backend_, "nope");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message(), "cannot open repository 'memory:': wrong passphrase");
+  EXPECT_EQ(ExitCodeFor(r.status()), 1);
+}
+
+TEST_F(RepositoryTest, NotARepositoryIsAClearError) {
+  auto empty = std::make_shared<MemoryBackend>();
+  Result<std::unique_ptr<Repository>> r = Repository::Open(empty, "pw");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message(),
+            "cannot open repository 'memory:': not a lifeboat repository (it has no config object)");
+}
+
+TEST_F(RepositoryTest, IdenticalBlobsAreStoredOnce) {
+  Bytes a = Content(100000, 1);
+  Id s1 = Commit("one", {a, a, Content(5000, 2)});
+  EXPECT_EQ(repo_->index().blob_count(), 2u);
+  Id s2 = Commit("two", {a});
+  EXPECT_EQ(repo_->index().blob_count(), 2u);
+  EXPECT_EQ(repo_->LoadSnapshot(s2)->stored_bytes, 0u);
+  EXPECT_NE(s1, s2);
+  // A fresh session sees the same index.
+  auto again = Reopen();
+  EXPECT_EQ(again->index().blob_count(), 2u);
+  EXPECT_EQ(*again->ReadBlob(BlobId(again->key().mac, a)), a);
+}
+
+TEST_F(RepositoryTest, ResolvesPrefixesAndLatest) {
+  Id s1 = Commit("one", {Content(10, 1)});
+  Id s2 = Commit("two", {Content(10, 2)});
+  EXPECT_EQ(*repo_->ResolveSnapshot(s1.Hex().substr(0, 12)), s1);
+  EXPECT_EQ(*repo_->ResolveSnapshot("latest"), s2);
+  Result<Id> missing = repo_->ResolveSnapshot("ffffffffffff");
+  if (s1.Hex().rfind("ffffffffffff", 0) != 0 && s2.Hex().rfind("ffffffffffff", 0) != 0) {
+    EXPECT_EQ(missing.status().message(), "snapshot 'ffffffffffff' does not exist");
+    EXPECT_EQ(ExitCodeFor(missing.status()), 1);
+  }
+}
+
+TEST_F(RepositoryTest, ObjectsHoldNoPlaintext) {
+  std::string marker = "LIFEBOAT-PLAINTEXT-MARKER-7f3a";
+  Bytes blob;
+  for (int i = 0; i < 100; ++i) blob.insert(blob.end(), marker.begin(), marker.end());
+  Commit(marker, {blob});
+  std::vector<ObjectInfo> all = *backend_->List("");
+  for (const ObjectInfo& o : all) {
+    Bytes b = *backend_->Get(o.key);
+    std::string s(b.begin(), b.end());
+    EXPECT_EQ(s.find("MARKER-7f3a"), std::string::npos) << o.key;
+  }
+}
+
+TEST_F(RepositoryTest, CheckReadDataNamesTheDamagedPackAndTheSnapshotsItBreaks) {
+  Id good = Commit("good", {Content(1000, 1)});
+  repo_ = Reopen(OpenOptions{.compression_level = 1, .pack_size = 1});  // one pack per blob
+  Id bad = Commit("bad", {Content(1000, 2)});
+  Result<CheckReport> clean = CheckRepository(*repo_, true, nullptr);
+  ASSERT_TRUE(clean.ok());
+  EXPECT_TRUE(clean->ok());
+  EXPECT_EQ(clean->packs, 2u);
+  EXPECT_EQ(clean->snapshots, 2u);
+
+  Id blob = BlobId(repo_->key().mac, Content(1000, 2));
+  std::string pack_key = Repository::PackKey(repo_->index().Find(blob)->pack);
+  Bytes pack = *backend_->Get(pack_key);
+  pack[40] ^= 0x01;
+  ASSERT_TRUE(backend_->Put(pack_key, pack).ok());
+
+  Result<CheckReport> quick = CheckRepository(*repo_, false, nullptr);
+  EXPECT_TRUE(quick->ok());  // sizes and references are intact; only reading finds the flip
+  Result<CheckReport> deep = CheckRepository(*repo_, true, nullptr);
+  ASSERT_EQ(deep->errors.size(), 1u);
+  EXPECT_EQ(deep->errors[0].object, pack_key);
+  EXPECT_EQ(deep->errors[0].problem, "content does not match its name (1 damaged blob(s))");
+  EXPECT_EQ(deep->errors[0].snapshots, std::vector<std::string>{bad.Short()});
+  EXPECT_EQ(repo_->ReadBlob(blob).status().code(), Code::kCorruption);
+  (void)good;
+}
+
+TEST_F(RepositoryTest, PruneFreesWhatForgottenSnapshotsUsedAndKeepsTheRest) {
+  repo_ = Reopen(OpenOptions{.compression_level = 0, .pack_size = 1});
+  Bytes shared = Content(50000, 1);
+  Bytes only_old = Content(80000, 2);
+  Id old_snap = Commit("old", {shared, only_old});
+  Id new_snap = Commit("new", {shared, Content(3000, 3)});
+  uint64_t before = StoredBytes("data/");
+
+  ASSERT_TRUE(repo_->DeleteSnapshot(old_snap).ok());
+  Result<PruneReport> r = Prune(*repo_, PruneOptions{});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->packs_deleted, 1u);
+  EXPECT_EQ(r->bytes_deleted, 80000 + kSealOverhead + (32 + 10) + kSealOverhead + 8);
+  EXPECT_EQ(before - StoredBytes("data/"), r->bytes_deleted);
+
+  auto fresh = Reopen();
+  EXPECT_EQ(*fresh->ReadBlob(BlobId(fresh->key().mac, shared)), shared);
+  EXPECT_FALSE(fresh->index().Contains(BlobId(fresh->key().mac, only_old)));
+  EXPECT_TRUE(CheckRepository(*fresh, true, nullptr)->ok());
+  EXPECT_EQ(fresh->ListSnapshotIds()->size(), 1u);
+  (void)new_snap;
+}
+
+TEST_F(RepositoryTest, PruneRepacksMostlyUnusedPacks) {
+  // Both blobs land in one pack; forgetting the big one leaves the pack mostly unused.
+  Bytes small = Content(1000, 1);
+  Bytes big = Content(100000, 2);
+  Id both = Commit("both", {small, big});
+  Id keep = Commit("keep", {small});
+  ASSERT_EQ(backend_->List("data/")->size(), 1u);
+  ASSERT_TRUE(repo_->DeleteSnapshot(both).ok());
+  Result<PruneReport> r = Prune(*repo_, PruneOptions{});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->packs_repacked, 1u);
+  EXPECT_EQ(r->packs_deleted, 0u);
+  std::vector<ObjectInfo> packs = *backend_->List("data/");
+  ASSERT_EQ(packs.size(), 1u);
+  EXPECT_LT(packs[0].size, 5000u);
+  auto fresh = Reopen();
+  EXPECT_EQ(*fresh->ReadBlob(BlobId(fresh->key().mac, small)), small);
+  EXPECT_TRUE(CheckRepository(*fresh, true, nullptr)->ok());
+  (void)keep;
+}
+
+TEST_F(RepositoryTest, ChangedPassphraseOpensAndTheOldOneNoLonger) {
+  Id s = Commit("x", {Content(10, 1)});
+  ASSERT_TRUE(repo_->ChangePassphrase("new-pw", kFast).ok());
+  EXPECT_EQ(Repository::Open(backend_, "pw").status().code(), Code::kWrongPassphrase);
+  Result<std::unique_ptr<Repository>> r = Repository::Open(backend_, "new-pw");
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE((*r)->LoadSnapshot(s).ok());
+  EXPECT_EQ(backend_->List("keys/")->size(), 1u);
+}
+
+TEST_F(RepositoryTest, SharedLocksCoexistAndExclusiveLocksExclude) {
+  auto a = RepositoryLock::Acquire(repo_.get(), LockKind::kShared, "files backup");
+  auto b = RepositoryLock::Acquire(repo_.get(), LockKind::kShared, "wal push");
+  ASSERT_TRUE(a.ok());
+  ASSERT_TRUE(b.ok());
+  auto c = RepositoryLock::Acquire(repo_.get(), LockKind::kExclusive, "prune");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), Code::kBusy);
+  EXPECT_EQ(c.status().message().rfind("cannot lock repository for prune: shared lock held by ", 0), 0u)
+      << c.status().message();
+  EXPECT_NE(c.status().message().find("(pid " + std::to_string(getpid()) + " on host "),
+            std::string::npos);
+  a->reset();
+  b->reset();
+  auto d = RepositoryLock::Acquire(repo_.get(), LockKind::kExclusive, "prune");
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(RepositoryLock::Acquire(repo_.get(), LockKind::kShared, "backup").status().code(),
+            Code::kBusy);
+  d->reset();
+  EXPECT_TRUE(backend_->List("locks/")->empty());
+}
+
+TEST_F(RepositoryTest, DiskFullFailsCleanlyAndARetrySucceeds) {
+  Id before = Commit("before", {Content(1000, 9)});
+  auto faulty = std::make_shared<FaultBackend>(backend_, FaultPlan{.puts_before_fault = 0,
+                                                                   .put_errno = ENOSPC});
+  auto repo = Repository::Open(faulty, "pw", OpenOptions{.compression_level = 1, .pack_size = 1});
+  ASSERT_TRUE(repo.ok());
+  BlobWriter w(repo->get());
+  Result<Id> added = w.Add(Content(5000, 3));
+  ASSERT_FALSE(added.ok());
+  EXPECT_EQ(added.status().code(), Code::kNoSpace);
+  EXPECT_EQ(ExitCodeFor(added.status()), 2);
+  EXPECT_EQ(w.Add(Content(10, 4)).status().code(), Code::kNoSpace);  // the writer stays failed
+  EXPECT_GE(faulty->faults_injected(), 1);
+
+  // Existing snapshots are unharmed, and a retry once space is back succeeds.
+  faulty->Clear();
+  auto fresh = Reopen();
+  EXPECT_TRUE(CheckRepository(*fresh, true, nullptr)->ok());
+  EXPECT_TRUE(fresh->LoadSnapshot(before).ok());
+  repo_ = std::move(fresh);
+  Id after = Commit("after", {Content(5000, 3)});
+  EXPECT_TRUE(repo_->LoadSnapshot(after).ok());
+}
+
+TEST_F(RepositoryTest, ShortWriteIsDetectedByCheckAndRemovedByPrune) {
+  auto faulty = std::make_shared<FaultBackend>(
+      backend_, FaultPlan{.puts_before_fault = 0, .put_errno = EIO, .short_write = true});
+  auto repo = Repository::Open(faulty, "pw", OpenOptions{.compression_level = 1, .pack_size = 1});
+  BlobWriter w(repo->get());
+  EXPECT_EQ(w.Add(Content(5000, 3)).status().code(), Code::kIO);
+  // The half-written pack is named by no index: check notes it, prune removes it.
+  auto fresh = Reopen();
+  Result<CheckReport> c = CheckRepository(*fresh, true, nullptr);
+  EXPECT_TRUE(c->ok());
+  ASSERT_EQ(c->notes.size(), 1u);
+  EXPECT_EQ(c->notes[0].rfind("1 pack(s)", 0), 0u);
+  Result<PruneReport> p = Prune(*fresh, PruneOptions{});
+  EXPECT_EQ(p->packs_deleted, 1u);
+  EXPECT_TRUE(backend_->List("data/")->empty());
+}
+
+TEST_F(RepositoryTest, StatsReportDedupAndCompression) {
+  Bytes text(200000, 'x');
+  Commit("a", {text});
+  Commit("b", {text});
+  auto st = ComputeStats(*repo_);
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(st->snapshots, 2u);
+  EXPECT_EQ(st->logical_bytes, 400000u);
+  EXPECT_EQ(st->unique_bytes, 200000u);
+  EXPECT_DOUBLE_EQ(st->dedup_ratio(), 2.0);
+  EXPECT_GT(st->compression_ratio(), 100.0);
+}
+
+}  // namespace
+}  // namespace lifeboat

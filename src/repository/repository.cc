@@ -61,14 +61,13 @@ Result<std::unique_ptr<Repository>> Repository::Open(std::shared_ptr<Backend> ba
                                                      OpenOptions options) {
   std::string where = "cannot open repository '" + backend->Location() + "'";
   Result<ObjectInfo> cfg = backend->Stat("config");
-  if (!cfg.ok()) {
-    if (cfg.status().code() == Code::kNotFound) {
-      return Status::NotFound(where + ": not a lifeboat repository (it has no config object)",
-                              "check [repository] path, or create one with 'lifeboat repo init'");
-    }
-    return cfg.status().Context(where);
-  }
+  if (!cfg.ok() && cfg.status().code() != Code::kNotFound) return cfg.status().Context(where);
   LB_ASSIGN_OR_RETURN(std::vector<ObjectInfo> keys, backend->List("keys/"));
+  if (!cfg.ok()) {
+    if (!keys.empty()) return Status::Corruption(where + ": the config object is missing");
+    return Status::NotFound(where + ": not a lifeboat repository (it has no config object)",
+                            "check [repository] path, or create one with 'lifeboat repo init'");
+  }
   std::unique_ptr<Repository> repo(new Repository(std::move(backend), options));
   Status damaged;
   bool opened = false;

@@ -116,7 +116,9 @@ Result<TreeBackupResult> BackupTree(Repository& repo, const std::string& root,
   }
 
   BlobWriter writer(&repo);
-  Status s = RunParallel(tasks.size(), options.workers, [&](size_t t) -> Status {
+  // One worker more than cores: while one waits for the disk, the others keep the CPUs busy.
+  unsigned workers = options.workers != 0 ? options.workers : DefaultWorkers() + 1;
+  Status s = RunParallel(tasks.size(), workers, [&](size_t t) -> Status {
     const ReadTask& task = tasks[t];
     FileEntry& e = snap.entries[task.entry];
     std::string path = JoinPath(root, e.path);
@@ -125,6 +127,8 @@ Result<TreeBackupResult> BackupTree(Repository& repo, const std::string& root,
       if (fd.status().code() == Code::kNotFound) return Status::Ok();  // vanished: empty
       return fd.status();
     }
+    // Sequential reads: let the kernel read ahead generously.
+    (void)posix_fadvise(fd->get(), 0, 0, POSIX_FADV_SEQUENTIAL);
     thread_local Bytes buf;
     buf.resize(chunk_size);
     for (uint64_t c = task.first_chunk; c < task.first_chunk + task.chunk_count; ++c) {

@@ -19,7 +19,7 @@ struct TreeBackupOptions {
   std::string kind = "files";
   std::string name;
   nlohmann::json metadata = nlohmann::json::object();
-  unsigned workers = 0;     // 0: one per core
+  unsigned workers = 0;     // 0: one per core, plus one
   bool use_parent = true;   // reuse chunk lists of unchanged files
 };
 

@@ -11,7 +11,44 @@ constexpr size_t kPacksPerIndexFile = 16;
 }  // namespace
 
 BlobWriter::BlobWriter(Repository* repo, bool dedup_against_index)
-    : repo_(repo), dedup_against_index_(dedup_against_index) {}
+    : repo_(repo), dedup_against_index_(dedup_against_index) {
+  uploader_ = std::thread([this] { UploadLoop(); });
+}
+
+BlobWriter::~BlobWriter() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  queue_cv_.notify_all();
+  uploader_.join();
+}
+
+void BlobWriter::UploadLoop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  for (;;) {
+    queue_cv_.wait(lock, [this] { return stop_ || !queue_.empty(); });
+    if (queue_.empty()) return;  // stopping, nothing left
+    std::unique_ptr<PackBuilder> pack = std::move(queue_.front());
+    queue_.pop_front();
+    uploading_ = true;
+    lock.unlock();
+    Status s = WritePack(std::move(pack));
+    lock.lock();
+    uploading_ = false;
+    if (!s.ok() && error_.ok()) error_ = s;
+    queue_cv_.notify_all();
+  }
+}
+
+Status BlobWriter::QueuePack(std::unique_ptr<PackBuilder> pack) {
+  std::unique_lock<std::mutex> lock(mu_);
+  queue_cv_.wait(lock, [this] { return queue_.size() < kMaxQueuedPacks || !error_.ok(); });
+  if (!error_.ok()) return error_;
+  queue_.push_back(std::move(pack));
+  queue_cv_.notify_all();
+  return Status::Ok();
+}
 
 Status BlobWriter::Fail(Status s) {
   std::lock_guard<std::mutex> lock(mu_);
@@ -32,7 +69,12 @@ Result<Id> BlobWriter::Add(ByteSpan data) {
       idle_packs_.pop_back();
     }
   }
-  if (!pack) pack = std::make_unique<PackBuilder>(&repo_->key().encryption);
+  if (!pack) {
+    // Room for a full pack plus one more chunk and the header.
+    size_t capacity = repo_->options().pack_size + repo_->config().chunk_size + (1 << 20);
+    pack = std::make_unique<PackBuilder>(&repo_->key().encryption,
+                                         std::min<size_t>(capacity, 256u << 20));
+  }
 
   thread_local Bytes compressed;
   uint8_t flags = 0;
@@ -45,7 +87,7 @@ Result<Id> BlobWriter::Add(ByteSpan data) {
   new_blobs_.fetch_add(1);
 
   if (pack->size() >= repo_->options().pack_size) {
-    Status s = WritePack(std::move(pack));
+    Status s = QueuePack(std::move(pack));
     if (!s.ok()) return Fail(s);
   } else {
     std::lock_guard<std::mutex> lock(mu_);
@@ -87,13 +129,15 @@ Status BlobWriter::Flush() {
   }
   for (auto& p : packs) {
     if (!p->empty()) {
-      Status s = WritePack(std::move(p));
+      Status s = QueuePack(std::move(p));
       if (!s.ok()) return Fail(s);
     }
   }
   std::vector<IndexedPack> batch;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    std::unique_lock<std::mutex> lock(mu_);
+    queue_cv_.wait(lock, [this] { return (queue_.empty() && !uploading_) || !error_.ok(); });
+    if (!error_.ok()) return error_;
     batch.swap(unindexed_);
   }
   if (!batch.empty()) {

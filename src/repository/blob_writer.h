@@ -6,11 +6,17 @@
 // A crash before 2 leaves packs no index names; a crash before 3 leaves blobs no snapshot names.
 // Both are unreferenced data that `prune` removes.
 //
+// Full packs are handed to an uploader thread (at most kMaxQueuedPacks wait), so hashing and
+// compression continue while a pack is written and fsynced.
+//
 // Thread safety: Add() may be called from many threads at once; Flush() from one thread after
 // every Add() has returned. A writer that reported an error refuses further Add() calls.
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <thread>
 #include <memory>
 #include <mutex>
 #include <unordered_set>
@@ -25,6 +31,10 @@ class BlobWriter {
   // With `dedup_against_index` false, only blobs this writer stored are skipped (prune uses
   // this to copy blobs out of packs that the index still names).
   explicit BlobWriter(Repository* repo, bool dedup_against_index = true);
+  // Waits for queued uploads; packs not flushed are unreferenced data for prune.
+  ~BlobWriter();
+  BlobWriter(const BlobWriter&) = delete;
+  BlobWriter& operator=(const BlobWriter&) = delete;
 
   // Returns the blob's id; stores it unless an identical blob is already stored or pending.
   Result<Id> Add(ByteSpan data);
@@ -35,6 +45,11 @@ class BlobWriter {
   uint64_t packs_written() const { return packs_written_.load(); }
 
  private:
+  static constexpr size_t kMaxQueuedPacks = 2;
+
+  // Queues a full pack for the uploader; blocks while kMaxQueuedPacks are waiting.
+  Status QueuePack(std::unique_ptr<PackBuilder> pack);
+  void UploadLoop();
   Status WritePack(std::unique_ptr<PackBuilder> pack);
   Status WriteIndex(std::vector<IndexedPack> packs);
   Status Fail(Status s);
@@ -46,6 +61,11 @@ class BlobWriter {
   std::vector<std::unique_ptr<PackBuilder>> idle_packs_;
   std::vector<IndexedPack> unindexed_;  // written packs awaiting an index file
   Status error_;
+  std::condition_variable queue_cv_;
+  std::deque<std::unique_ptr<PackBuilder>> queue_;
+  bool uploading_ = false;  // the uploader holds a pack
+  bool stop_ = false;
+  std::thread uploader_;
   std::atomic<uint64_t> stored_bytes_{0};
   std::atomic<uint64_t> new_blobs_{0};
   std::atomic<uint64_t> packs_written_{0};

@@ -32,7 +32,10 @@ struct PackEntry {
 // Builds one pack in memory. Not thread-safe: one writer per pack.
 class PackBuilder {
  public:
-  explicit PackBuilder(const Key256* key) : key_(key) {}
+  // `capacity`: the expected final size, reserved up front so the buffer never doubles.
+  explicit PackBuilder(const Key256* key, size_t capacity = 0) : key_(key) {
+    data_.reserve(capacity);
+  }
 
   // Seals `payload` (already compressed when flags says so) and appends it.
   void Add(const Id& id, BlobType type, uint8_t flags, ByteSpan payload, uint32_t raw_length);

@@ -4,6 +4,8 @@
 
 #include <unistd.h>
 
+#include <regex>
+
 #include "repository/blob_writer.h"
 #include "repository/check.h"
 #include "repository/lock.h"
@@ -241,10 +243,17 @@ TEST_F(RepositoryTest, DiskFullFailsCleanlyAndARetrySucceeds) {
   auto repo = Repository::Open(faulty, "pw", OpenOptions{.compression_level = 1, .pack_size = 1});
   ASSERT_TRUE(repo.ok());
   BlobWriter w(repo->get());
+  // Packs upload in the background: the failure surfaces at the latest in Flush.
   Result<Id> added = w.Add(Content(5000, 3));
-  ASSERT_FALSE(added.ok());
-  EXPECT_EQ(added.status().code(), Code::kNoSpace);
-  EXPECT_EQ(ExitCodeFor(added.status()), 2);
+  Status flushed = w.Flush();
+  ASSERT_FALSE(flushed.ok());
+  EXPECT_EQ(flushed.code(), Code::kNoSpace);
+  EXPECT_TRUE(std::regex_match(
+      flushed.message(),
+      std::regex("cannot write 'data/[0-9a-f]{2}/[0-9a-f]{64}' \\(injected fault\\): "
+                 "no space left on device")))
+      << flushed.message();
+  EXPECT_EQ(ExitCodeFor(flushed), 2);
   EXPECT_EQ(w.Add(Content(10, 4)).status().code(), Code::kNoSpace);  // the writer stays failed
   EXPECT_GE(faulty->faults_injected(), 1);
 
@@ -263,7 +272,8 @@ TEST_F(RepositoryTest, ShortWriteIsDetectedByCheckAndRemovedByPrune) {
       backend_, FaultPlan{.puts_before_fault = 0, .put_errno = EIO, .short_write = true});
   auto repo = Repository::Open(faulty, "pw", OpenOptions{.compression_level = 1, .pack_size = 1});
   BlobWriter w(repo->get());
-  EXPECT_EQ(w.Add(Content(5000, 3)).status().code(), Code::kIO);
+  (void)w.Add(Content(5000, 3));
+  EXPECT_EQ(w.Flush().code(), Code::kIO);
   // The half-written pack is named by no index: check notes it, prune removes it.
   auto fresh = Reopen();
   Result<CheckReport> c = CheckRepository(*fresh, true, nullptr);

@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <map>
 #include <set>
@@ -34,6 +36,40 @@ class SectionReader {
     if (n == nullptr) return required ? Missing(key) : Status::Ok();
     if (!n->is_string()) return WrongType(*n, key, "a string");
     *out = *n->value<std::string>();
+    return Status::Ok();
+  }
+
+  Status Int64(const std::string& key, int64_t* out, int64_t min, int64_t max) {
+    known_.insert(key);
+    const toml::node* n = table_.get(key);
+    if (n == nullptr) return Status::Ok();
+    if (!n->is_integer()) return WrongType(*n, key, "an integer");
+    int64_t v = *n->value<int64_t>();
+    if (v < min || v > max) {
+      return Status::Config(Where(*n) + ": '" + Name(key) + "' is " + std::to_string(v) +
+                            ", outside " + std::to_string(min) + ".." + std::to_string(max));
+    }
+    *out = v;
+    return Status::Ok();
+  }
+
+  // A port range "55000-55099".
+  Status PortRange(const std::string& key, int* first, int* last) {
+    known_.insert(key);
+    const toml::node* n = table_.get(key);
+    if (n == nullptr) return Status::Ok();
+    if (!n->is_string()) return WrongType(*n, key, "a string such as \"55000-55099\"");
+    std::string v = *n->value<std::string>();
+    int a = 0, b = 0;
+    char dash = 0;
+    char extra = 0;
+    if (std::sscanf(v.c_str(), "%d%c%d%c", &a, &dash, &b, &extra) != 3 || dash != '-' || a < 1 ||
+        b > 65535 || a > b) {
+      return Status::Config(Where(*n) + ": '" + Name(key) + "' is \"" + v +
+                            "\", expected a range such as \"55000-55099\"");
+    }
+    *first = a;
+    *last = b;
     return Status::Ok();
   }
 
@@ -120,14 +156,15 @@ Result<Config> ParseConfig(const std::string& text, const std::string& path) {
   cfg.file = path;
   std::string base_dir = Dirname(path);
 
-  static const std::set<std::string> kSections = {"repository", "state"};
+  static const std::set<std::string> kSections = {"database", "instances", "repository",
+                                                  "retention", "state"};
   for (const auto& [k, node] : root) {
     std::string key(k.str());
     if (!kSections.count(key)) {
       return Status::Config("config '" + path + "' line " +
                                 std::to_string(node.source().begin.line) + ": unknown key '" +
                                 key + "'",
-                            "sections are: [repository], [state]");
+                            "sections are: [database], [instances], [repository], [retention], [state]");
     }
     if (!node.is_table()) {
       return Status::Config("config '" + path + "' line " +
@@ -156,6 +193,37 @@ Result<Config> ParseConfig(const std::string& text, const std::string& path) {
   }
   cfg.state.dir = cfg.state.dir.empty() ? JoinPath(base_dir, ".lifeboat")
                                         : Resolve(base_dir, cfg.state.dir);
+
+  if (const toml::table* db = root["database"].as_table()) {
+    DatabaseConfigSection& d = cfg.database;
+    d.present = true;
+    SectionReader r(*db, "database", path);
+    LB_RETURN_IF_ERROR(r.String("data_dir", &d.data_dir, true));
+    LB_RETURN_IF_ERROR(r.String("host", &d.host));
+    LB_RETURN_IF_ERROR(r.Int("port", &d.port, 1, 65535));
+    LB_RETURN_IF_ERROR(r.String("user", &d.user));
+    LB_RETURN_IF_ERROR(r.String("os_user", &d.os_user));
+    LB_RETURN_IF_ERROR(r.String("bin_dir", &d.bin_dir));
+    LB_RETURN_IF_ERROR(r.Int64("exact_count_limit", &d.exact_count_limit, 0, INT64_MAX));
+    LB_RETURN_IF_ERROR(r.Finish());
+    d.data_dir = Resolve(base_dir, d.data_dir);
+    if (!d.host.empty() && d.host.front() != '/' && d.host.find('/') != std::string::npos) {
+      d.host = Resolve(base_dir, d.host);
+    }
+  }
+  if (const toml::table* ret = root["retention"].as_table()) {
+    SectionReader r(*ret, "retention", path);
+    LB_RETURN_IF_ERROR(r.Int("days", &cfg.retention.days, 1, 3650));
+    LB_RETURN_IF_ERROR(r.Finish());
+  }
+  if (const toml::table* inst = root["instances"].as_table()) {
+    SectionReader r(*inst, "instances", path);
+    LB_RETURN_IF_ERROR(r.String("dir", &cfg.instances.dir));
+    LB_RETURN_IF_ERROR(r.PortRange("ports", &cfg.instances.port_first, &cfg.instances.port_last));
+    LB_RETURN_IF_ERROR(r.Finish());
+  }
+  cfg.instances.dir = cfg.instances.dir.empty() ? JoinPath(cfg.state.dir, "instances")
+                                                : Resolve(base_dir, cfg.instances.dir);
   return cfg;
 }
 

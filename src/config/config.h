@@ -21,10 +21,36 @@ struct StateConfigSection {
   std::string dir;
 };
 
+// The production cluster lifeboat protects. Present when the config has [database].
+struct DatabaseConfigSection {
+  bool present = false;
+  std::string data_dir;                    // required
+  std::string host = "/var/run/postgresql";  // socket directory or host name
+  int port = 5432;
+  std::string user = "postgres";           // role for backup and replication
+  std::string os_user = "postgres";        // owner of data_dir; PostgreSQL programs run as it
+  std::string bin_dir = "/usr/lib/postgresql/15/bin";
+  // Tables up to this size get an exact row count in each snapshot; larger ones an estimate.
+  int64_t exact_count_limit = 64 << 20;
+};
+
+struct RetentionConfigSection {
+  int days = 7;  // the point-in-time window
+};
+
+struct InstancesConfigSection {
+  std::string dir;       // where restores create new instances; default: <state dir>/instances
+  int port_first = 55000;
+  int port_last = 55099;
+};
+
 struct Config {
   std::string file;  // absolute path of the file it was loaded from
   RepositoryConfigSection repository;
   StateConfigSection state;
+  DatabaseConfigSection database;
+  RetentionConfigSection retention;
+  InstancesConfigSection instances;
 };
 
 // Which file to load: `flag` (-c) if given, else $LIFEBOAT_CONFIG, else ./lifeboat.toml.

@@ -5,22 +5,22 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <unordered_map>
 
 #include "base/fs.h"
 #include "base/parallel.h"
-#include "files/tree_walk.h"
-#include "repository/blob_writer.h"
 
 namespace lifeboat {
 
 namespace {
 
-// Chunks per task: big files are split so that both cores share one large file.
+// Chunks per task: big files are split so that all workers share one large file.
 constexpr uint64_t kChunksPerTask = 16;
+// Timestamps come from a coarse clock: a file written in the same tick as the parent's backup
+// began may have changed without a new mtime. Such files are read again ("racy" files).
+constexpr UnixNanos kRacyWindow = 2'000'000'000;
 
 struct ReadTask {
-  size_t entry;         // index into the entry list
+  size_t entry;
   uint64_t first_chunk;
   uint64_t chunk_count;
 };
@@ -36,76 +36,98 @@ std::string Username() {
   return pw != nullptr ? pw->pw_name : std::to_string(geteuid());
 }
 
-// The newest snapshot of the same kind and name, whose unchanged files need not be read.
-Result<std::optional<std::pair<Id, Snapshot>>> FindParent(Repository& repo,
-                                                         const TreeBackupOptions& options) {
-  LB_ASSIGN_OR_RETURN(auto all, repo.LoadAllSnapshots());
-  for (auto it = all.rbegin(); it != all.rend(); ++it) {
-    if (it->second.kind == options.kind && it->second.name == options.name &&
-        it->second.hostname == Hostname()) {
-      return std::optional<std::pair<Id, Snapshot>>(std::move(*it));
-    }
-  }
-  return std::optional<std::pair<Id, Snapshot>>();
-}
-
-bool Unchanged(const FileEntry& now, const FileEntry& before, Repository& repo) {
-  if (now.size != before.size || now.mtime != before.mtime || now.ctime != before.ctime ||
-      now.inode != before.inode) {
-    return false;
-  }
-  for (const Id& c : before.chunks) {
-    if (!repo.index().Contains(c)) return false;
-  }
-  return true;
-}
-
 }  // namespace
 
-Result<TreeBackupResult> BackupTree(Repository& repo, const std::string& root,
-                                    const TreeBackupOptions& options, Progress* progress) {
-  TreeBackupResult result;
-  Snapshot& snap = result.snapshot;
-  snap.kind = options.kind;
-  snap.name = options.name;
-  snap.hostname = Hostname();
-  snap.username = Username();
-  snap.metadata = options.metadata;
-  snap.started_at = NowNanos();
+TreeBackup::TreeBackup(Repository* repo, TreeBackupOptions options)
+    : repo_(repo), options_(std::move(options)), writer_(repo) {
+  snap_.kind = options_.kind;
+  snap_.name = options_.name;
+  snap_.hostname = Hostname();
+  snap_.username = Username();
+  snap_.started_at = NowNanos();
+}
 
-  LB_ASSIGN_OR_RETURN(snap.entries, WalkTree(root));
+Status TreeBackup::LoadParent() {
+  if (parent_loaded_ || !options_.use_parent) return Status::Ok();
+  parent_loaded_ = true;
+  LB_ASSIGN_OR_RETURN(auto all, repo_->LoadAllSnapshots());
+  for (auto it = all.rbegin(); it != all.rend(); ++it) {
+    if (it->second.kind == options_.kind && it->second.name == options_.name &&
+        it->second.hostname == snap_.hostname) {
+      parent_ = std::move(*it);
+      break;
+    }
+  }
+  if (parent_) {
+    snap_.parent = parent_->first;
+    for (const FileEntry& e : parent_->second.entries) {
+      if (e.type == EntryType::kFile) parent_files_.emplace(e.path, &e);
+    }
+  }
+  return Status::Ok();
+}
 
-  std::unordered_map<std::string, const FileEntry*> parent_files;
-  std::optional<std::pair<Id, Snapshot>> parent;
-  if (options.use_parent) {
-    LB_ASSIGN_OR_RETURN(parent, FindParent(repo, options));
-    if (parent) {
-      snap.parent = parent->first;
-      for (const FileEntry& e : parent->second.entries) {
-        if (e.type == EntryType::kFile) parent_files.emplace(e.path, &e);
+Status TreeBackup::AddRoot(const std::string& prefix, const std::string& path,
+                           const WalkFilter& filter) {
+  // Directory entries for the prefix's components that no earlier root created.
+  if (!prefix.empty()) {
+    size_t pos = 0;
+    while ((pos = prefix.find('/', pos + 1)) != std::string::npos) {
+      std::string dir = prefix.substr(0, pos);
+      bool exists = false;
+      for (const FileEntry& e : snap_.entries) exists = exists || e.path == dir;
+      if (!exists) {
+        FileEntry d;
+        d.path = dir;
+        d.type = EntryType::kDirectory;
+        d.mode = 0700;
+        d.mtime = snap_.started_at;
+        d.uid = static_cast<uint32_t>(geteuid());
+        d.gid = static_cast<uint32_t>(getegid());
+        snap_.entries.push_back(d);
+        entry_root_.push_back(roots_.size());
       }
     }
   }
+  LB_ASSIGN_OR_RETURN(std::vector<FileEntry> entries, WalkTree(path, prefix, filter));
+  size_t root = roots_.size();
+  roots_.push_back({prefix, path});
+  for (FileEntry& e : entries) {
+    snap_.entries.push_back(std::move(e));
+    entry_root_.push_back(root);
+  }
+  return Status::Ok();
+}
 
-  const uint64_t chunk_size = repo.config().chunk_size;
+Status TreeBackup::Read(Progress* progress) {
+  LB_RETURN_IF_ERROR(LoadParent());
+  const uint64_t chunk_size = repo_->config().chunk_size;
+  UnixNanos racy_after = parent_ ? parent_->second.started_at - kRacyWindow : 0;
   std::vector<ReadTask> tasks;
-  std::vector<std::vector<uint32_t>> chunk_lengths(snap.entries.size());
+  std::vector<std::vector<uint32_t>> lengths(snap_.entries.size());
   uint64_t to_read = 0;
-  for (size_t i = 0; i < snap.entries.size(); ++i) {
-    FileEntry& e = snap.entries[i];
-    if (e.type != EntryType::kFile) continue;
-    ++result.files;
-    snap.logical_bytes += e.size;
-    auto p = parent_files.find(e.path);
-    if (p != parent_files.end() && Unchanged(e, *p->second, repo)) {
-      e.chunks = p->second->chunks;
-      continue;
+  for (size_t i = 0; i < snap_.entries.size(); ++i) {
+    FileEntry& e = snap_.entries[i];
+    if (e.type != EntryType::kFile || !e.chunks.empty()) continue;
+    ++files_;
+    snap_.logical_bytes += e.size;
+    auto p = parent_files_.find(e.path);
+    if (p != parent_files_.end()) {
+      const FileEntry& before = *p->second;
+      bool unchanged = e.size == before.size && e.mtime == before.mtime &&
+                       e.ctime == before.ctime && e.inode == before.inode &&
+                       before.mtime < racy_after;
+      for (const Id& c : before.chunks) unchanged = unchanged && repo_->index().Contains(c);
+      if (unchanged) {
+        e.chunks = before.chunks;
+        continue;
+      }
     }
-    ++result.files_read;
+    ++files_read_;
     to_read += e.size;
     uint64_t chunks = (e.size + chunk_size - 1) / chunk_size;
     e.chunks.resize(chunks);
-    chunk_lengths[i].resize(chunks);
+    lengths[i].resize(chunks);
     for (uint64_t c = 0; c < chunks; c += kChunksPerTask) {
       tasks.push_back({i, c, std::min(kChunksPerTask, chunks - c)});
     }
@@ -114,14 +136,15 @@ Result<TreeBackupResult> BackupTree(Repository& repo, const std::string& root,
     progress->SetTotal(to_read);
     progress->Start();
   }
-
-  BlobWriter writer(&repo);
   // One worker more than cores: while one waits for the disk, the others keep the CPUs busy.
-  unsigned workers = options.workers != 0 ? options.workers : DefaultWorkers() + 1;
+  unsigned workers = options_.workers != 0 ? options_.workers : DefaultWorkers() + 1;
   Status s = RunParallel(tasks.size(), workers, [&](size_t t) -> Status {
     const ReadTask& task = tasks[t];
-    FileEntry& e = snap.entries[task.entry];
-    std::string path = JoinPath(root, e.path);
+    FileEntry& e = snap_.entries[task.entry];
+    // The entry's path is "<prefix>/<path below the root>", or just the latter at the top.
+    const Root& root = roots_[entry_root_[task.entry]];
+    std::string path =
+        JoinPath(root.path, root.prefix.empty() ? e.path : e.path.substr(root.prefix.size() + 1));
     Result<UniqueFd> fd = OpenFile(path, O_RDONLY | O_NOFOLLOW);
     if (!fd.ok()) {
       if (fd.status().code() == Code::kNotFound) return Status::Ok();  // vanished: empty
@@ -146,35 +169,74 @@ Result<TreeBackupResult> BackupTree(Repository& repo, const std::string& root,
         got += static_cast<size_t>(n);
       }
       if (got == 0) break;
-      LB_ASSIGN_OR_RETURN(e.chunks[c], writer.Add(ByteSpan(buf.data(), got)));
-      chunk_lengths[task.entry][c] = static_cast<uint32_t>(got);
+      LB_ASSIGN_OR_RETURN(e.chunks[c], writer_.Add(ByteSpan(buf.data(), got)));
+      lengths[task.entry][c] = static_cast<uint32_t>(got);
       if (progress) progress->Add(got);
     }
     return Status::Ok();
   });
-  if (s.ok()) s = writer.Flush();
   if (progress) progress->Finish();
-  if (!s.ok()) return s;
+  LB_RETURN_IF_ERROR(s);
 
   // Files that shrank while being read: trim to what was stored.
-  for (size_t i = 0; i < snap.entries.size(); ++i) {
-    if (chunk_lengths[i].empty()) continue;
-    FileEntry& e = snap.entries[i];
+  for (size_t i = 0; i < snap_.entries.size(); ++i) {
+    if (lengths[i].empty()) continue;
+    FileEntry& e = snap_.entries[i];
     uint64_t size = 0;
     size_t n = 0;
-    while (n < chunk_lengths[i].size() && chunk_lengths[i][n] != 0) size += chunk_lengths[i][n++];
+    while (n < lengths[i].size() && lengths[i][n] != 0) size += lengths[i][n++];
     if (size != e.size) {
-      snap.logical_bytes -= e.size - size;
+      snap_.logical_bytes -= e.size - size;
       e.size = size;
       e.chunks.resize(n);
     }
   }
-  result.bytes_read = to_read;
-  snap.stored_bytes = writer.stored_bytes();
-  snap.new_blobs = writer.new_blobs();
-  snap.finished_at = NowNanos();
-  LB_ASSIGN_OR_RETURN(result.id, repo.SaveSnapshot(snap));
+  bytes_read_ += to_read;
+  return Status::Ok();
+}
+
+Status TreeBackup::AddFile(const std::string& path, ByteSpan content, uint32_t mode) {
+  FileEntry e;
+  e.path = path;
+  e.type = EntryType::kFile;
+  e.mode = mode;
+  e.mtime = NowNanos();
+  e.size = content.size();
+  e.uid = static_cast<uint32_t>(geteuid());
+  e.gid = static_cast<uint32_t>(getegid());
+  const uint64_t chunk_size = repo_->config().chunk_size;
+  for (uint64_t off = 0; off < content.size(); off += chunk_size) {
+    LB_ASSIGN_OR_RETURN(Id id, writer_.Add(content.subspan(off, std::min<uint64_t>(chunk_size, content.size() - off))));
+    e.chunks.push_back(id);
+  }
+  ++files_;
+  snap_.logical_bytes += e.size;
+  snap_.entries.push_back(std::move(e));
+  entry_root_.push_back(roots_.size());
+  return Status::Ok();
+}
+
+Result<TreeBackupResult> TreeBackup::Commit(const nlohmann::json& metadata) {
+  LB_RETURN_IF_ERROR(writer_.Flush());
+  snap_.metadata = metadata;
+  snap_.stored_bytes = writer_.stored_bytes();
+  snap_.new_blobs = writer_.new_blobs();
+  snap_.finished_at = NowNanos();
+  TreeBackupResult result;
+  LB_ASSIGN_OR_RETURN(result.id, repo_->SaveSnapshot(snap_));
+  result.snapshot = snap_;
+  result.files = files_;
+  result.files_read = files_read_;
+  result.bytes_read = bytes_read_;
   return result;
+}
+
+Result<TreeBackupResult> BackupTree(Repository& repo, const std::string& root,
+                                    const TreeBackupOptions& options, Progress* progress) {
+  TreeBackup backup(&repo, options);
+  LB_RETURN_IF_ERROR(backup.AddRoot("", root));
+  LB_RETURN_IF_ERROR(backup.Read(progress));
+  return backup.Commit(nlohmann::json::object());
 }
 
 }  // namespace lifeboat

@@ -1,16 +1,26 @@
-// Backs up a directory tree into a snapshot: regular files (split into fixed, aligned chunks of
+// Backs up directory trees into a snapshot: regular files (split into fixed, aligned chunks of
 // the repository's chunk size), directories, symlinks, modes, owners and modification times.
 //
 // Files are read by a pool of workers, each chunk hashed, compressed, sealed and packed on the
-// worker that read it. A file whose size, mtime, ctime and inode match the previous snapshot of
-// the same name (the parent) is not read again: its chunk list is reused.
+// worker that read it. With a parent (the previous snapshot of the same kind and name), a file
+// whose size, mtime, ctime and inode are unchanged is not read again: its chunk list is reused.
+//
+// A backup runs in phases, so that a producer can act between them (PostgreSQL's backup API
+// must stop after the files are read and before the snapshot is saved):
+//   AddRoot()... -> Read() -> AddFile()... -> Commit()
+// Not thread-safe: one thread drives a TreeBackup (Read() uses workers internally).
 #pragma once
 
+#include <optional>
 #include <string>
+#include <unordered_map>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "base/progress.h"
+#include "files/tree_walk.h"
+#include "repository/blob_writer.h"
 #include "repository/repository.h"
 
 namespace lifeboat {
@@ -18,7 +28,6 @@ namespace lifeboat {
 struct TreeBackupOptions {
   std::string kind = "files";
   std::string name;
-  nlohmann::json metadata = nlohmann::json::object();
   unsigned workers = 0;     // 0: one per core, plus one
   bool use_parent = true;   // reuse chunk lists of unchanged files
 };
@@ -31,7 +40,46 @@ struct TreeBackupResult {
   uint64_t bytes_read = 0;
 };
 
-// REQUIRES: the caller holds a shared lock on `repo`. `progress` may be null.
+class TreeBackup {
+ public:
+  // REQUIRES: the caller holds a shared lock on `repo`, which outlives this object.
+  TreeBackup(Repository* repo, TreeBackupOptions options);
+
+  // Walks `path`; its entries appear under `prefix` ("" for the snapshot root). Roots with a
+  // prefix get directory entries for the prefix's components.
+  Status AddRoot(const std::string& prefix, const std::string& path,
+                 const WalkFilter& filter = nullptr);
+  // Reads every file that needs reading and stores its chunks.
+  Status Read(Progress* progress);
+  // Adds a file whose content is in memory (e.g. backup_label).
+  Status AddFile(const std::string& path, ByteSpan content, uint32_t mode);
+  // Writes the remaining data and index, then the manifest: the snapshot is listed from here.
+  Result<TreeBackupResult> Commit(const nlohmann::json& metadata);
+
+  UnixNanos started_at() const { return snap_.started_at; }
+
+ private:
+  Status LoadParent();
+
+  Repository* repo_;
+  TreeBackupOptions options_;
+  Snapshot snap_;
+  BlobWriter writer_;
+  struct Root {
+    std::string prefix;  // where its entries appear in the snapshot
+    std::string path;    // where it is on disk
+  };
+  std::vector<Root> roots_;
+  std::vector<size_t> entry_root_;  // the root each entry came from (roots_.size(): none)
+  std::optional<std::pair<Id, Snapshot>> parent_;
+  std::unordered_map<std::string, const FileEntry*> parent_files_;
+  bool parent_loaded_ = false;
+  uint64_t files_ = 0;
+  uint64_t files_read_ = 0;
+  uint64_t bytes_read_ = 0;
+};
+
+// The single-directory case: `lifeboat files backup`.
 Result<TreeBackupResult> BackupTree(Repository& repo, const std::string& root,
                                     const TreeBackupOptions& options, Progress* progress);
 

@@ -31,7 +31,8 @@ bool FromStat(const struct stat& st, FileEntry* e) {
   return true;
 }
 
-Status Walk(const std::string& dir, const std::string& rel, std::vector<FileEntry>* out) {
+Status Walk(const std::string& dir, const std::string& rel, const std::string& prefix,
+            const WalkFilter& filter, std::vector<FileEntry>* out) {
   DIR* d = ::opendir(dir.c_str());
   if (d == nullptr) {
     if (errno == ENOENT) return Status::Ok();
@@ -53,7 +54,10 @@ Status Walk(const std::string& dir, const std::string& rel, std::vector<FileEntr
     }
     FileEntry e;
     if (!FromStat(st, &e)) continue;
-    e.path = rel.empty() ? n : rel + "/" + n;
+    std::string child_rel = rel.empty() ? n : rel + "/" + n;
+    WalkDecision decision = filter ? filter(child_rel, e.type) : WalkDecision::kInclude;
+    if (decision == WalkDecision::kSkip) continue;
+    e.path = prefix.empty() ? child_rel : prefix + "/" + child_rel;
     if (e.type == EntryType::kSymlink) {
       std::string target(static_cast<size_t>(st.st_size) + 256, '\0');
       ssize_t len = ::readlink(path.c_str(), target.data(), target.size());
@@ -64,17 +68,17 @@ Status Walk(const std::string& dir, const std::string& rel, std::vector<FileEntr
       target.resize(static_cast<size_t>(len));
       e.target = std::move(target);
     }
-    bool is_dir = e.type == EntryType::kDirectory;
-    std::string child_rel = e.path;
+    bool descend = e.type == EntryType::kDirectory && decision == WalkDecision::kInclude;
     out->push_back(std::move(e));
-    if (is_dir) LB_RETURN_IF_ERROR(Walk(path, child_rel, out));
+    if (descend) LB_RETURN_IF_ERROR(Walk(path, child_rel, prefix, filter, out));
   }
   return Status::Ok();
 }
 
 }  // namespace
 
-Result<std::vector<FileEntry>> WalkTree(const std::string& root) {
+Result<std::vector<FileEntry>> WalkTree(const std::string& root, const std::string& prefix,
+                                        const WalkFilter& filter) {
   struct stat st {};
   if (::stat(root.c_str(), &st) != 0) return ErrnoStatus("cannot back up '" + root + "'", errno);
   if (!S_ISDIR(st.st_mode)) {
@@ -84,9 +88,9 @@ Result<std::vector<FileEntry>> WalkTree(const std::string& root) {
   std::vector<FileEntry> out;
   FileEntry e;
   FromStat(st, &e);
-  e.path = ".";
+  e.path = prefix.empty() ? "." : prefix;
   out.push_back(std::move(e));
-  LB_RETURN_IF_ERROR(Walk(root, "", &out));
+  LB_RETURN_IF_ERROR(Walk(root, "", prefix, filter, &out));
   return out;
 }
 

@@ -2,6 +2,7 @@
 // sorted, so equal trees give equal manifests.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -10,8 +11,18 @@
 
 namespace lifeboat {
 
-// The first entry is the root itself, with path ".". Entries that vanish while walking are
-// skipped. Sockets, FIFOs and devices are skipped (they hold no data to restore).
-Result<std::vector<FileEntry>> WalkTree(const std::string& root);
+enum class WalkDecision {
+  kInclude,    // the entry and, for a directory, its contents
+  kSkip,       // neither the entry nor its contents
+  kEmptyDir,   // a directory without its contents (PostgreSQL's pg_wal, for example)
+};
+// Decides for each entry by its path relative to the walked root.
+using WalkFilter = std::function<WalkDecision(const std::string& rel, EntryType type)>;
+
+// Entries of the tree at `root`, each path prefixed with `prefix` + "/" (or not, when `prefix`
+// is empty). The root itself comes first, with path `prefix` (or "." when empty). Entries that
+// vanish while walking are skipped, as are sockets, FIFOs and devices.
+Result<std::vector<FileEntry>> WalkTree(const std::string& root, const std::string& prefix = "",
+                                        const WalkFilter& filter = nullptr);
 
 }  // namespace lifeboat

@@ -1,6 +1,7 @@
 #include "repository/repository.h"
 
 #include <algorithm>
+#include <cctype>
 
 #include <nlohmann/json.hpp>
 
@@ -102,7 +103,7 @@ Result<std::unique_ptr<Repository>> Repository::Open(std::shared_ptr<Backend> ba
                                    "check LIFEBOAT_PASSPHRASE or [repository] passphrase_file");
   }
   LB_RETURN_IF_ERROR(repo->LoadConfig().Context(where));
-  LB_RETURN_IF_ERROR(repo->LoadIndex().Context(where));
+  if (options.load_index) LB_RETURN_IF_ERROR(repo->LoadIndex().Context(where));
   return repo;
 }
 
@@ -276,6 +277,66 @@ Result<Id> Repository::SaveSnapshot(const Snapshot& snapshot) {
 }
 
 Status Repository::DeleteSnapshot(const Id& id) { return backend_->Delete(SnapshotKey(id)); }
+
+namespace {
+
+Status ValidateName(const std::string& stream, const std::string& name) {
+  auto ok = [](const std::string& s) {
+    if (s.empty() || s.size() > 200 || s == "." || s == "..") return false;
+    for (char c : s) {
+      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-') {
+        return false;
+      }
+    }
+    return true;
+  };
+  if (!ok(stream) || !ok(name)) {
+    return Status::Usage("invalid object name '" + stream + "/" + name + "'");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status Repository::PutNamed(const std::string& stream, const std::string& name, ByteSpan plain) {
+  LB_RETURN_IF_ERROR(ValidateName(stream, name));
+  Bytes framed;
+  ByteWriter w(&framed);
+  w.U32(static_cast<uint32_t>(name.size()));
+  w.Raw(AsBytes(name));
+  Bytes compressed = CompressAlways(plain, options_.compression_level > 0 ? options_.compression_level : 1);
+  w.Raw(compressed);
+  return backend_->Put(NamedKey(stream, name), Seal(key_.encryption, framed));
+}
+
+Result<Bytes> Repository::GetNamed(const std::string& stream, const std::string& name) {
+  LB_RETURN_IF_ERROR(ValidateName(stream, name));
+  std::string key = NamedKey(stream, name);
+  LB_ASSIGN_OR_RETURN(Bytes sealed, backend_->Get(key));
+  Result<Bytes> framed = lifeboat::Open(key_.encryption, sealed);
+  if (!framed.ok()) return framed.status().Context("'" + key + "' is damaged");
+  ByteReader r(*framed);
+  uint32_t len = r.U32();
+  ByteSpan stored_name = r.Raw(len);
+  if (!r.ok() || AsString(stored_name) != name) {
+    return Status::Corruption("'" + key + "' is damaged: it holds another object");
+  }
+  Result<Bytes> plain = DecompressUnknownSize(r.Raw(r.remaining()), kMaxMetadataSize);
+  if (!plain.ok()) return plain.status().Context("'" + key + "' is damaged");
+  return plain;
+}
+
+Result<std::vector<std::string>> Repository::ListNamed(const std::string& stream) {
+  LB_ASSIGN_OR_RETURN(std::vector<ObjectInfo> objs, backend_->List("named/" + stream + "/"));
+  std::vector<std::string> names;
+  for (const ObjectInfo& o : objs) names.push_back(Basename(o.key));
+  return names;
+}
+
+Status Repository::DeleteNamed(const std::string& stream, const std::string& name) {
+  LB_RETURN_IF_ERROR(ValidateName(stream, name));
+  return backend_->Delete(NamedKey(stream, name));
+}
 
 Status Repository::ChangePassphrase(const std::string& new_passphrase,
                                     const ScryptParams& params) {

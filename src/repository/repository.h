@@ -38,6 +38,9 @@ struct RepositoryConfig {
 struct OpenOptions {
   int compression_level = 1;          // zstd level for blobs; 0 stores them uncompressed
   size_t pack_size = 32u << 20;       // a pack is written once it reaches this size
+  // Load the index at open. Operations on named objects only (WAL archiving) skip it: they
+  // must stay fast however large the repository grows.
+  bool load_index = true;
 };
 
 class Repository {
@@ -84,6 +87,16 @@ class Repository {
   Result<Id> SaveSnapshot(const Snapshot& snapshot);
   Status DeleteSnapshot(const Id& id);
 
+  // Named objects ("named/<stream>/<name>"): content a producer addresses by its own names,
+  // such as WAL segments. Compressed and sealed like every object; the name is sealed inside,
+  // so an object moved under another name is detected. Names are [A-Za-z0-9._-]+.
+  Status PutNamed(const std::string& stream, const std::string& name, ByteSpan plain);
+  // Code::kNotFound when absent; Code::kCorruption when damaged or misplaced.
+  Result<Bytes> GetNamed(const std::string& stream, const std::string& name);
+  // Names in the stream, sorted.
+  Result<std::vector<std::string>> ListNamed(const std::string& stream);
+  Status DeleteNamed(const std::string& stream, const std::string& name);
+
   // Wraps the master key under `new_passphrase` in a new key file, then removes the key file
   // this session was opened with. No data is rewritten.
   Status ChangePassphrase(const std::string& new_passphrase, const ScryptParams& params = {});
@@ -91,6 +104,9 @@ class Repository {
   static std::string PackKey(const Id& pack);
   static std::string SnapshotKey(const Id& id) { return "snapshots/" + id.Hex(); }
   static std::string IndexKey(const Id& id) { return "index/" + id.Hex(); }
+  static std::string NamedKey(const std::string& stream, const std::string& name) {
+    return "named/" + stream + "/" + name;
+  }
   // Parses the id out of a key such as "data/ab/ab12..." (false for temp or foreign files).
   static bool IdFromKey(const std::string& key, Id* id);
 

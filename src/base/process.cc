@@ -1,0 +1,117 @@
+#include "base/process.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "base/time.h"
+
+namespace lifeboat {
+
+Result<ProcessResult> RunProcess(const std::vector<std::string>& argv,
+                                 const ProcessOptions& options) {
+  if (argv.empty()) return Status::Usage("no program to run");
+  int out_pipe[2] = {-1, -1}, err_pipe[2] = {-1, -1};
+  if (options.capture && (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0)) {
+    return ErrnoStatus("cannot run '" + argv[0] + "'", errno);
+  }
+  std::vector<std::string> args = argv;
+  std::vector<char*> cargv;
+  for (auto& a : args) cargv.push_back(a.data());
+  cargv.push_back(nullptr);
+
+  pid_t pid = fork();
+  if (pid < 0) return ErrnoStatus("cannot run '" + argv[0] + "'", errno);
+  if (pid == 0) {
+    if (options.capture) {
+      dup2(out_pipe[1], STDOUT_FILENO);
+      dup2(err_pipe[1], STDERR_FILENO);
+    }
+    int null = open("/dev/null", O_RDONLY);
+    if (null >= 0) dup2(null, STDIN_FILENO);
+    for (const auto& [k, v] : options.env) setenv(k.c_str(), v.c_str(), 1);
+    if (!options.cwd.empty() && chdir(options.cwd.c_str()) != 0) _exit(126);
+    execv(cargv[0], cargv.data());
+    _exit(127);
+  }
+  ProcessResult r;
+  if (options.capture) {
+    close(out_pipe[1]);
+    close(err_pipe[1]);
+    struct pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
+    std::string* sinks[2] = {&r.out, &r.err};
+    int open_fds = 2;
+    double deadline = options.timeout_seconds > 0 ? MonotonicSeconds() + options.timeout_seconds : 0;
+    bool timed_out = false;
+    while (open_fds > 0) {
+      int wait_ms = 1000;
+      if (deadline > 0) {
+        double left = deadline - MonotonicSeconds();
+        if (left <= 0) {
+          timed_out = true;
+          break;
+        }
+        wait_ms = static_cast<int>(left * 1000) + 1;
+      }
+      int n = poll(fds, 2, wait_ms);
+      if (n < 0 && errno != EINTR) break;
+      for (int i = 0; i < 2; ++i) {
+        if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+        char buf[65536];
+        ssize_t got = read(fds[i].fd, buf, sizeof(buf));
+        if (got > 0) {
+          sinks[i]->append(buf, static_cast<size_t>(got));
+        } else if (got == 0 || errno != EINTR) {
+          close(fds[i].fd);
+          fds[i].fd = -1;
+          --open_fds;
+        }
+      }
+    }
+    for (auto& f : fds) {
+      if (f.fd >= 0) close(f.fd);
+    }
+    if (timed_out) {
+      kill(pid, SIGKILL);
+      waitpid(pid, nullptr, 0);
+      return Status::IO("'" + argv[0] + "' did not finish within " +
+                        std::to_string(static_cast<int>(options.timeout_seconds)) + " s");
+    }
+  }
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (WIFEXITED(status)) {
+    r.exit_code = WEXITSTATUS(status);
+    if (r.exit_code == 127 && r.out.empty() && r.err.empty()) {
+      return Status::IO("cannot run '" + argv[0] + "': program not found or not executable");
+    }
+  } else {
+    r.exit_code = 128 + WTERMSIG(status);
+  }
+  return r;
+}
+
+std::string LastLines(const std::string& text, size_t lines) {
+  std::vector<std::string> all;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    if (end > start) all.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  std::string out;
+  for (size_t i = all.size() > lines ? all.size() - lines : 0; i < all.size(); ++i) {
+    if (!out.empty()) out += "\n";
+    out += all[i];
+  }
+  return out;
+}
+
+}  // namespace lifeboat

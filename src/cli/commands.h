@@ -17,5 +17,10 @@ void AddFilesRestore(CLI::App* files, Context* ctx);
 void AddSnapshots(CLI::App* app, Context* ctx);
 void AddForget(CLI::App* app, Context* ctx);
 void AddPrune(CLI::App* app, Context* ctx);
+void AddBackup(CLI::App* app, Context* ctx);
+void AddWal(CLI::App* app, Context* ctx);
+void AddWindow(CLI::App* app, Context* ctx);
+void AddRestore(CLI::App* app, Context* ctx);
+void AddInstances(CLI::App* app, Context* ctx);
 
 }  // namespace lifeboat::cli

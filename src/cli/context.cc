@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "base/fs.h"
+#include "base/privileges.h"
 #include "storage/local/local_backend.h"
 
 namespace lifeboat::cli {
@@ -15,6 +16,12 @@ namespace lifeboat::cli {
 Result<Config> Context::LoadConfig() {
   if (!config_) {
     LB_ASSIGN_OR_RETURN(Config cfg, lifeboat::LoadConfig(ConfigPath(config_flag)));
+    // Started as root with a cluster to protect: work as the data directory's owner, so that
+    // PostgreSQL programs run and archive_command can write everything lifeboat writes.
+    if (cfg.database.present) {
+      LB_RETURN_IF_ERROR(BecomeUser(cfg.database.os_user,
+                                    {cfg.state.dir, cfg.instances.dir, cfg.repository.path}));
+    }
     config_ = std::move(cfg);
   }
   return *config_;
@@ -62,10 +69,34 @@ Result<std::string> Context::Passphrase(const Config& cfg) {
   return PromptPassphrase("passphrase for repository '" + cfg.repository.path + "': ");
 }
 
-Result<std::unique_ptr<Repository>> Context::OpenRepository() {
+Result<pg::ClusterConfig> Context::Cluster() {
+  LB_ASSIGN_OR_RETURN(Config cfg, LoadConfig());
+  if (!cfg.database.present) {
+    return Status::Config("config '" + cfg.file + "' has no [database] section",
+                          "add [database] with data_dir, host, port, user and os_user");
+  }
+  pg::ClusterConfig c;
+  c.data_dir = cfg.database.data_dir;
+  c.conn.host = cfg.database.host;
+  c.conn.port = cfg.database.port;
+  c.conn.user = cfg.database.user;
+  c.os_user = cfg.database.os_user;
+  c.bin_dir = cfg.database.bin_dir;
+  c.exact_count_limit = cfg.database.exact_count_limit;
+  return c;
+}
+
+std::string SelfPath() {
+  char buf[4096];
+  ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "lifeboat";
+}
+
+Result<std::unique_ptr<Repository>> Context::OpenRepository(bool load_index) {
   LB_ASSIGN_OR_RETURN(Config cfg, LoadConfig());
   LB_ASSIGN_OR_RETURN(std::string pass, Passphrase(cfg));
   OpenOptions options;
+  options.load_index = load_index;
   options.compression_level = cfg.repository.compression;
   return Repository::Open(std::make_shared<LocalBackend>(cfg.repository.path), pass, options);
 }

@@ -9,6 +9,7 @@
 
 #include "base/result.h"
 #include "config/config.h"
+#include "pg/cluster.h"
 #include "repository/repository.h"
 
 namespace lifeboat::cli {
@@ -25,11 +26,16 @@ struct Context {
   // The passphrase: $LIFEBOAT_PASSPHRASE, else [repository] passphrase_file, else a prompt on
   // a terminal.
   Result<std::string> Passphrase(const Config& cfg);
-  Result<std::unique_ptr<Repository>> OpenRepository();
+  Result<std::unique_ptr<Repository>> OpenRepository(bool load_index = true);
+  // The [database] section as the pg layer wants it; a config error when it is missing.
+  Result<pg::ClusterConfig> Cluster();
 
  private:
   std::optional<Config> config_;
 };
+
+// The absolute path of the running lifeboat binary (for archive and restore commands).
+std::string SelfPath();
 
 // Reads a passphrase from the terminal without echo; fails when stdin is not a terminal.
 Result<std::string> PromptPassphrase(const std::string& prompt);

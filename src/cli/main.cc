@@ -52,6 +52,11 @@ int main(int argc, char** argv) {
   lifeboat::cli::AddSnapshots(&app, &ctx);
   lifeboat::cli::AddForget(&app, &ctx);
   lifeboat::cli::AddPrune(&app, &ctx);
+  lifeboat::cli::AddBackup(&app, &ctx);
+  lifeboat::cli::AddWal(&app, &ctx);
+  lifeboat::cli::AddWindow(&app, &ctx);
+  lifeboat::cli::AddRestore(&app, &ctx);
+  lifeboat::cli::AddInstances(&app, &ctx);
 
   try {
     app.parse(argc, argv);

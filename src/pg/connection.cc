@@ -36,6 +36,10 @@ Result<std::unique_ptr<Connection>> Connection::Open(const ConnInfo& info) {
   if (info.replication) {
     keys.push_back("replication");
     values.push_back("true");
+  } else {
+    // Times come back in one unambiguous format whatever the server's defaults.
+    keys.push_back("options");
+    values.push_back("-c DateStyle=ISO -c TimeZone=UTC");
   }
   std::vector<const char*> k, v;
   for (size_t i = 0; i < keys.size(); ++i) {
@@ -52,6 +56,9 @@ Result<std::unique_ptr<Connection>> Connection::Open(const ConnInfo& info) {
                           std::to_string(info.port) + " as " + info.user + ": " + msg,
                       "check that the cluster is running and [database] host, port and user");
   }
+  // Notices (such as pg_backup_stop's "all required WAL segments have been archived") are not
+  // for the user's terminal.
+  PQsetNoticeProcessor(conn, [](void*, const char*) {}, nullptr);
   return std::unique_ptr<Connection>(new Connection(conn, info));
 }
 

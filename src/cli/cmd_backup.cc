@@ -1,0 +1,53 @@
+// lifeboat backup [--type full] [--json]: a consistent backup of the running cluster.
+#include <cstdio>
+#include <iostream>
+
+#include "cli/commands.h"
+#include "cli/output.h"
+#include "pg/backup.h"
+#include "repository/lock.h"
+
+namespace lifeboat::cli {
+
+namespace {
+
+struct Options {
+  std::string type = "full";
+};
+
+Status Run(Context& ctx, const Options& opt) {
+  if (opt.type != "full") {
+    return Status::Usage("backup type '" + opt.type + "' is not supported", "use --type full");
+  }
+  LB_ASSIGN_OR_RETURN(pg::ClusterConfig cluster, ctx.Cluster());
+  LB_ASSIGN_OR_RETURN(std::unique_ptr<Repository> repo, ctx.OpenRepository());
+  LB_ASSIGN_OR_RETURN(auto lock, RepositoryLock::Acquire(repo.get(), LockKind::kShared, "backup"));
+  double start = MonotonicSeconds();
+  Progress progress("backup");
+  Result<TreeBackupResult> r = pg::BackupCluster(*repo, cluster, &progress);
+  if (!r.ok()) return r.status().Context("backup failed");
+  double secs = MonotonicSeconds() - start;
+  if (ctx.json) {
+    PrintJson({{"id", r->id.Hex()}});
+  } else {
+    std::cout << r->id.Hex() << std::endl;
+  }
+  const auto& m = r->snapshot.metadata;
+  std::fprintf(stderr, "backup: %s of %lu files, %s added, LSN %s .. %s, %.1f s\n",
+               FormatBytes(r->snapshot.logical_bytes).c_str(), static_cast<unsigned long>(r->files),
+               FormatBytes(r->snapshot.stored_bytes).c_str(),
+               m["start_lsn"].get<std::string>().c_str(), m["stop_lsn"].get<std::string>().c_str(),
+               secs);
+  return Status::Ok();
+}
+
+}  // namespace
+
+void AddBackup(CLI::App* app, Context* ctx) {
+  auto opt = std::make_shared<Options>();
+  CLI::App* cmd = app->add_subcommand("backup", "back up the PostgreSQL cluster, consistently, while it runs");
+  cmd->add_option("--type", opt->type, "full (default)");
+  cmd->callback([ctx, opt] { ctx->run = [ctx, opt] { return Run(*ctx, *opt); }; });
+}
+
+}  // namespace lifeboat::cli

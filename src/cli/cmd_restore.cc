@@ -1,0 +1,87 @@
+// lifeboat restore (--time T | --lsn L | --snapshot ID | --latest) --instance NAME [--port N]
+//                  [--no-start] [--json]: restore to a NEW instance.
+#include <cstdio>
+#include <iostream>
+
+#include "cli/commands.h"
+#include "cli/output.h"
+#include "pg/restore.h"
+
+namespace lifeboat::cli {
+
+namespace {
+
+struct Options {
+  std::string time, lsn, snapshot, instance;
+  bool latest = false;
+  bool no_start = false;
+  int port = 0;
+};
+
+Status Run(Context& ctx, const Options& opt) {
+  int targets = !opt.time.empty() + !opt.lsn.empty() + !opt.snapshot.empty() + opt.latest;
+  if (targets != 1) {
+    return Status::Usage("give exactly one of --time, --lsn, --snapshot, --latest");
+  }
+  pg::RestoreRequest req;
+  if (!opt.time.empty()) {
+    req.target.kind = pg::RestoreTarget::Kind::kTime;
+    LB_ASSIGN_OR_RETURN(req.target.time, ParseTimestamp(opt.time));
+  } else if (!opt.lsn.empty()) {
+    req.target.kind = pg::RestoreTarget::Kind::kLsn;
+    LB_ASSIGN_OR_RETURN(req.target.lsn, pg::ParseLsn(opt.lsn));
+  } else if (!opt.snapshot.empty()) {
+    req.target.kind = pg::RestoreTarget::Kind::kSnapshot;
+    req.target.snapshot = opt.snapshot;
+  }
+  LB_ASSIGN_OR_RETURN(pg::ClusterConfig cluster, ctx.Cluster());
+  LB_ASSIGN_OR_RETURN(Config cfg, ctx.LoadConfig());
+  LB_ASSIGN_OR_RETURN(std::unique_ptr<Repository> repo, ctx.OpenRepository());
+  req.name = opt.instance;
+  req.instances_dir = cfg.instances.dir;
+  req.state_dir = cfg.state.dir;
+  req.port = opt.port;
+  req.port_first = cfg.instances.port_first;
+  req.port_last = cfg.instances.port_last;
+  req.start = !opt.no_start;
+  req.lifeboat_binary = SelfPath();
+  req.config_file = cfg.file;
+  double start = MonotonicSeconds();
+  Progress progress("restore");
+  LB_ASSIGN_OR_RETURN(pg::RestoreResult r, pg::RestoreInstance(*repo, cluster, req, &progress));
+  double secs = MonotonicSeconds() - start;
+  nlohmann::ordered_json recovered =
+      r.recovered_to ? nlohmann::ordered_json(FormatIso8601(*r.recovered_to, true)) : nlohmann::ordered_json();
+  if (ctx.json) {
+    PrintJson({{"name", r.instance.name}, {"host", r.instance.host}, {"port", r.instance.port},
+               {"data_dir", r.instance.data_dir}, {"snapshot", r.snapshot.Hex()},
+               {"recovered_to", recovered}});
+    return Status::Ok();
+  }
+  PrintTable({"", ""}, {{"instance", r.instance.name},
+                        {"port", std::to_string(r.instance.port)},
+                        {"host", r.instance.host},
+                        {"data_dir", r.instance.data_dir},
+                        {"snapshot", r.snapshot.Short()},
+                        {"recovered_to", r.recovered_to ? FormatIso8601(*r.recovered_to, true)
+                                                        : (opt.no_start ? "(not started)" : "(no transaction replayed)")}});
+  std::fprintf(stderr, "restore: %.1f s\n", secs);
+  return Status::Ok();
+}
+
+}  // namespace
+
+void AddRestore(CLI::App* app, Context* ctx) {
+  auto opt = std::make_shared<Options>();
+  CLI::App* cmd = app->add_subcommand("restore", "restore the cluster to a NEW instance, to a point in time");
+  cmd->add_option("--time", opt->time, "recovery target time (ISO 8601 with a zone)");
+  cmd->add_option("--lsn", opt->lsn, "recovery target LSN");
+  cmd->add_option("--snapshot", opt->snapshot, "restore a snapshot to its consistency point");
+  cmd->add_flag("--latest", opt->latest, "recover everything the repository holds");
+  cmd->add_option("--instance", opt->instance, "name of the new instance")->required();
+  cmd->add_option("--port", opt->port, "port (default: the first free one of [instances] ports)");
+  cmd->add_flag("--no-start", opt->no_start, "write and configure the data directory only");
+  cmd->callback([ctx, opt] { ctx->run = [ctx, opt] { return Run(*ctx, *opt); }; });
+}
+
+}  // namespace lifeboat::cli

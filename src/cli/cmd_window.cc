@@ -1,0 +1,51 @@
+// lifeboat window [--json]: the earliest and latest restorable time, and gaps.
+#include <iostream>
+
+#include "cli/commands.h"
+#include "cli/output.h"
+#include "pg/restore.h"
+
+namespace lifeboat::cli {
+
+namespace {
+
+Status Run(Context& ctx) {
+  LB_ASSIGN_OR_RETURN(pg::ClusterConfig cluster, ctx.Cluster());
+  LB_ASSIGN_OR_RETURN(Config cfg, ctx.LoadConfig());
+  LB_ASSIGN_OR_RETURN(std::unique_ptr<Repository> repo, ctx.OpenRepository());
+  LB_ASSIGN_OR_RETURN(pg::Window w, pg::ComputeWindow(*repo, cluster, cfg.state.dir + "/scratch"));
+  if (ctx.json) {
+    nlohmann::ordered_json j;
+    j["earliest"] = w.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(FormatIso8601(w.earliest(), true));
+    j["latest"] = w.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(FormatIso8601(w.latest(), true));
+    j["gaps"] = nlohmann::ordered_json::array();
+    for (const auto& g : w.gaps) j["gaps"].push_back({{"first_missing", g.first_missing}, {"last_missing", g.last_missing}});
+    j["ranges"] = nlohmann::ordered_json::array();
+    for (const auto& r : w.ranges) {
+      j["ranges"].push_back({{"snapshot", r.snapshot.Hex()}, {"from", FormatIso8601(r.from, true)},
+                             {"to", FormatIso8601(r.to, true)}, {"last_wal_file", r.last_segment}});
+    }
+    PrintJson(j);
+    return Status::Ok();
+  }
+  if (w.empty()) {
+    std::cout << "no restorable point yet: take a backup with 'lifeboat backup'\n";
+    return Status::Ok();
+  }
+  std::cout << "earliest  " << FormatIso8601(w.earliest(), true) << "\n"
+            << "latest    " << FormatIso8601(w.latest(), true) << "\n";
+  for (const auto& g : w.gaps) {
+    std::cout << "gap       WAL " << g.first_missing
+              << (g.first_missing == g.last_missing ? "" : " .. " + g.last_missing) << " is missing\n";
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+void AddWindow(CLI::App* app, Context* ctx) {
+  CLI::App* cmd = app->add_subcommand("window", "the point-in-time window: earliest and latest restorable time");
+  cmd->callback([ctx] { ctx->run = [ctx] { return Run(*ctx); }; });
+}
+
+}  // namespace lifeboat::cli

@@ -1,0 +1,153 @@
+#include "pg/backup.h"
+
+#include <dirent.h>
+#include <limits.h>
+#include <unistd.h>
+
+#include <cstdlib>
+
+#include "base/fs.h"
+#include "pg/wal.h"
+
+namespace lifeboat::pg {
+
+WalkDecision DataDirFilter(const std::string& rel, EntryType type) {
+  std::string base = Basename(rel);
+  if (base.rfind("pgsql_tmp", 0) == 0 || base == "pg_internal.init") return WalkDecision::kSkip;
+  if (rel == "postmaster.pid" || rel == "postmaster.opts" || rel == "backup_label" ||
+      rel == "tablespace_map" || rel == "backup_label.old") {
+    return WalkDecision::kSkip;
+  }
+  static const char* kEmptied[] = {"pg_wal", "pg_replslot", "pg_dynshmem", "pg_notify",
+                                   "pg_serial", "pg_snapshots", "pg_stat_tmp", "pg_subtrans"};
+  if (type == EntryType::kDirectory) {
+    for (const char* d : kEmptied) {
+      if (rel == d) return WalkDecision::kEmptyDir;
+    }
+  }
+  return WalkDecision::kInclude;
+}
+
+namespace {
+
+std::string RealPath(const std::string& p) {
+  char buf[PATH_MAX];
+  return realpath(p.c_str(), buf) != nullptr ? std::string(buf) : p;
+}
+
+struct Tablespace {
+  std::string oid;
+  std::string location;
+};
+
+Result<std::vector<Tablespace>> FindTablespaces(const std::string& data_dir) {
+  std::vector<Tablespace> out;
+  std::string dir = data_dir + "/pg_tblspc";
+  DIR* d = opendir(dir.c_str());
+  if (d == nullptr) return out;
+  while (struct dirent* e = readdir(d)) {
+    std::string name = e->d_name;
+    if (name == "." || name == "..") continue;
+    char target[PATH_MAX];
+    ssize_t n = readlink((dir + "/" + name).c_str(), target, sizeof(target) - 1);
+    if (n < 0) continue;  // in-place tablespace directory: part of the data directory walk
+    out.push_back({name, std::string(target, static_cast<size_t>(n))});
+  }
+  closedir(d);
+  return out;
+}
+
+}  // namespace
+
+Result<TreeBackupResult> BackupCluster(Repository& repo, const ClusterConfig& cluster,
+                                       Progress* progress) {
+  LB_ASSIGN_OR_RETURN(std::unique_ptr<Connection> conn, Connection::Open(cluster.conn));
+  LB_ASSIGN_OR_RETURN(Rows facts, conn->Query(
+      "SELECT s.system_identifier, current_setting('server_version_num'), "
+      "current_setting('data_directory'), i.bytes_per_wal_segment, "
+      "i.data_page_checksum_version, current_setting('archive_mode'), "
+      "current_setting('archive_command') "
+      "FROM pg_control_system() s, pg_control_init() i"));
+  uint64_t sysid = std::strtoull(facts.Get(0, 0).c_str(), nullptr, 10);
+  std::string version = facts.Get(0, 1);
+  std::string served_dir = facts.Get(0, 2);
+  uint64_t segment_size = std::strtoull(facts.Get(0, 3).c_str(), nullptr, 10);
+  bool checksums = facts.Get(0, 4) != "0";
+  if (RealPath(served_dir) != RealPath(cluster.data_dir)) {
+    return Status::Config("the cluster at " + conn->Where() + " serves data directory '" +
+                              served_dir + "', not [database] data_dir '" + cluster.data_dir + "'",
+                          "point [database] data_dir, host and port at the same cluster");
+  }
+  if (facts.Get(0, 5) == "off" || facts.Get(0, 6).empty() || facts.Get(0, 6) == "(disabled)") {
+    return Status::Config(
+        "the cluster at " + conn->Where() + " does not archive WAL (archive_mode = " +
+            facts.Get(0, 5) + ")",
+        "set archive_mode = on and archive_command = 'lifeboat -c <config> wal push %p', then "
+        "restart PostgreSQL");
+  }
+  WalArchive archive(&repo);
+  LB_RETURN_IF_ERROR(archive.BindCluster(sysid));
+
+  TreeBackupOptions options;
+  options.kind = kSnapshotKind;
+  options.name = "cluster";
+  // PostgreSQL files can change within one timestamp tick; a full backup reads everything
+  // (identical chunks are still stored only once).
+  options.use_parent = false;
+  TreeBackup backup(&repo, options);
+
+  std::string label = "lifeboat " + FormatIso8601(backup.started_at());
+  LB_ASSIGN_OR_RETURN(Rows start, conn->Query(
+      "SELECT pg_backup_start($1, true), (SELECT timeline_id FROM pg_control_checkpoint()), "
+      "clock_timestamp()", {label}));
+  std::string start_lsn = start.Get(0, 0);
+  std::string timeline = start.Get(0, 1);
+  std::string start_time = start.Get(0, 2);
+
+  LB_RETURN_IF_ERROR(backup.AddRoot("data", cluster.data_dir, DataDirFilter));
+  LB_ASSIGN_OR_RETURN(std::vector<Tablespace> tablespaces, FindTablespaces(cluster.data_dir));
+  nlohmann::json ts_json = nlohmann::json::array();
+  for (const Tablespace& ts : tablespaces) {
+    LB_RETURN_IF_ERROR(backup.AddRoot("tablespaces/" + ts.oid, ts.location));
+    ts_json.push_back({{"oid", ts.oid}, {"location", ts.location}});
+  }
+  LB_RETURN_IF_ERROR(backup.Read(progress));
+
+  // Waits until the WAL up to the stop point is archived, so the snapshot restores on its own.
+  LB_ASSIGN_OR_RETURN(Rows stop, conn->Query(
+      "SELECT lsn, labelfile, spcmapfile, clock_timestamp() FROM pg_backup_stop(true)"));
+  std::string stop_lsn = stop.Get(0, 0);
+  std::string labelfile = stop.Get(0, 1);
+  std::string spcmap = stop.Get(0, 2);
+  std::string stop_time = stop.Get(0, 3);
+  LB_RETURN_IF_ERROR(backup.AddFile("data/backup_label", AsBytes(labelfile), 0600));
+  if (!spcmap.empty()) LB_RETURN_IF_ERROR(backup.AddFile("data/tablespace_map", AsBytes(spcmap), 0600));
+
+  LB_ASSIGN_OR_RETURN(std::vector<DatabaseRecord> dbs,
+                      RecordDatabases(cluster.conn, cluster.exact_count_limit));
+
+  LB_ASSIGN_OR_RETURN(Lsn start_l, ParseLsn(start_lsn));
+  LB_ASSIGN_OR_RETURN(Lsn stop_l, ParseLsn(stop_lsn));
+  LB_ASSIGN_OR_RETURN(UnixNanos start_t, ParseTimestamp(start_time));
+  LB_ASSIGN_OR_RETURN(UnixNanos stop_t, ParseTimestamp(stop_time));
+  uint32_t tli = static_cast<uint32_t>(std::strtoul(timeline.c_str(), nullptr, 10));
+  nlohmann::json meta;
+  meta["type"] = "full";
+  meta["pg_version"] = version;
+  meta["system_identifier"] = std::to_string(sysid);
+  meta["timeline"] = tli;
+  meta["start_lsn"] = FormatLsn(start_l);
+  meta["stop_lsn"] = FormatLsn(stop_l);
+  meta["start_time"] = FormatIso8601(start_t, true);
+  meta["stop_time"] = FormatIso8601(stop_t, true);
+  meta["wal_segment_size"] = segment_size;
+  meta["start_wal_file"] = FormatSegmentName(tli, start_l / segment_size, segment_size);
+  meta["stop_wal_file"] = FormatSegmentName(tli, stop_l / segment_size, segment_size);
+  meta["data_checksums"] = checksums;
+  meta["data_dir"] = cluster.data_dir;
+  meta["tablespaces"] = ts_json;
+  meta["databases"] = DatabasesToJson(dbs);
+  return backup.Commit(meta);
+}
+
+}  // namespace lifeboat::pg

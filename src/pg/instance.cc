@@ -1,0 +1,178 @@
+#include "pg/instance.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+
+#include "base/fs.h"
+#include "base/process.h"
+
+namespace lifeboat::pg {
+
+nlohmann::json InstanceToJson(const Instance& i) {
+  return {{"name", i.name},           {"host", i.host},
+          {"port", i.port},           {"data_dir", i.data_dir},
+          {"dir", i.dir},             {"status", InstanceStatus(i)},
+          {"role", i.role},           {"origin_snapshot", i.origin_snapshot},
+          {"target", i.target},       {"created_at", i.created_at}};
+}
+
+namespace {
+
+// An exclusive flock on <state>/instances.lock for the lifetime of the object.
+class RegistryLock {
+ public:
+  static Result<RegistryLock> Take(const std::string& state_dir) {
+    LB_RETURN_IF_ERROR(MakeDirs(state_dir, 0700));
+    LB_ASSIGN_OR_RETURN(UniqueFd fd, OpenFile(state_dir + "/instances.lock", O_RDWR | O_CREAT, 0600));
+    if (flock(fd.get(), LOCK_EX) != 0) return ErrnoStatus("cannot lock the instance registry", errno);
+    return RegistryLock(std::move(fd));
+  }
+
+ private:
+  explicit RegistryLock(UniqueFd fd) : fd_(std::move(fd)) {}
+  UniqueFd fd_;
+};
+
+}  // namespace
+
+Result<std::vector<Instance>> InstanceRegistry::Read() const {
+  Result<Bytes> b = ReadFile(path());
+  if (!b.ok()) {
+    if (b.status().code() == Code::kNotFound) return std::vector<Instance>();
+    return b.status();
+  }
+  nlohmann::json j = nlohmann::json::parse(b->begin(), b->end(), nullptr, false);
+  if (j.is_discarded() || !j.is_array()) {
+    return Status::Corruption("instance registry '" + path() + "' is damaged");
+  }
+  std::vector<Instance> out;
+  try {
+    for (const auto& e : j) {
+      Instance i;
+      i.name = e.at("name").get<std::string>();
+      i.dir = e.at("dir").get<std::string>();
+      i.data_dir = e.at("data_dir").get<std::string>();
+      i.host = e.at("host").get<std::string>();
+      i.port = e.at("port").get<int>();
+      i.origin_snapshot = e.value("origin_snapshot", "");
+      i.target = e.value("target", "");
+      i.created_at = e.value("created_at", "");
+      i.role = e.value("role", "restored");
+      out.push_back(std::move(i));
+    }
+  } catch (const nlohmann::json::exception& e) {
+    return Status::Corruption("instance registry '" + path() + "' is damaged: " + e.what());
+  }
+  return out;
+}
+
+Status InstanceRegistry::Write(const std::vector<Instance>& all) const {
+  nlohmann::json j = nlohmann::json::array();
+  for (const Instance& i : all) {
+    nlohmann::json e = InstanceToJson(i);
+    e.erase("status");  // derived, never stored
+    j.push_back(e);
+  }
+  std::string text = j.dump(2) + "\n";
+  return WriteFileDurable(path(), AsBytes(text), 0600);
+}
+
+Result<std::vector<Instance>> InstanceRegistry::List() const { return Read(); }
+
+Result<std::optional<Instance>> InstanceRegistry::Find(const std::string& name) const {
+  LB_ASSIGN_OR_RETURN(std::vector<Instance> all, Read());
+  for (const Instance& i : all) {
+    if (i.name == name) return std::optional<Instance>(i);
+  }
+  return std::optional<Instance>();
+}
+
+Status InstanceRegistry::Add(const Instance& instance) {
+  LB_ASSIGN_OR_RETURN(RegistryLock lock, RegistryLock::Take(state_dir_));
+  LB_ASSIGN_OR_RETURN(std::vector<Instance> all, Read());
+  for (const Instance& i : all) {
+    if (i.name == instance.name) {
+      return Status::AlreadyExists("instance '" + instance.name + "' already exists",
+                                   "choose another --instance name, or drop it first");
+    }
+  }
+  all.push_back(instance);
+  return Write(all);
+}
+
+Status InstanceRegistry::Remove(const std::string& name) {
+  LB_ASSIGN_OR_RETURN(RegistryLock lock, RegistryLock::Take(state_dir_));
+  LB_ASSIGN_OR_RETURN(std::vector<Instance> all, Read());
+  std::erase_if(all, [&](const Instance& i) { return i.name == name; });
+  return Write(all);
+}
+
+std::string InstanceStatus(const Instance& i) {
+  Result<Bytes> pid_file = ReadFile(i.data_dir + "/postmaster.pid");
+  if (!pid_file.ok()) return "stopped";
+  long pid = std::atol(std::string(pid_file->begin(), pid_file->end()).c_str());
+  if (pid > 0 && (kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM)) return "running";
+  return "stopped";
+}
+
+Status StartInstance(const ClusterConfig& cluster, const Instance& i) {
+  if (InstanceStatus(i) == "running") return Status::Ok();
+  ProcessOptions po;
+  po.timeout_seconds = 600;
+  LB_ASSIGN_OR_RETURN(ProcessResult r,
+                      RunProcess({cluster.Program("pg_ctl"), "start", "-D", i.data_dir, "-l",
+                                  i.log_file(), "-w", "-t", "600", "-s"},
+                                 po));
+  if (r.exit_code != 0) {
+    Result<Bytes> log = ReadFile(i.log_file());
+    std::string tail = log.ok() ? LastLines(std::string(log->begin(), log->end()), 5) : r.err;
+    return Status::IO("PostgreSQL instance '" + i.name + "' did not start on port " +
+                          std::to_string(i.port) + ": " + tail,
+                      "see '" + i.log_file() + "'");
+  }
+  return Status::Ok();
+}
+
+Status StopInstance(const ClusterConfig& cluster, const Instance& i) {
+  if (InstanceStatus(i) != "running") return Status::Ok();
+  ProcessOptions po;
+  po.timeout_seconds = 300;
+  LB_ASSIGN_OR_RETURN(ProcessResult r, RunProcess({cluster.Program("pg_ctl"), "stop", "-D",
+                                                   i.data_dir, "-m", "fast", "-w", "-s"},
+                                                  po));
+  if (r.exit_code != 0 && InstanceStatus(i) == "running") {
+    return Status::IO("cannot stop instance '" + i.name + "': " + LastLines(r.err, 3));
+  }
+  return Status::Ok();
+}
+
+Result<int> FreePort(int first, int last, const std::vector<Instance>& taken) {
+  for (int port = first; port <= last; ++port) {
+    bool used = false;
+    for (const Instance& i : taken) used = used || i.port == port;
+    if (used) continue;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return ErrnoStatus("cannot probe ports", errno);
+    struct sockaddr_in addr {};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    bool free = bind(fd, reinterpret_cast<struct sockaddr*>(&addr), sizeof(addr)) == 0;
+    close(fd);
+    if (free) return port;
+  }
+  return Status::IO("no free port in " + std::to_string(first) + "-" + std::to_string(last),
+                    "widen [instances] ports or drop instances you no longer need");
+}
+
+}  // namespace lifeboat::pg

@@ -1,0 +1,258 @@
+#include "pg/restore.h"
+
+#include <limits.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <thread>
+
+#include "base/fs.h"
+#include "base/process.h"
+#include "files/tree_restore.h"
+
+namespace lifeboat::pg {
+
+namespace {
+
+std::string RealPath(const std::string& p) {
+  char buf[PATH_MAX];
+  return realpath(p.c_str(), buf) != nullptr ? std::string(buf) : p;
+}
+
+bool Inside(const std::string& path, const std::string& dir) {
+  return path == dir || (path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 &&
+                         path[dir.size()] == '/');
+}
+
+// Points the restored tablespace links and tablespace_map at the restored copies, never at the
+// production locations.
+Status RelinkTablespaces(const Instance& inst, const PgSnapshot& snap) {
+  std::string map;
+  for (const auto& ts : snap.snapshot.metadata.value("tablespaces", nlohmann::json::array())) {
+    std::string oid = ts.at("oid").get<std::string>();
+    std::string link = inst.data_dir + "/pg_tblspc/" + oid;
+    std::string target = inst.dir + "/tablespaces/" + oid;
+    ::unlink(link.c_str());
+    if (::symlink(target.c_str(), link.c_str()) != 0) {
+      return ErrnoStatus("cannot link tablespace '" + link + "'", errno);
+    }
+    map += oid + " " + target + "\n";
+  }
+  if (!map.empty()) {
+    LB_RETURN_IF_ERROR(WriteFileDurable(inst.data_dir + "/tablespace_map", AsBytes(map), 0600));
+  }
+  return Status::Ok();
+}
+
+std::string PgTime(UnixNanos t) {
+  // PostgreSQL's own syntax, microseconds, UTC.
+  std::string iso = FormatIso8601(t, true);  // 2026-11-29T03:10:00.123456Z
+  iso[10] = ' ';
+  iso.pop_back();
+  return iso + "+00";
+}
+
+Status ConfigureRecovery(const Instance& inst, const RestoreRequest& req, const RestoreTarget& t) {
+  std::string conf;
+  // A data directory from a Debian cluster keeps its configuration in /etc: give the copy a
+  // minimal one of its own.
+  if (::access((inst.data_dir + "/postgresql.conf").c_str(), F_OK) != 0) {
+    LB_RETURN_IF_ERROR(WriteFileDurable(inst.data_dir + "/postgresql.conf",
+                                        AsBytes("# written by lifeboat restore\n"), 0600));
+    LB_RETURN_IF_ERROR(WriteFileDurable(inst.data_dir + "/pg_hba.conf",
+                                        AsBytes("local all all peer\nhost all all 127.0.0.1/32 scram-sha-256\n"),
+                                        0600));
+    LB_RETURN_IF_ERROR(WriteFileDurable(inst.data_dir + "/pg_ident.conf", AsBytes(""), 0600));
+  }
+  std::string restore_command = "\"" + req.lifeboat_binary + "\" -c \"" + req.config_file +
+                                "\" wal get %f \"%p\"";
+  conf += "\n# lifeboat restore: instance " + inst.name + "\n";
+  conf += "port = " + std::to_string(inst.port) + "\n";
+  conf += "listen_addresses = 'localhost'\n";
+  conf += "unix_socket_directories = " + QuoteLiteral(inst.host) + "\n";
+  conf += "archive_mode = off\n";
+  conf += "restore_command = " + QuoteLiteral(restore_command) + "\n";
+  conf += "recovery_target_action = 'promote'\n";
+  conf += "recovery_target_timeline = 'latest'\n";
+  switch (t.kind) {
+    case RestoreTarget::Kind::kTime:
+      conf += "recovery_target_time = " + QuoteLiteral(PgTime(t.time)) + "\n";
+      break;
+    case RestoreTarget::Kind::kLsn:
+      conf += "recovery_target_lsn = " + QuoteLiteral(FormatLsn(t.lsn)) + "\n";
+      break;
+    case RestoreTarget::Kind::kSnapshot:
+      conf += "recovery_target = 'immediate'\n";
+      break;
+    case RestoreTarget::Kind::kLatest:
+      break;
+  }
+  std::string auto_conf = inst.data_dir + "/postgresql.auto.conf";
+  Result<Bytes> existing = ReadFile(auto_conf);
+  std::string text = existing.ok() ? std::string(existing->begin(), existing->end()) : "";
+  LB_RETURN_IF_ERROR(WriteFileDurable(auto_conf, AsBytes(text + conf), 0600));
+  LB_RETURN_IF_ERROR(WriteFileDurable(inst.data_dir + "/recovery.signal", AsBytes(""), 0600));
+  // pg_wal/archive_status is not in the snapshot (pg_wal is copied empty).
+  return MakeDirs(inst.data_dir + "/pg_wal/archive_status", 0700);
+}
+
+// Waits until the instance has left recovery; fails with the log's last lines if it stops.
+Result<std::optional<UnixNanos>> AwaitPromotion(const ClusterConfig& cluster, const Instance& inst) {
+  ConnInfo info = cluster.conn;
+  info.host = inst.host;
+  info.port = inst.port;
+  info.dbname = "postgres";
+  for (;;) {
+    if (InstanceStatus(inst) != "running") {
+      Result<Bytes> log = ReadFile(inst.log_file());
+      std::string tail = log.ok() ? LastLines(std::string(log->begin(), log->end()), 4) : "";
+      return Status::IO("instance '" + inst.name + "' stopped during recovery: " + tail,
+                        "see '" + inst.log_file() + "'");
+    }
+    Result<std::unique_ptr<Connection>> conn = Connection::Open(info);
+    if (conn.ok()) {
+      Result<Rows> r = (*conn)->Query("SELECT pg_is_in_recovery(), pg_last_xact_replay_timestamp()");
+      if (r.ok()) {
+        if (r->Get(0, 0) == "f") {
+          std::optional<UnixNanos> recovered;
+          if (r->rows[0][1]) {
+            Result<UnixNanos> t = ParseTimestamp(*r->rows[0][1]);
+            if (t.ok()) recovered = *t;
+          }
+          return recovered;
+        }
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+}
+
+}  // namespace
+
+std::string DescribeWindow(const Window& w) {
+  if (w.empty()) return "no restorable point yet (no PostgreSQL snapshot with its WAL)";
+  return FormatIso8601(w.earliest(), true) + " .. " + FormatIso8601(w.latest(), true);
+}
+
+Result<RestoreResult> RestoreInstance(Repository& repo, const ClusterConfig& cluster,
+                                      const RestoreRequest& req, Progress* progress) {
+  std::string what = "cannot restore instance '" + req.name + "'";
+  if (req.name.empty() || req.name.find('/') != std::string::npos || req.name[0] == '.') {
+    return Status::Usage(what + ": invalid instance name");
+  }
+  InstanceRegistry registry(req.state_dir);
+  LB_ASSIGN_OR_RETURN(std::vector<Instance> instances, registry.List());
+  for (const Instance& i : instances) {
+    if (i.name == req.name) {
+      return Status::AlreadyExists(what + ": an instance of that name exists",
+                                   "choose another --instance name, or 'lifeboat instance drop " +
+                                       req.name + "'");
+    }
+  }
+  Instance inst;
+  inst.name = req.name;
+  inst.dir = JoinPath(req.instances_dir, req.name);
+  inst.data_dir = inst.dir + "/data";
+  inst.host = inst.dir;
+  inst.created_at = FormatIso8601(NowNanos());
+  std::string production = RealPath(cluster.data_dir);
+  std::string dir_real = RealPath(inst.dir);
+  if (!cluster.data_dir.empty() && (Inside(dir_real, production) || Inside(production, dir_real))) {
+    return Status::Usage(what + ": '" + inst.dir + "' would write into the production data directory '" +
+                         cluster.data_dir + "'",
+                         "a restore always creates a new instance; set [instances] dir elsewhere");
+  }
+  LB_ASSIGN_OR_RETURN(bool empty, IsMissingOrEmptyDir(inst.dir));
+  if (!empty) {
+    return Status::Usage(what + ": the directory '" + inst.dir + "' is not empty",
+                         "choose another --instance name or remove that directory");
+  }
+
+  // The snapshot and the recovery target.
+  LB_ASSIGN_OR_RETURN(std::vector<PgSnapshot> snaps, LoadPgSnapshots(repo));
+  std::optional<PgSnapshot> chosen;
+  const RestoreTarget& t = req.target;
+  if (t.kind == RestoreTarget::Kind::kSnapshot) {
+    LB_ASSIGN_OR_RETURN(Id id, repo.ResolveSnapshot(t.snapshot));
+    for (const PgSnapshot& s : snaps) {
+      if (s.id == id) chosen = s;
+    }
+    if (!chosen) return Status::Usage(what + ": snapshot " + id.Short() + " is not a PostgreSQL snapshot");
+  } else {
+    if (snaps.empty()) {
+      return Status::NotFound(what + ": the repository holds no PostgreSQL snapshot",
+                              "take one with 'lifeboat backup'");
+    }
+    LB_ASSIGN_OR_RETURN(Window w, ComputeWindow(repo, cluster, inst.dir + ".scratch"));
+    (void)::rmdir((inst.dir + ".scratch").c_str());
+    if (w.empty()) {
+      return Status::Corruption(what + ": no snapshot has the WAL it needs",
+                                "check 'lifeboat window' for gaps");
+    }
+    if (t.kind == RestoreTarget::Kind::kTime) {
+      if (t.time < w.earliest() || t.time > w.latest()) {
+        return Status::Usage(what + ": " + FormatIso8601(t.time, true) +
+                                 " is outside the restorable window " + DescribeWindow(w),
+                             "choose a time inside the window ('lifeboat window')");
+      }
+      std::optional<WindowRange> range = w.Covering(t.time);
+      if (!range) {
+        return Status::Corruption(what + ": WAL is missing between a snapshot and " +
+                                      FormatIso8601(t.time, true),
+                                  "see the gaps in 'lifeboat window'");
+      }
+      for (const PgSnapshot& s : snaps) {
+        if (s.id == range->snapshot) chosen = s;
+      }
+    } else if (t.kind == RestoreTarget::Kind::kLsn) {
+      for (const PgSnapshot& s : snaps) {
+        if (s.stop_lsn <= t.lsn && w.Covering(s.stop_time)) chosen = s;  // newest wins
+      }
+      if (!chosen) {
+        return Status::Usage(what + ": no snapshot ends at or before LSN " + FormatLsn(t.lsn),
+                             "choose an LSN after the oldest snapshot's stop LSN");
+      }
+    } else {
+      std::optional<WindowRange> newest;
+      for (const WindowRange& r : w.ranges) {
+        if (!newest || r.from > newest->from) newest = r;
+      }
+      for (const PgSnapshot& s : snaps) {
+        if (s.id == newest->snapshot) chosen = s;
+      }
+    }
+  }
+
+  LB_ASSIGN_OR_RETURN(inst.port, req.port != 0 ? Result<int>(req.port)
+                                               : FreePort(req.port_first, req.port_last, instances));
+  inst.origin_snapshot = chosen->id.Hex();
+  switch (t.kind) {
+    case RestoreTarget::Kind::kTime: inst.target = "time " + FormatIso8601(t.time, true); break;
+    case RestoreTarget::Kind::kLsn: inst.target = "lsn " + FormatLsn(t.lsn); break;
+    case RestoreTarget::Kind::kSnapshot: inst.target = "snapshot"; break;
+    case RestoreTarget::Kind::kLatest: inst.target = "latest"; break;
+  }
+
+  // From here on the instance exists: registered first, so 'instance drop' can remove what a
+  // failure leaves.
+  LB_RETURN_IF_ERROR(registry.Add(inst));
+  Result<TreeRestoreResult> files = RestoreTree(repo, chosen->snapshot, inst.dir, progress);
+  if (!files.ok()) return files.status().Context(what);
+  LB_RETURN_IF_ERROR(RelinkTablespaces(inst, *chosen).Context(what));
+  LB_RETURN_IF_ERROR(::chmod(inst.data_dir.c_str(), 0700) == 0
+                         ? Status::Ok()
+                         : ErrnoStatus("cannot set the mode of '" + inst.data_dir + "'", errno));
+  LB_RETURN_IF_ERROR(ConfigureRecovery(inst, req, t).Context(what));
+
+  RestoreResult result;
+  result.instance = inst;
+  result.snapshot = chosen->id;
+  if (!req.start) return result;
+  LB_RETURN_IF_ERROR(StartInstance(cluster, inst));
+  LB_ASSIGN_OR_RETURN(result.recovered_to, AwaitPromotion(cluster, inst));
+  return result;
+}
+
+}  // namespace lifeboat::pg

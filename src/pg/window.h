@@ -1,0 +1,68 @@
+// The point-in-time window: which instants the repository can restore, like RDS's
+// EarliestRestorableTime / LatestRestorableTime, and the gaps that break it.
+//
+// Each PostgreSQL snapshot opens a range at its stop time (its consistency point). The range
+// runs as far as the WAL archived contiguously from the snapshot's start segment, up to the
+// newest commit found in that WAL (read with pg_waldump). A target inside [earliest, latest]
+// that no range covers falls in a gap.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "pg/cluster.h"
+#include "pg/wal.h"
+#include "repository/repository.h"
+
+namespace lifeboat::pg {
+
+// What a PostgreSQL snapshot's metadata records, parsed.
+struct PgSnapshot {
+  Id id;
+  Snapshot snapshot;
+  uint32_t timeline = 1;
+  Lsn start_lsn = 0;
+  Lsn stop_lsn = 0;
+  UnixNanos start_time = 0;
+  UnixNanos stop_time = 0;
+  uint64_t segment_size = kDefaultSegmentSize;
+  uint64_t system_identifier = 0;
+};
+
+// Every PostgreSQL snapshot, oldest stop time first.
+Result<std::vector<PgSnapshot>> LoadPgSnapshots(Repository& repo);
+
+struct WindowRange {
+  Id snapshot;
+  UnixNanos from = 0;  // the snapshot's stop time
+  UnixNanos to = 0;    // the newest commit in the WAL that follows it without a gap
+  std::string last_segment;
+};
+
+struct WalGap {
+  std::string first_missing;  // segment names
+  std::string last_missing;
+};
+
+struct Window {
+  std::vector<WindowRange> ranges;  // one per restorable snapshot, oldest first
+  std::vector<WalGap> gaps;
+  bool empty() const { return ranges.empty(); }
+  UnixNanos earliest() const;
+  UnixNanos latest() const;
+  // The newest snapshot whose range covers `t`; nullopt when `t` falls outside or in a gap.
+  std::optional<WindowRange> Covering(UnixNanos t) const;
+};
+
+// `scratch` is a directory for the segments pg_waldump reads.
+Result<Window> ComputeWindow(Repository& repo, const ClusterConfig& cluster,
+                             const std::string& scratch);
+
+// The newest commit time recorded in one archived segment (nullopt: no commit in it).
+Result<std::optional<UnixNanos>> NewestCommitIn(Repository& repo, const ClusterConfig& cluster,
+                                                const std::string& segment,
+                                                const std::string& scratch);
+
+}  // namespace lifeboat::pg

@@ -24,18 +24,37 @@ Status Run(Context& ctx) {
       j["logical_bytes"] = s.logical_bytes;
       j["stored_bytes"] = s.stored_bytes;
       j["parent"] = s.parent ? nlohmann::ordered_json(s.parent->Hex()) : nlohmann::ordered_json();
+      // A listed snapshot is complete: its manifest is written last.
+      j["status"] = "available";
+      if (s.kind == "postgresql") {
+        for (const char* k : {"type", "pg_version", "system_identifier", "timeline", "start_lsn",
+                              "stop_lsn", "start_time", "stop_time", "start_wal_file",
+                              "stop_wal_file", "data_checksums", "tablespaces", "databases"}) {
+          if (s.metadata.contains(k)) j[k] = s.metadata[k];
+        }
+      }
       arr.push_back(std::move(j));
     }
     PrintJson(arr);
     return Status::Ok();
   }
   std::vector<std::vector<std::string>> rows;
+  bool any_pg = false;
+  for (const auto& [id, s] : all) any_pg = any_pg || s.kind == "postgresql";
   for (const auto& [id, s] : all) {
-    rows.push_back({id.Short(), s.kind, s.name, FormatIso8601(s.started_at),
-                    FormatIso8601(s.finished_at), FormatBytes(s.logical_bytes),
-                    FormatBytes(s.stored_bytes)});
+    std::vector<std::string> row = {id.Short(), s.kind, s.name, FormatIso8601(s.started_at),
+                                    FormatIso8601(s.finished_at), "available",
+                                    FormatBytes(s.logical_bytes), FormatBytes(s.stored_bytes)};
+    if (any_pg) {
+      row.push_back(s.metadata.value("type", "-"));
+      row.push_back(s.metadata.value("start_lsn", "-"));
+      row.push_back(s.metadata.value("stop_lsn", "-"));
+    }
+    rows.push_back(std::move(row));
   }
-  PrintTable({"ID", "KIND", "NAME", "STARTED", "FINISHED", "SIZE", "STORED"}, rows);
+  std::vector<std::string> header = {"ID", "KIND", "NAME", "CREATED", "FINISHED", "STATUS", "SIZE", "STORED"};
+  if (any_pg) header.insert(header.end(), {"TYPE", "START_LSN", "STOP_LSN"});
+  PrintTable(header, rows);
   return Status::Ok();
 }
 

@@ -174,6 +174,7 @@ Result<RestoreResult> RestoreInstance(Repository& repo, const ClusterConfig& clu
   LB_ASSIGN_OR_RETURN(std::vector<PgSnapshot> snaps, LoadPgSnapshots(repo));
   std::optional<PgSnapshot> chosen;
   const RestoreTarget& t = req.target;
+  bool end_of_wal = false;
   if (t.kind == RestoreTarget::Kind::kSnapshot) {
     LB_ASSIGN_OR_RETURN(Id id, repo.ResolveSnapshot(t.snapshot));
     for (const PgSnapshot& s : snaps) {
@@ -206,6 +207,10 @@ Result<RestoreResult> RestoreInstance(Repository& repo, const ClusterConfig& clu
       for (const PgSnapshot& s : snaps) {
         if (s.id == range->snapshot) chosen = s;
       }
+      // PostgreSQL stops before the first commit after the target, so it must see one; when
+      // the archived WAL holds none, replaying all of it gives exactly the commits up to the
+      // target.
+      if (t.time >= range->to) end_of_wal = true;
     } else if (t.kind == RestoreTarget::Kind::kLsn) {
       for (const PgSnapshot& s : snaps) {
         if (s.stop_lsn <= t.lsn && w.Covering(s.stop_time)) chosen = s;  // newest wins
@@ -244,7 +249,9 @@ Result<RestoreResult> RestoreInstance(Repository& repo, const ClusterConfig& clu
   LB_RETURN_IF_ERROR(::chmod(inst.data_dir.c_str(), 0700) == 0
                          ? Status::Ok()
                          : ErrnoStatus("cannot set the mode of '" + inst.data_dir + "'", errno));
-  LB_RETURN_IF_ERROR(ConfigureRecovery(inst, req, t).Context(what));
+  RestoreTarget recovery_target = t;
+  if (end_of_wal) recovery_target.kind = RestoreTarget::Kind::kLatest;
+  LB_RETURN_IF_ERROR(ConfigureRecovery(inst, req, recovery_target).Context(what));
 
   RestoreResult result;
   result.instance = inst;

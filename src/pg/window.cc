@@ -45,7 +45,7 @@ UnixNanos Window::earliest() const {
 }
 
 UnixNanos Window::latest() const {
-  UnixNanos t = 0;
+  UnixNanos t = newest_commit;
   for (const auto& r : ranges) t = std::max(t, r.to);
   return t;
 }
@@ -102,6 +102,14 @@ Result<Window> ComputeWindow(Repository& repo, const ClusterConfig& cluster,
     if (ParseSegmentName(n, seg_size, &sn)) segments[sn.timeline].insert(sn.segno);
   }
   std::map<std::string, std::optional<UnixNanos>> newest_cache;
+  auto newest_in = [&](const std::string& name) -> Result<std::optional<UnixNanos>> {
+    auto it = newest_cache.find(name);
+    if (it == newest_cache.end()) {
+      LB_ASSIGN_OR_RETURN(auto t, NewestCommitIn(repo, cluster, name, scratch));
+      it = newest_cache.emplace(name, t).first;
+    }
+    return it->second;
+  };
   for (const PgSnapshot& s : snaps) {
     const std::set<uint64_t>& have = segments[s.timeline];
     uint64_t first = s.start_lsn / s.segment_size;
@@ -117,18 +125,27 @@ Result<Window> ComputeWindow(Repository& repo, const ClusterConfig& cluster,
     range.last_segment = FormatSegmentName(s.timeline, last, s.segment_size);
     // The newest commit: scan back from the last contiguous segment to the snapshot's stop.
     for (uint64_t seg = last + 1; seg-- > stop;) {
-      std::string name = FormatSegmentName(s.timeline, seg, s.segment_size);
-      auto it = newest_cache.find(name);
-      if (it == newest_cache.end()) {
-        LB_ASSIGN_OR_RETURN(auto t, NewestCommitIn(repo, cluster, name, scratch));
-        it = newest_cache.emplace(name, t).first;
-      }
-      if (it->second) {
-        range.to = std::max(range.to, *it->second);
+      LB_ASSIGN_OR_RETURN(std::optional<UnixNanos> t,
+                          newest_in(FormatSegmentName(s.timeline, seg, s.segment_size)));
+      if (t) {
+        range.to = std::max(range.to, *t);
         break;
       }
     }
     w.ranges.push_back(range);
+  }
+  // The newest commit anywhere, scanning back from the newest segment of the newest timeline.
+  if (!w.ranges.empty()) {
+    const auto& [tli, have] = *segments.rbegin();
+    uint64_t floor = snaps.front().start_lsn / snaps.front().segment_size;
+    for (auto it = have.rbegin(); it != have.rend() && *it >= floor; ++it) {
+      LB_ASSIGN_OR_RETURN(std::optional<UnixNanos> t,
+                          newest_in(FormatSegmentName(tli, *it, seg_size)));
+      if (t) {
+        w.newest_commit = *t;
+        break;
+      }
+    }
   }
   // Gaps: missing segments between the oldest snapshot's start and the newest segment.
   for (const auto& [tli, have] : segments) {

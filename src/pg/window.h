@@ -49,6 +49,9 @@ struct WalGap {
 struct Window {
   std::vector<WindowRange> ranges;  // one per restorable snapshot, oldest first
   std::vector<WalGap> gaps;
+  // The newest commit in any archived WAL, also beyond a gap: the window's end, like RDS's
+  // LatestRestorableTime. Instants between a range's end and it are unreachable (gaps).
+  UnixNanos newest_commit = 0;
   bool empty() const { return ranges.empty(); }
   UnixNanos earliest() const;
   UnixNanos latest() const;

@@ -52,7 +52,7 @@ TEST_F(FilesTest, SnapshotsListsWhatWasBackedUp) {
       << started;
   // The global flag also works before the command, and the text table names the snapshot.
   RunResult text = Run({"snapshots"});
-  EXPECT_EQ(text.out.rfind("ID        KIND   NAME   STARTED", 0), 0u) << text.out;
+  EXPECT_EQ(text.out.rfind("ID        KIND   NAME   CREATED", 0), 0u) << text.out;
   EXPECT_NE(text.out.find(id.substr(0, 8) + "  files  media  "), std::string::npos) << text.out;
 }
 

@@ -1,0 +1,321 @@
+// Backups of a live cluster and point-in-time restores to new instances, checked against what
+// the test itself committed and when.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "pg_harness.h"
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::system_clock;
+
+namespace lifeboat::testing {
+namespace {
+
+std::string Iso(Clock::time_point t) {
+  auto us = std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
+  time_t secs = static_cast<time_t>(us / 1'000'000);
+  struct tm tm {};
+  gmtime_r(&secs, &tm);
+  char buf[64];
+  strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+  char frac[16];
+  snprintf(frac, sizeof(frac), ".%06lldZ", static_cast<long long>(us % 1'000'000));
+  return std::string(buf) + frac;
+}
+
+struct Commit {
+  int id;
+  Clock::time_point sent;
+  Clock::time_point acked;
+};
+
+class PgBackupTest : public PgTest {
+ protected:
+  // Inserts one ledger row in its own transaction; records when it was sent and acknowledged.
+  Commit InsertLedgerRow(int id) {
+    Commit c{id, Clock::now(), {}};
+    Sql("INSERT INTO ledger(id) VALUES (" + std::to_string(id) + ")");
+    c.acked = Clock::now();
+    return c;
+  }
+
+  pid_t StartPgbench(int seconds) {
+    pid_t pid = fork();
+    if (pid == 0) {
+      std::string bin = std::string(kPgBin) + "/pgbench";
+      std::string dur = std::to_string(seconds);
+      std::string port = std::to_string(port_);
+      execl(bin.c_str(), bin.c_str(), "-q", "-n", "-c", "2", "-T", dur.c_str(), "-h", dir_.c_str(),
+            "-p", port.c_str(), "-U", "postgres", "postgres", static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    return pid;
+  }
+};
+
+TEST_F(PgBackupTest, PointInTimeRestoreUnderLoadHasExactlyTheRowsCommittedBeforeTheTarget) {
+  std::string out;
+  ASSERT_EQ(RunAsPostgres({std::string(kPgBin) + "/pgbench", "-i", "-q", "-s", "2", "-h", dir_,
+                           "-p", std::to_string(port_), "-U", "postgres", "postgres"},
+                          &out),
+            0)
+      << out;
+  Sql("CREATE TABLE ledger (id int PRIMARY KEY, committed_at timestamptz DEFAULT clock_timestamp())");
+  pid_t load = StartPgbench(60);
+
+  std::vector<Commit> commits;
+  int next = 1;
+  for (; next <= 10; ++next) commits.push_back(InsertLedgerRow(next));
+  // The backup runs while pgbench and the ledger keep writing.
+  pid_t backup = Start({"backup"});
+  int status = 0;
+  while (waitpid(backup, &status, WNOHANG) == 0) {
+    commits.push_back(InsertLedgerRow(next++));
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  started_.clear();
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "backup failed";
+  Clock::time_point backup_done = Clock::now();
+  size_t first_after = commits.size();
+  for (int i = 0; i < 30; ++i) {
+    commits.push_back(InsertLedgerRow(next++));
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  kill(load, SIGINT);
+  waitpid(load, nullptr, 0);
+  SwitchWalAndWaitArchived();
+
+  // A target between two commits, after the backup finished.
+  size_t k = first_after + 12;
+  ASSERT_GT(commits[k].sent, backup_done);
+  Clock::time_point target = commits[k].acked + (commits[k + 1].sent - commits[k].acked) / 2;
+  RunResult r = Run({"restore", "--time", Iso(target), "--instance", "pitr", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  nlohmann::json j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["name"], "pitr");
+  EXPECT_EQ(j["port"].get<int>(), instance_port_);
+  EXPECT_EQ(j["data_dir"], InstanceHost("pitr") + "/data");
+  std::vector<std::string> restored =
+      SqlAt(InstanceHost("pitr"), instance_port_, "SELECT id FROM ledger ORDER BY id");
+  std::vector<std::string> expected;
+  for (size_t i = 0; i <= k; ++i) expected.push_back(std::to_string(commits[i].id));
+  EXPECT_EQ(restored, expected);
+  // recovered_to is the last transaction replayed: at or before the target.
+  ASSERT_TRUE(j["recovered_to"].is_string()) << r.out;
+  EXPECT_LE(j["recovered_to"].get<std::string>(), Iso(target));
+
+  // Restore to latest equals the source, pgbench's tables included.
+  RunResult latest = Run({"restore", "--latest", "--instance", "latest"});
+  ASSERT_EQ(latest.exit_code, 0) << latest.err;
+  const char* digest =
+      "SELECT (SELECT md5(string_agg(id::text || committed_at::text, ',' ORDER BY id)) FROM ledger) "
+      "|| (SELECT md5(string_agg(aid::text || ':' || abalance, ',' ORDER BY aid)) FROM pgbench_accounts) "
+      "|| (SELECT count(*) FROM pgbench_history)";
+  std::string source = SqlValue(digest);
+  EXPECT_FALSE(source.empty());
+  EXPECT_EQ(SqlAt(InstanceHost("latest"), instance_port_ + 1, digest)[0], source);
+
+  RunResult list = Run({"instances", "--json"});
+  nlohmann::json inst = nlohmann::json::parse(list.out);
+  ASSERT_EQ(inst.size(), 2u);
+  EXPECT_EQ(inst[0]["name"], "pitr");
+  EXPECT_EQ(inst[0]["status"], "running");
+  EXPECT_EQ(inst[1]["target"], "latest");
+  RunResult drop = Run({"instance", "drop", "pitr"});
+  EXPECT_EQ(drop.exit_code, 0) << drop.err;
+  EXPECT_FALSE(fs::exists(InstanceHost("pitr")));
+}
+
+TEST_F(PgBackupTest, TenantDatabasesAndATablespaceRoundTrip) {
+  fs::create_directories(Path("tblspc"));
+  GiveToPostgres(Path("tblspc"));
+  Sql("CREATE TABLESPACE archive LOCATION '" + Path("tblspc") + "'");
+  const std::vector<std::pair<std::string, int>> tenants = {
+      {"startupwebapp_prod", 120}, {"healthtech_prod", 45}, {"fintech_prod", 7}};
+  for (const auto& [db, rows] : tenants) {
+    Sql("CREATE DATABASE " + db);
+    Sql("CREATE TABLE order_order (id int PRIMARY KEY, total numeric)", db);
+    Sql("INSERT INTO order_order SELECT g, g * 1.5 FROM generate_series(1, " + std::to_string(rows) + ") g", db);
+  }
+  Sql("CREATE TABLE cold (id int) TABLESPACE archive", "fintech_prod");
+  Sql("INSERT INTO cold SELECT generate_series(1, 1000)", "fintech_prod");
+
+  RunResult b = Run({"backup", "--json"});
+  ASSERT_EQ(b.exit_code, 0) << b.err;
+  std::string id = nlohmann::json::parse(b.out)["id"];
+  SwitchWalAndWaitArchived();
+
+  // The snapshot records every tenant database with exact row counts.
+  nlohmann::json snaps = nlohmann::json::parse(Run({"snapshots", "--json"}).out);
+  ASSERT_EQ(snaps.size(), 1u);
+  EXPECT_EQ(snaps[0]["kind"], "postgresql");
+  EXPECT_EQ(snaps[0]["type"], "full");
+  EXPECT_EQ(snaps[0]["status"], "available");
+  EXPECT_EQ(snaps[0]["system_identifier"], SqlValue("SELECT system_identifier FROM pg_control_system()"));
+  std::map<std::string, int64_t> counted;
+  for (const auto& db : snaps[0]["databases"]) {
+    for (const auto& t : db["tables"]) {
+      if (t["name"] != "order_order") continue;
+      counted[db["name"]] = t["rows"].get<int64_t>();
+      EXPECT_TRUE(t["exact"].get<bool>());
+    }
+  }
+  for (const auto& [db, rows] : tenants) EXPECT_EQ(counted[db], rows) << db;
+
+  RunResult r = Run({"restore", "--snapshot", id.substr(0, 12), "--instance", "copy"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::string host = InstanceHost("copy");
+  for (const auto& [db, rows] : tenants) {
+    EXPECT_EQ(SqlAt(host, instance_port_, "SELECT count(*), sum(total) FROM order_order", db),
+              Sql("SELECT count(*), sum(total) FROM order_order", db))
+        << db;
+  }
+  EXPECT_EQ(SqlAt(host, instance_port_, "SELECT count(*) FROM cold", "fintech_prod")[0], "1000");
+  // The restored tablespace lives in the instance, never at the production location.
+  std::string oid = SqlValue("SELECT oid FROM pg_tablespace WHERE spcname = 'archive'");
+  EXPECT_EQ(fs::read_symlink(host + "/data/pg_tblspc/" + oid).string(), host + "/tablespaces/" + oid);
+  EXPECT_EQ(SqlAt(host, instance_port_, "SELECT pg_tablespace_location(" + oid + ")")[0],
+            host + "/tablespaces/" + oid);
+}
+
+TEST_F(PgBackupTest, RefusalsChangeNothing) {
+  Sql("CREATE TABLE t (id int)");
+  Sql("INSERT INTO t VALUES (1)");
+  RunResult b = Run({"backup", "--json"});
+  ASSERT_EQ(b.exit_code, 0) << b.err;
+  std::string id = nlohmann::json::parse(b.out)["id"];
+  SwitchWalAndWaitArchived();
+
+  // A time outside the window: exit 1, and the window is printed.
+  RunResult early = Run({"restore", "--time", "2001-01-01T00:00:00Z", "--instance", "x"});
+  EXPECT_EQ(early.exit_code, 1);
+  EXPECT_NE(early.err.find("error: cannot restore instance 'x': 2001-01-01T00:00:00Z is outside "
+                           "the restorable window 20"),
+            std::string::npos)
+      << early.err;
+  EXPECT_NE(early.err.find("hint: choose a time inside the window ('lifeboat window')"), std::string::npos);
+  RunResult bad_time = Run({"restore", "--time", "yesterday", "--instance", "x"});
+  EXPECT_EQ(bad_time.exit_code, 1);
+  EXPECT_EQ(bad_time.err.substr(0, bad_time.err.find('\n')),
+            "error: invalid time 'yesterday': expected YYYY-MM-DDTHH:MM:SS");
+
+  // The name is taken.
+  ASSERT_EQ(Run({"restore", "--snapshot", id, "--instance", "one", "--no-start"}).exit_code, 0);
+  RunResult taken = Run({"restore", "--snapshot", id, "--instance", "one", "--no-start"});
+  EXPECT_EQ(taken.exit_code, 1);
+  EXPECT_EQ(taken.err, "error: cannot restore instance 'one': an instance of that name exists\n"
+                       "hint: choose another --instance name, or 'lifeboat instance drop one'\n");
+  // The directory is not empty.
+  WriteFile(InstanceHost("busy") + "/keep", "x");
+  RunResult busy = Run({"restore", "--snapshot", id, "--instance", "busy", "--no-start"});
+  EXPECT_EQ(busy.exit_code, 1);
+  EXPECT_EQ(busy.err.substr(0, busy.err.find('\n')),
+            "error: cannot restore instance 'busy': the directory '" + InstanceHost("busy") + "' is not empty");
+  EXPECT_EQ(ReadWholeFile(InstanceHost("busy") + "/keep"), "x");
+  // Into the production data directory.
+  WriteConfig(ConfigText(Path("main")));
+  RunResult prod = Run({"restore", "--snapshot", id, "--instance", "base", "--no-start"});
+  EXPECT_EQ(prod.exit_code, 1);
+  EXPECT_NE(prod.err.find("would write into the production data directory '" + Path("main") + "'"),
+            std::string::npos)
+      << prod.err;
+  EXPECT_FALSE(fs::exists(Path("main/base/PG_VERSION")));
+  WriteConfig(ConfigText());
+  RunResult no_instance = Run({"instance", "drop", "nope"});
+  EXPECT_EQ(no_instance.exit_code, 1);
+  EXPECT_EQ(no_instance.err, "error: instance 'nope' does not exist\n"
+                             "hint: list instances with 'lifeboat instances'\n");
+
+  // WAL from another cluster is refused.
+  std::string out;
+  ASSERT_EQ(RunAsPostgres({std::string(kPgBin) + "/initdb", "-D", Path("other"), "-N", "-U", "postgres"}, &out), 0) << out;
+  RunResult foreign = Run({"wal", "push", Path("other/pg_wal/000000010000000000000001")});
+  EXPECT_EQ(foreign.exit_code, 1);
+  EXPECT_NE(foreign.err.find("error: cannot archive '000000010000000000000001': this repository "
+                             "belongs to the cluster with system identifier " +
+                             SqlValue("SELECT system_identifier FROM pg_control_system()") + ", not "),
+            std::string::npos)
+      << foreign.err;
+  // The same segment pushed twice with identical content is fine; a missing one is not found.
+  RunResult missing = Run({"wal", "get", "0000000100000000000000FF", Path("x")});
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_EQ(missing.err, "error: WAL file '0000000100000000000000FF' is not in the repository\n");
+
+  // The cluster is down: exit 2 naming host and port.
+  StopCluster();
+  RunResult down = Run({"backup"});
+  EXPECT_EQ(down.exit_code, 2);
+  EXPECT_EQ(down.err.rfind("error: backup failed: cannot connect to PostgreSQL at " + dir_ + ":" +
+                               std::to_string(port_) + " as postgres: ",
+                           0),
+            0u)
+      << down.err;
+}
+
+TEST_F(PgBackupTest, AMissingWalSegmentIsAGapAndRestoresPastItCreateNothing) {
+  Sql("CREATE TABLE t (id int)");
+  ASSERT_EQ(Run({"backup"}).exit_code, 0);
+  std::vector<std::string> files;
+  for (int i = 0; i < 3; ++i) {
+    Sql("INSERT INTO t VALUES (" + std::to_string(i) + ")");
+    files.push_back(SqlValue("SELECT pg_walfile_name(pg_current_wal_lsn())"));
+    SwitchWalAndWaitArchived();
+  }
+  // Lose the middle segment.
+  ASSERT_TRUE(fs::remove(repo() + "/named/wal/" + files[1]));
+  nlohmann::json w = nlohmann::json::parse(Run({"window", "--json"}).out);
+  ASSERT_EQ(w["gaps"].size(), 1u);
+  EXPECT_EQ(w["gaps"][0]["first_missing"], files[1]);
+  EXPECT_EQ(w["gaps"][0]["last_missing"], files[1]);
+  // A time past the gap, inside the window: exit 3 before anything is created.
+  std::string latest = w["latest"];
+  EXPECT_GT(latest, w["ranges"][0]["to"].get<std::string>());
+  RunResult r = Run({"restore", "--time", latest, "--instance", "gap"});
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_EQ(r.err.substr(0, r.err.find('\n')),
+            "error: cannot restore instance 'gap': WAL is missing between a snapshot and " + latest);
+  EXPECT_FALSE(fs::exists(InstanceHost("gap")));
+  EXPECT_EQ(nlohmann::json::parse(Run({"instances", "--json"}).out).size(), 0u);
+  // A time before the gap still restores.
+  std::string before_gap = w["ranges"][0]["to"];
+  RunResult ok = Run({"restore", "--time", before_gap, "--instance", "before", "--json"});
+  ASSERT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_EQ(SqlAt(InstanceHost("before"), instance_port_, "SELECT count(*) FROM t")[0], "1");
+}
+
+TEST_F(PgBackupTest, KillDuringBackupLeavesNoSnapshotAndTheNextBackupWorks) {
+  Sql("CREATE TABLE big AS SELECT g AS id, md5(g::text) || md5((g + 1)::text) AS pad "
+      "FROM generate_series(1, 1500000) g");
+  pid_t pid = Start({"backup"});
+  bool mid = false;
+  for (int i = 0; i < 30000 && !mid; ++i) {
+    if (fs::exists(repo() + "/data")) {
+      for (const auto& f : ListFiles(repo() + "/data")) mid = mid || f.find(".tmp-") == std::string::npos;
+    }
+    if (waitpid(pid, nullptr, WNOHANG) == pid) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  kill(pid, SIGKILL);
+  waitpid(pid, nullptr, 0);
+  started_.clear();
+  ASSERT_TRUE(mid) << "the backup finished before it could be interrupted";
+  EXPECT_EQ(Run({"snapshots", "--json"}).out, "[]\n");
+  RunResult check = Run({"repo", "check"});
+  EXPECT_EQ(check.exit_code, 0) << check.out;
+  // PostgreSQL aborted the backup with the session: the next one starts and completes.
+  RunResult again = Run({"backup", "--json"});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(nlohmann::json::parse(Run({"snapshots", "--json"}).out).size(), 1u);
+  EXPECT_EQ(Run({"prune"}).exit_code, 0);
+  EXPECT_EQ(Run({"repo", "check", "--read-data"}).exit_code, 0);
+}
+
+}  // namespace
+}  // namespace lifeboat::testing

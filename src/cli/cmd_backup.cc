@@ -33,6 +33,15 @@ Status Run(Context& ctx, const Options& opt) {
     std::cout << r->id.Hex() << std::endl;
   }
   const auto& m = r->snapshot.metadata;
+  for (const auto& bad : m["checksum_failures"]) {
+    std::fprintf(stderr, "warning: page checksum mismatch in '%s' block %lu (stored %u, computed %u)\n",
+                 bad["file"].get<std::string>().c_str(), bad["block"].get<unsigned long>(),
+                 bad["stored"].get<unsigned>(), bad["computed"].get<unsigned>());
+  }
+  if (!m["checksum_failures"].empty()) {
+    std::fprintf(stderr, "hint: the production cluster has damaged pages; the snapshot holds them "
+                         "as they are. Check them with amcheck and restore the affected tables\n");
+  }
   std::fprintf(stderr, "backup: %s of %lu files, %s added, LSN %s .. %s, %.1f s\n",
                FormatBytes(r->snapshot.logical_bytes).c_str(), static_cast<unsigned long>(r->files),
                FormatBytes(r->snapshot.stored_bytes).c_str(),

@@ -29,7 +29,8 @@ Status Run(Context& ctx) {
       if (s.kind == "postgresql") {
         for (const char* k : {"type", "pg_version", "system_identifier", "timeline", "start_lsn",
                               "stop_lsn", "start_time", "stop_time", "start_wal_file",
-                              "stop_wal_file", "data_checksums", "tablespaces", "databases"}) {
+                              "stop_wal_file", "data_checksums", "pages_checked",
+                              "checksum_failures", "tablespaces", "databases"}) {
           if (s.metadata.contains(k)) j[k] = s.metadata[k];
         }
       }

@@ -169,6 +169,7 @@ Status TreeBackup::Read(Progress* progress) {
         got += static_cast<size_t>(n);
       }
       if (got == 0) break;
+      if (options_.inspect) options_.inspect(e.path, c * chunk_size, ByteSpan(buf.data(), got));
       LB_ASSIGN_OR_RETURN(e.chunks[c], writer_.Add(ByteSpan(buf.data(), got)));
       lengths[task.entry][c] = static_cast<uint32_t>(got);
       if (progress) progress->Add(got);

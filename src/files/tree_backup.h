@@ -11,6 +11,7 @@
 // Not thread-safe: one thread drives a TreeBackup (Read() uses workers internally).
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -30,6 +31,9 @@ struct TreeBackupOptions {
   std::string name;
   unsigned workers = 0;     // 0: one per core, plus one
   bool use_parent = true;   // reuse chunk lists of unchanged files
+  // Called with every chunk read (snapshot path, offset in the file, bytes), from the worker
+  // threads: must be thread-safe. PostgreSQL backups verify page checksums here.
+  std::function<void(const std::string& path, uint64_t offset, ByteSpan data)> inspect;
 };
 
 struct TreeBackupResult {

@@ -7,6 +7,7 @@
 #include <cstdlib>
 
 #include "base/fs.h"
+#include "pg/page_check.h"
 #include "pg/wal.h"
 
 namespace lifeboat::pg {
@@ -88,21 +89,28 @@ Result<TreeBackupResult> BackupCluster(Repository& repo, const ClusterConfig& cl
   WalArchive archive(&repo);
   LB_RETURN_IF_ERROR(archive.BindCluster(sysid));
 
-  TreeBackupOptions options;
-  options.kind = kSnapshotKind;
-  options.name = "cluster";
-  // PostgreSQL files can change within one timestamp tick; a full backup reads everything
-  // (identical chunks are still stored only once).
-  options.use_parent = false;
-  TreeBackup backup(&repo, options);
-
-  std::string label = "lifeboat " + FormatIso8601(backup.started_at());
+  std::string label = "lifeboat " + FormatIso8601(NowNanos());
   LB_ASSIGN_OR_RETURN(Rows start, conn->Query(
       "SELECT pg_backup_start($1, true), (SELECT timeline_id FROM pg_control_checkpoint()), "
       "clock_timestamp()", {label}));
   std::string start_lsn = start.Get(0, 0);
   std::string timeline = start.Get(0, 1);
   std::string start_time = start.Get(0, 2);
+  LB_ASSIGN_OR_RETURN(Lsn start_l, ParseLsn(start_lsn));
+
+  TreeBackupOptions options;
+  options.kind = kSnapshotKind;
+  options.name = "cluster";
+  // PostgreSQL files can change within one timestamp tick; a full backup reads everything
+  // (identical chunks are still stored only once).
+  options.use_parent = false;
+  PageChecker checker(start_l);
+  if (checksums) {
+    options.inspect = [&checker](const std::string& path, uint64_t offset, ByteSpan data) {
+      checker.Inspect(path, offset, data);
+    };
+  }
+  TreeBackup backup(&repo, options);
 
   LB_RETURN_IF_ERROR(backup.AddRoot("data", cluster.data_dir, DataDirFilter));
   LB_ASSIGN_OR_RETURN(std::vector<Tablespace> tablespaces, FindTablespaces(cluster.data_dir));
@@ -126,7 +134,6 @@ Result<TreeBackupResult> BackupCluster(Repository& repo, const ClusterConfig& cl
   LB_ASSIGN_OR_RETURN(std::vector<DatabaseRecord> dbs,
                       RecordDatabases(cluster.conn, cluster.exact_count_limit));
 
-  LB_ASSIGN_OR_RETURN(Lsn start_l, ParseLsn(start_lsn));
   LB_ASSIGN_OR_RETURN(Lsn stop_l, ParseLsn(stop_lsn));
   LB_ASSIGN_OR_RETURN(UnixNanos start_t, ParseTimestamp(start_time));
   LB_ASSIGN_OR_RETURN(UnixNanos stop_t, ParseTimestamp(stop_time));
@@ -144,6 +151,12 @@ Result<TreeBackupResult> BackupCluster(Repository& repo, const ClusterConfig& cl
   meta["start_wal_file"] = FormatSegmentName(tli, start_l / segment_size, segment_size);
   meta["stop_wal_file"] = FormatSegmentName(tli, stop_l / segment_size, segment_size);
   meta["data_checksums"] = checksums;
+  meta["pages_checked"] = checker.pages_checked();
+  nlohmann::json bad = nlohmann::json::array();
+  for (const BadPage& p : checker.bad_pages()) {
+    bad.push_back({{"file", p.file}, {"block", p.block}, {"stored", p.expected}, {"computed", p.actual}});
+  }
+  meta["checksum_failures"] = bad;
   meta["data_dir"] = cluster.data_dir;
   meta["tablespaces"] = ts_json;
   meta["databases"] = DatabasesToJson(dbs);

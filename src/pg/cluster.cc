@@ -30,13 +30,22 @@ Result<std::vector<DatabaseRecord>> RecordDatabases(const ConnInfo& base, int64_
       tr.schema = tables.Get(t, 0);
       tr.name = tables.Get(t, 1);
       tr.bytes = std::atoll(tables.Get(t, 3).c_str());
+      tr.rows = std::max<int64_t>(0, std::atoll(tables.Get(t, 2).c_str()));
+      tr.exact = false;
       if (tr.bytes <= exact_count_limit) {
-        LB_ASSIGN_OR_RETURN(std::string n, c->QueryValue("SELECT count(*) FROM " + QuoteIdent(tr.schema) +
-                                                         "." + QuoteIdent(tr.name)));
-        tr.rows = std::atoll(n.c_str());
-      } else {
-        tr.rows = std::max<int64_t>(0, std::atoll(tables.Get(t, 2).c_str()));
-        tr.exact = false;
+        // A table that cannot be counted (a damaged page, say) keeps its estimate and the
+        // reason; the backup itself goes on.
+        LB_RETURN_IF_ERROR(c->Exec("SAVEPOINT count_rows"));
+        Result<std::string> n = c->QueryValue("SELECT count(*) FROM " + QuoteIdent(tr.schema) +
+                                              "." + QuoteIdent(tr.name));
+        if (n.ok()) {
+          tr.rows = std::atoll(n->c_str());
+          tr.exact = true;
+          LB_RETURN_IF_ERROR(c->Exec("RELEASE SAVEPOINT count_rows"));
+        } else {
+          tr.count_error = n.status().message();
+          LB_RETURN_IF_ERROR(c->Exec("ROLLBACK TO SAVEPOINT count_rows"));
+        }
       }
       db.tables.push_back(std::move(tr));
     }
@@ -51,8 +60,10 @@ nlohmann::json DatabasesToJson(const std::vector<DatabaseRecord>& dbs) {
   for (const DatabaseRecord& db : dbs) {
     nlohmann::json tables = nlohmann::json::array();
     for (const TableRecord& t : db.tables) {
-      tables.push_back({{"schema", t.schema}, {"name", t.name}, {"rows", t.rows},
-                        {"exact", t.exact}, {"bytes", t.bytes}});
+      nlohmann::json tj = {{"schema", t.schema}, {"name", t.name}, {"rows", t.rows},
+                           {"exact", t.exact}, {"bytes", t.bytes}};
+      if (!t.count_error.empty()) tj["count_error"] = t.count_error;
+      tables.push_back(tj);
     }
     arr.push_back({{"name", db.name}, {"bytes", db.bytes}, {"tables", tables}});
   }

@@ -28,6 +28,7 @@ struct TableRecord {
   int64_t rows = 0;
   bool exact = true;  // false: pg_class.reltuples estimate for a large table
   int64_t bytes = 0;
+  std::string count_error;  // why an exact count failed, if it did
 };
 
 struct DatabaseRecord {

@@ -317,5 +317,35 @@ TEST_F(PgBackupTest, KillDuringBackupLeavesNoSnapshotAndTheNextBackupWorks) {
   EXPECT_EQ(Run({"repo", "check", "--read-data"}).exit_code, 0);
 }
 
+TEST_F(PgBackupTest, ADamagedPageIsReportedWithFileAndBlock) {
+  Sql("CREATE TABLE victim AS SELECT g AS id, repeat('x', 40) AS pad FROM generate_series(1, 2000) g");
+  Sql("CHECKPOINT");
+  std::string file = SqlValue("SELECT pg_relation_filepath('victim')");
+  StopCluster();
+  FlipByte(Path("main/" + file), 8192 + 8000);  // block 1, inside its tuples
+  std::string out;
+  ASSERT_EQ(RunAsPostgres({std::string(kPgBin) + "/pg_ctl", "start", "-D", Path("main"), "-l",
+                           Path("main.log"), "-w", "-s"}, &out), 0) << out;
+  RunResult b = Run({"backup", "--json"});
+  ASSERT_EQ(b.exit_code, 0) << b.err;
+  EXPECT_NE(b.err.find("warning: page checksum mismatch in '" + file + "' block 1 (stored "),
+            std::string::npos)
+      << b.err;
+  nlohmann::json snaps = nlohmann::json::parse(Run({"snapshots", "--json"}).out);
+  ASSERT_EQ(snaps[0]["checksum_failures"].size(), 1u) << snaps[0].dump();
+  EXPECT_EQ(snaps[0]["checksum_failures"][0]["file"], file);
+  EXPECT_EQ(snaps[0]["checksum_failures"][0]["block"], 1);
+  EXPECT_GT(snaps[0]["pages_checked"].get<int>(), 100);
+  // The table could not be counted; it keeps its estimate and says why.
+  for (const auto& db : snaps[0]["databases"]) {
+    for (const auto& t : db["tables"]) {
+      if (t["name"] != "victim") continue;
+      EXPECT_FALSE(t["exact"].get<bool>());
+      EXPECT_NE(t["count_error"].get<std::string>().find("invalid page in block 1"), std::string::npos)
+          << t.dump();
+    }
+  }
+}
+
 }  // namespace
 }  // namespace lifeboat::testing

@@ -124,3 +124,63 @@ TEST_F(WalArchiveTest, ANamedObjectMovedUnderAnotherNameIsDetected) {
 
 }  // namespace
 }  // namespace lifeboat::pg
+
+#include "pg/page_check.h"
+
+namespace lifeboat::pg {
+namespace {
+
+TEST(PageCheckTest, RecognisesRelationFilesAndTheirBlockNumbers) {
+  uint64_t b = 99;
+  EXPECT_TRUE(RelationFileFirstBlock("data/base/5/16384", &b));
+  EXPECT_EQ(b, 0u);
+  EXPECT_TRUE(RelationFileFirstBlock("data/base/5/16384.2", &b));
+  EXPECT_EQ(b, 2 * kPagesPerSegment);
+  EXPECT_TRUE(RelationFileFirstBlock("data/global/1262_fsm", &b));
+  EXPECT_TRUE(RelationFileFirstBlock("data/base/5/16384_vm.1", &b));
+  EXPECT_EQ(b, kPagesPerSegment);
+  EXPECT_TRUE(RelationFileFirstBlock("tablespaces/16390/PG_15_202209061/5/16391", &b));
+  EXPECT_FALSE(RelationFileFirstBlock("data/base/5/pg_filenode.map", &b));
+  EXPECT_FALSE(RelationFileFirstBlock("data/base/5/PG_VERSION", &b));
+  EXPECT_FALSE(RelationFileFirstBlock("data/pg_xact/0000", &b));
+  EXPECT_FALSE(RelationFileFirstBlock("data/base/5/16384.", &b));
+  EXPECT_FALSE(RelationFileFirstBlock("data/base/5/16384_xyz", &b));
+}
+
+TEST(PageCheckTest, FlagsOnlyPagesWhoseChecksumDisagreesAndThatPredateTheBackup) {
+  auto page_with = [](uint32_t lsn_lo, uint8_t fill) {
+    Bytes p(kPageSize, fill);
+    std::fill(p.begin(), p.begin() + 24, 0);
+    p[4] = static_cast<uint8_t>(lsn_lo);
+    p[14] = 0x00;  // pd_upper = 0x1000
+    p[15] = 0x10;
+    return p;
+  };
+  Bytes file;
+  for (uint32_t block = 0; block < 3; ++block) {
+    Bytes p = page_with(0x10, static_cast<uint8_t>(block + 1));
+    uint16_t sum = PageChecksum(p.data(), block);
+    p[8] = static_cast<uint8_t>(sum);
+    p[9] = static_cast<uint8_t>(sum >> 8);
+    file.insert(file.end(), p.begin(), p.end());
+  }
+  file[kPageSize + 5000] ^= 1;        // block 1 damaged
+  Bytes fresh = page_with(0xF0, 7);  // written after the backup began: skipped
+  file.insert(file.end(), fresh.begin(), fresh.end());
+  file.insert(file.end(), kPageSize, 0);  // a new page: skipped
+
+  PageChecker checker(/*backup_start=*/0x80);
+  checker.Inspect("data/base/5/16384", 0, file);
+  EXPECT_EQ(checker.pages_checked(), 3u);
+  std::vector<BadPage> bad = checker.bad_pages();
+  ASSERT_EQ(bad.size(), 1u);
+  EXPECT_EQ(bad[0].file, "base/5/16384");
+  EXPECT_EQ(bad[0].block, 1u);
+  // The same page in a later segment has another block number, hence another checksum.
+  PageChecker later(0x80);
+  later.Inspect("data/base/5/16384.1", 0, ByteSpan(file).first(kPageSize));
+  EXPECT_EQ(later.bad_pages().size(), 1u);
+}
+
+}  // namespace
+}  // namespace lifeboat::pg

@@ -123,4 +123,46 @@ Result<UnixNanos> ParseTimestamp(std::string_view text) {
   return secs * 1'000'000'000 + nanos;
 }
 
+Result<int64_t> ParseDuration(std::string_view text) {
+  auto bad = [&] {
+    return Status::Usage("invalid duration '" + std::string(text) + "'",
+                         "use a number with a unit: 30s, 15m, 4h, 7d, 1h30m");
+  };
+  if (text.empty()) return bad();
+  int64_t total = 0;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    int64_t n = 0;
+    size_t digits = 0;
+    while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {
+      n = n * 10 + (text[pos++] - '0');
+      if (++digits > 9) return bad();
+    }
+    if (digits == 0 || pos >= text.size()) return bad();
+    switch (text[pos++]) {
+      case 's': total += n; break;
+      case 'm': total += n * 60; break;
+      case 'h': total += n * 3600; break;
+      case 'd': total += n * 86400; break;
+      default: return bad();
+    }
+  }
+  return total;
+}
+
+std::string FormatDuration(double seconds) {
+  char buf[64];
+  if (seconds < 60) {
+    std::snprintf(buf, sizeof(buf), seconds < 10 ? "%.2fs" : "%.0fs", seconds);
+    return buf;
+  }
+  auto s = static_cast<int64_t>(seconds + 0.5);
+  std::string out;
+  if (s >= 86400) out += std::to_string(s / 86400) + "d", s %= 86400;
+  if (s >= 3600) out += std::to_string(s / 3600) + "h", s %= 3600;
+  if (s >= 60) out += std::to_string(s / 60) + "m", s %= 60;
+  if (s > 0) out += std::to_string(s) + "s";
+  return out;
+}
+
 }  // namespace lifeboat

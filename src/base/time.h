@@ -23,4 +23,9 @@ std::string FormatIso8601(UnixNanos t, bool with_fraction = false);
 // instead of 'T'. A time without a zone is refused: recovery targets must be unambiguous.
 Result<UnixNanos> ParseTimestamp(std::string_view text);
 
+// "90s", "15m", "4h", "7d", "1h30m" -> seconds. A bare number is refused: the unit matters.
+Result<int64_t> ParseDuration(std::string_view text);
+// 5400 -> "1h30m", 42 -> "42s", 0.25 -> "0.25s" (for reports).
+std::string FormatDuration(double seconds);
+
 }  // namespace lifeboat

@@ -1,5 +1,4 @@
 // lifeboat instances [--json] and lifeboat instance start|stop|drop NAME.
-#include <filesystem>
 #include <iostream>
 
 #include "cli/commands.h"
@@ -63,16 +62,7 @@ Status Drop(Context& ctx, const Options& opt) {
   LB_ASSIGN_OR_RETURN(pg::ClusterConfig cluster, ctx.Cluster());
   LB_ASSIGN_OR_RETURN(Config cfg, ctx.LoadConfig());
   LB_ASSIGN_OR_RETURN(pg::Instance inst, Lookup(ctx, opt.name));
-  std::error_code ec;
-  if (std::filesystem::weakly_canonical(inst.data_dir, ec) ==
-      std::filesystem::weakly_canonical(cluster.data_dir, ec)) {
-    return Status::Usage("refusing to drop '" + inst.name + "': it is the production cluster");
-  }
-  LB_RETURN_IF_ERROR(pg::StopInstance(cluster, inst));
-  std::filesystem::remove_all(inst.dir, ec);
-  if (ec) return Status::IO("cannot remove '" + inst.dir + "': " + ec.message());
-  pg::InstanceRegistry registry(cfg.state.dir);
-  LB_RETURN_IF_ERROR(registry.Remove(inst.name));
+  LB_RETURN_IF_ERROR(pg::DropInstance(cluster, cfg.state.dir, inst));
   if (!ctx.json) std::cout << "dropped instance '" << inst.name << "'\n";
   return Status::Ok();
 }

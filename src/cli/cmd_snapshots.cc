@@ -3,6 +3,7 @@
 
 #include "cli/commands.h"
 #include "cli/output.h"
+#include "verify/snapshot_verification.h"
 
 namespace lifeboat::cli {
 
@@ -27,6 +28,8 @@ Status Run(Context& ctx) {
       // A listed snapshot is complete: its manifest is written last.
       j["status"] = "available";
       if (s.kind == "postgresql") {
+        LB_ASSIGN_OR_RETURN(std::optional<nlohmann::json> v, verify::LastVerification(*repo, id));
+        j["last_verification"] = v ? nlohmann::ordered_json::parse(v->dump()) : nlohmann::ordered_json();
         for (const char* k : {"type", "pg_version", "system_identifier", "timeline", "start_lsn",
                               "stop_lsn", "start_time", "stop_time", "start_wal_file",
                               "stop_wal_file", "data_checksums", "pages_checked",
@@ -47,14 +50,20 @@ Status Run(Context& ctx) {
                                     FormatIso8601(s.finished_at), "available",
                                     FormatBytes(s.logical_bytes), FormatBytes(s.stored_bytes)};
     if (any_pg) {
+      std::string verified = "-";
+      if (s.kind == "postgresql") {
+        LB_ASSIGN_OR_RETURN(std::optional<nlohmann::json> v, verify::LastVerification(*repo, id));
+        if (v) verified = (*v)["result"].get<std::string>() + " " + (*v)["verified_at"].get<std::string>().substr(0, 19) + "Z";
+      }
       row.push_back(s.metadata.value("type", "-"));
       row.push_back(s.metadata.value("start_lsn", "-"));
       row.push_back(s.metadata.value("stop_lsn", "-"));
+      row.push_back(verified);
     }
     rows.push_back(std::move(row));
   }
   std::vector<std::string> header = {"ID", "KIND", "NAME", "CREATED", "FINISHED", "STATUS", "SIZE", "STORED"};
-  if (any_pg) header.insert(header.end(), {"TYPE", "START_LSN", "STOP_LSN"});
+  if (any_pg) header.insert(header.end(), {"TYPE", "START_LSN", "STOP_LSN", "VERIFIED"});
   PrintTable(header, rows);
   return Status::Ok();
 }

@@ -22,5 +22,6 @@ void AddWal(CLI::App* app, Context* ctx);
 void AddWindow(CLI::App* app, Context* ctx);
 void AddRestore(CLI::App* app, Context* ctx);
 void AddInstances(CLI::App* app, Context* ctx);
+void AddVerify(CLI::App* app, Context* ctx);
 
 }  // namespace lifeboat::cli

@@ -57,6 +57,7 @@ int main(int argc, char** argv) {
   lifeboat::cli::AddWindow(&app, &ctx);
   lifeboat::cli::AddRestore(&app, &ctx);
   lifeboat::cli::AddInstances(&app, &ctx);
+  lifeboat::cli::AddVerify(&app, &ctx);
 
   try {
     app.parse(argc, argv);

@@ -11,6 +11,7 @@
 #include <toml++/toml.h>
 
 #include "base/fs.h"
+#include "base/time.h"
 
 namespace lifeboat {
 
@@ -73,6 +74,59 @@ class SectionReader {
     return Status::Ok();
   }
 
+  Status Double(const std::string& key, double* out, double min, double max) {
+    known_.insert(key);
+    const toml::node* n = table_.get(key);
+    if (n == nullptr) return Status::Ok();
+    if (!n->is_floating_point() && !n->is_integer()) return WrongType(*n, key, "a number");
+    double v = n->is_integer() ? static_cast<double>(*n->value<int64_t>()) : *n->value<double>();
+    if (v < min || v > max) {
+      return Status::Config(Where(*n) + ": '" + Name(key) + "' is " + std::to_string(v) +
+                            ", outside " + std::to_string(min) + ".." + std::to_string(max));
+    }
+    *out = v;
+    return Status::Ok();
+  }
+
+  Status Duration(const std::string& key, int64_t* seconds) {
+    std::string text;
+    const toml::node* n = table_.get(key);
+    LB_RETURN_IF_ERROR(String(key, &text));
+    if (n == nullptr) return Status::Ok();
+    Result<int64_t> d = ParseDuration(text);
+    if (!d.ok()) return Status::Config(Where(*n) + ": '" + Name(key) + "': " + d.status().message(),
+                                       d.status().hint());
+    *seconds = *d;
+    return Status::Ok();
+  }
+
+  Status StringList(const std::string& key, std::vector<std::string>* out) {
+    known_.insert(key);
+    const toml::node* n = table_.get(key);
+    if (n == nullptr) return Status::Ok();
+    const toml::array* arr = n->as_array();
+    if (arr == nullptr) return WrongType(*n, key, "an array of strings");
+    for (const toml::node& e : *arr) {
+      if (!e.is_string()) return WrongType(e, key, "an array of strings");
+      out->push_back(*e.value<std::string>());
+    }
+    return Status::Ok();
+  }
+
+  // Each table of an array of tables ([[section.key]]), for the caller to read.
+  Status Tables(const std::string& key, std::vector<const toml::table*>* out) {
+    known_.insert(key);
+    const toml::node* n = table_.get(key);
+    if (n == nullptr) return Status::Ok();
+    const toml::array* arr = n->as_array();
+    if (arr == nullptr) return WrongType(*n, key, "an array of tables ([[" + Name(key) + "]])");
+    for (const toml::node& e : *arr) {
+      if (!e.is_table()) return WrongType(e, key, "an array of tables ([[" + Name(key) + "]])");
+      out->push_back(e.as_table());
+    }
+    return Status::Ok();
+  }
+
   Status Int(const std::string& key, int* out, int min, int max) {
     known_.insert(key);
     const toml::node* n = table_.get(key);
@@ -108,7 +162,7 @@ class SectionReader {
     return Status::Config("config '" + file_ + "': missing key '" + Name(key) + "'",
                           "add '" + key + " = ...' under [" + section_ + "]");
   }
-  Status WrongType(const toml::node& n, const std::string& key, const char* want) const {
+  Status WrongType(const toml::node& n, const std::string& key, const std::string& want) const {
     return Status::Config(Where(n) + ": '" + Name(key) + "' must be " + want);
   }
 
@@ -156,15 +210,16 @@ Result<Config> ParseConfig(const std::string& text, const std::string& path) {
   cfg.file = path;
   std::string base_dir = Dirname(path);
 
-  static const std::set<std::string> kSections = {"database", "instances", "repository",
-                                                  "retention", "state"};
+  static const std::set<std::string> kSections = {"database", "instances", "objectives",
+                                                  "repository", "retention", "state", "verify"};
   for (const auto& [k, node] : root) {
     std::string key(k.str());
     if (!kSections.count(key)) {
       return Status::Config("config '" + path + "' line " +
                                 std::to_string(node.source().begin.line) + ": unknown key '" +
                                 key + "'",
-                            "sections are: [database], [instances], [repository], [retention], [state]");
+                            "sections are: [database], [instances], [objectives], [repository], [retention], "
+                            "[state], [verify]");
     }
     if (!node.is_table()) {
       return Status::Config("config '" + path + "' line " +
@@ -221,6 +276,44 @@ Result<Config> ParseConfig(const std::string& text, const std::string& path) {
     LB_RETURN_IF_ERROR(r.String("dir", &cfg.instances.dir));
     LB_RETURN_IF_ERROR(r.PortRange("ports", &cfg.instances.port_first, &cfg.instances.port_last));
     LB_RETURN_IF_ERROR(r.Finish());
+  }
+  if (const toml::table* obj = root["objectives"].as_table()) {
+    SectionReader r(*obj, "objectives", path);
+    LB_RETURN_IF_ERROR(r.Duration("rto", &cfg.objectives.rto_seconds));
+    LB_RETURN_IF_ERROR(r.Duration("rpo", &cfg.objectives.rpo_seconds));
+    LB_RETURN_IF_ERROR(r.Finish());
+  }
+  if (const toml::table* ver = root["verify"].as_table()) {
+    VerifyConfigSection& v = cfg.verify;
+    SectionReader r(*ver, "verify", path);
+    LB_RETURN_IF_ERROR(r.StringList("critical_tables", &v.critical_tables));
+    LB_RETURN_IF_ERROR(r.Double("shrink_limit", &v.shrink_limit, 0, 1));
+    LB_RETURN_IF_ERROR(r.Double("size_tolerance", &v.size_tolerance, 0, 100));
+    LB_RETURN_IF_ERROR(r.Duration("amcheck_timeout", &v.amcheck_timeout_seconds));
+    LB_RETURN_IF_ERROR(r.Double("sample", &v.sample, 0, 1));
+    std::vector<const toml::table*> fresh, checks;
+    LB_RETURN_IF_ERROR(r.Tables("freshness", &fresh));
+    LB_RETURN_IF_ERROR(r.Tables("check", &checks));
+    LB_RETURN_IF_ERROR(r.Finish());
+    for (const toml::table* t : fresh) {
+      FreshnessConfig f;
+      SectionReader fr(*t, "verify.freshness", path);
+      LB_RETURN_IF_ERROR(fr.String("database", &f.database, true));
+      LB_RETURN_IF_ERROR(fr.String("table", &f.table, true));
+      LB_RETURN_IF_ERROR(fr.String("column", &f.column, true));
+      LB_RETURN_IF_ERROR(fr.Finish());
+      v.freshness.push_back(f);
+    }
+    for (const toml::table* t : checks) {
+      UserCheckConfig c;
+      SectionReader cr(*t, "verify.check", path);
+      LB_RETURN_IF_ERROR(cr.String("name", &c.name, true));
+      LB_RETURN_IF_ERROR(cr.String("database", &c.database, true));
+      LB_RETURN_IF_ERROR(cr.String("sql", &c.sql, true));
+      LB_RETURN_IF_ERROR(cr.String("expect", &c.expect, true));
+      LB_RETURN_IF_ERROR(cr.Finish());
+      v.checks.push_back(c);
+    }
   }
   cfg.instances.dir = cfg.instances.dir.empty() ? JoinPath(cfg.state.dir, "instances")
                                                 : Resolve(base_dir, cfg.instances.dir);

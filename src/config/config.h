@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "base/result.h"
 
@@ -44,6 +45,29 @@ struct InstancesConfigSection {
   int port_last = 55099;
 };
 
+struct ObjectivesConfigSection {
+  int64_t rto_seconds = 4 * 3600;   // "4h": the runbook's objective
+  int64_t rpo_seconds = 24 * 3600;  // "24h"
+};
+
+struct FreshnessConfig {
+  std::string database, table, column;
+};
+
+struct UserCheckConfig {
+  std::string name, database, sql, expect;
+};
+
+struct VerifyConfigSection {
+  std::vector<std::string> critical_tables;  // "db.schema.table": must exist and hold rows
+  double shrink_limit = 0.10;     // a table that lost more than this share of its rows fails
+  double size_tolerance = 0.50;   // a database whose size moved more than this share warns
+  int64_t amcheck_timeout_seconds = 600;
+  double sample = 1.0;            // share of indexes and tables whose pages are checked
+  std::vector<FreshnessConfig> freshness;
+  std::vector<UserCheckConfig> checks;
+};
+
 struct Config {
   std::string file;  // absolute path of the file it was loaded from
   RepositoryConfigSection repository;
@@ -51,6 +75,8 @@ struct Config {
   DatabaseConfigSection database;
   RetentionConfigSection retention;
   InstancesConfigSection instances;
+  ObjectivesConfigSection objectives;
+  VerifyConfigSection verify;
 };
 
 // Which file to load: `flag` (-c) if given, else $LIFEBOAT_CONFIG, else ./lifeboat.toml.

@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
+#include <filesystem>
 #include <cstdlib>
 
 #include "base/fs.h"
@@ -21,7 +23,8 @@ nlohmann::json InstanceToJson(const Instance& i) {
           {"port", i.port},           {"data_dir", i.data_dir},
           {"dir", i.dir},             {"status", InstanceStatus(i)},
           {"role", i.role},           {"origin_snapshot", i.origin_snapshot},
-          {"target", i.target},       {"created_at", i.created_at}};
+          {"target", i.target},       {"created_at", i.created_at},
+          {"recovered_to", i.recovered_to.empty() ? nlohmann::json() : nlohmann::json(i.recovered_to)}};
 }
 
 namespace {
@@ -66,6 +69,7 @@ Result<std::vector<Instance>> InstanceRegistry::Read() const {
       i.target = e.value("target", "");
       i.created_at = e.value("created_at", "");
       i.role = e.value("role", "restored");
+      if (e.contains("recovered_to") && e["recovered_to"].is_string()) i.recovered_to = e["recovered_to"];
       out.push_back(std::move(i));
     }
   } catch (const nlohmann::json::exception& e) {
@@ -113,6 +117,28 @@ Status InstanceRegistry::Remove(const std::string& name) {
   LB_ASSIGN_OR_RETURN(std::vector<Instance> all, Read());
   std::erase_if(all, [&](const Instance& i) { return i.name == name; });
   return Write(all);
+}
+
+Status InstanceRegistry::Update(const Instance& instance) {
+  LB_ASSIGN_OR_RETURN(RegistryLock lock, RegistryLock::Take(state_dir_));
+  LB_ASSIGN_OR_RETURN(std::vector<Instance> all, Read());
+  for (Instance& i : all) {
+    if (i.name == instance.name) i = instance;
+  }
+  return Write(all);
+}
+
+Status DropInstance(const ClusterConfig& cluster, const std::string& state_dir, const Instance& inst) {
+  char a[PATH_MAX], b[PATH_MAX];
+  if (realpath(inst.data_dir.c_str(), a) != nullptr && realpath(cluster.data_dir.c_str(), b) != nullptr &&
+      std::string(a) == std::string(b)) {
+    return Status::Usage("refusing to drop '" + inst.name + "': it is the production cluster");
+  }
+  LB_RETURN_IF_ERROR(StopInstance(cluster, inst));
+  std::error_code ec;
+  std::filesystem::remove_all(inst.dir, ec);
+  if (ec) return Status::IO("cannot remove '" + inst.dir + "': " + ec.message());
+  return InstanceRegistry(state_dir).Remove(inst.name);
 }
 
 std::string InstanceStatus(const Instance& i) {

@@ -23,6 +23,7 @@ struct Instance {
   std::string target;    // "latest", "time 2026-...", "lsn 0/...", "snapshot"
   std::string created_at;
   std::string role = "restored";
+  std::string recovered_to;  // ISO 8601: the newest transaction recovery replayed ("" unknown)
   std::string log_file() const { return dir + "/postgresql.log"; }
 };
 
@@ -39,6 +40,8 @@ class InstanceRegistry {
   // Fails with Code::kAlreadyExists when the name is taken.
   Status Add(const Instance& instance);
   Status Remove(const std::string& name);
+  // Replaces the entry of the same name.
+  Status Update(const Instance& instance);
 
  private:
   Result<std::vector<Instance>> Read() const;
@@ -53,6 +56,9 @@ std::string InstanceStatus(const Instance& i);
 Status StartInstance(const ClusterConfig& cluster, const Instance& i);
 // pg_ctl stop -m fast; a stopped instance is fine.
 Status StopInstance(const ClusterConfig& cluster, const Instance& i);
+// Stops the instance, deletes its directory and its registry entry. Refuses an instance whose
+// data directory is `production_data_dir`.
+Status DropInstance(const ClusterConfig& cluster, const std::string& state_dir, const Instance& i);
 // The first port of [first, last] that no registered instance uses and nothing listens on.
 Result<int> FreePort(int first, int last, const std::vector<Instance>& taken);
 

@@ -259,6 +259,11 @@ Result<RestoreResult> RestoreInstance(Repository& repo, const ClusterConfig& clu
   if (!req.start) return result;
   LB_RETURN_IF_ERROR(StartInstance(cluster, inst));
   LB_ASSIGN_OR_RETURN(result.recovered_to, AwaitPromotion(cluster, inst));
+  if (result.recovered_to) {
+    inst.recovered_to = FormatIso8601(*result.recovered_to, true);
+    result.instance = inst;
+    LB_RETURN_IF_ERROR(registry.Update(inst));
+  }
   return result;
 }
 

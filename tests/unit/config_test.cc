@@ -52,3 +52,78 @@ TEST(ConfigTest, MissingFileIsAConfigError) {
 
 }  // namespace
 }  // namespace lifeboat
+
+#include "base/time.h"
+#include "verify/expectation.h"
+
+namespace lifeboat {
+namespace {
+
+TEST(ConfigTest, ReadsObjectivesAndVerifySections) {
+  Result<Config> c = ParseConfig(R"([repository]
+path = "r"
+[objectives]
+rto = "1h30m"
+rpo = "15m"
+[verify]
+critical_tables = ["shop.public.order_order"]
+shrink_limit = 0.2
+[[verify.freshness]]
+database = "shop"
+table = "order_order"
+column = "created_date_time"
+[[verify.check]]
+name = "orders"
+database = "shop"
+sql = "select 1"
+expect = "rows = 1"
+)", "/x/l.toml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->objectives.rto_seconds, 5400);
+  EXPECT_EQ(c->objectives.rpo_seconds, 900);
+  EXPECT_EQ(c->verify.critical_tables, std::vector<std::string>{"shop.public.order_order"});
+  EXPECT_DOUBLE_EQ(c->verify.shrink_limit, 0.2);
+  ASSERT_EQ(c->verify.freshness.size(), 1u);
+  EXPECT_EQ(c->verify.freshness[0].column, "created_date_time");
+  ASSERT_EQ(c->verify.checks.size(), 1u);
+  EXPECT_EQ(c->verify.checks[0].expect, "rows = 1");
+  EXPECT_EQ(ParseConfig("[repository]\npath = \"r\"\n[objectives]\nrpo = \"24\"\n", "/x/l.toml").status().message(),
+            "config '/x/l.toml' line 4: 'objectives.rpo': invalid duration '24'");
+  EXPECT_EQ(ParseConfig("[repository]\npath = \"r\"\n[[verify.check]]\nname = \"x\"\n", "/x/l.toml").status().message(),
+            "config '/x/l.toml': missing key 'verify.check.database'");
+}
+
+TEST(DurationTest, ParsesUnitsAndRefusesBareNumbers) {
+  EXPECT_EQ(*ParseDuration("30s"), 30);
+  EXPECT_EQ(*ParseDuration("4h"), 14400);
+  EXPECT_EQ(*ParseDuration("7d"), 604800);
+  EXPECT_EQ(*ParseDuration("1h30m"), 5400);
+  EXPECT_FALSE(ParseDuration("").ok());
+  EXPECT_FALSE(ParseDuration("10").ok());
+  EXPECT_FALSE(ParseDuration("h").ok());
+  EXPECT_FALSE(ParseDuration("5w").ok());
+  EXPECT_EQ(FormatDuration(5400), "1h30m");
+  EXPECT_EQ(FormatDuration(0.25), "0.25s");
+}
+
+TEST(ExpectationTest, ParsesEveryForm) {
+  EXPECT_TRUE(verify::ParseExpectation("> 0")->Holds(1));
+  EXPECT_FALSE(verify::ParseExpectation("> 0")->Holds(0));
+  EXPECT_TRUE(verify::ParseExpectation(">= 5")->Holds(5));
+  EXPECT_TRUE(verify::ParseExpectation("= 3")->Holds(3));
+  EXPECT_TRUE(verify::ParseExpectation("!= 0")->Holds(2));
+  EXPECT_TRUE(verify::ParseExpectation("< 10")->Holds(9.5));
+  EXPECT_TRUE(verify::ParseExpectation("<= 10")->Holds(10));
+  EXPECT_TRUE(verify::ParseExpectation("between 1 and 3")->Holds(3));
+  EXPECT_FALSE(verify::ParseExpectation("between 1 and 3")->Holds(3.5));
+  Result<verify::Expectation> rows = verify::ParseExpectation("rows = 2");
+  EXPECT_TRUE(rows->on_rows);
+  EXPECT_TRUE(rows->Holds(2));
+  for (const char* bad : {"", ">", "~ 3", "between 3 and 1", "rows", "= x", "> 1 2"}) {
+    EXPECT_FALSE(verify::ParseExpectation(bad).ok()) << bad;
+  }
+  EXPECT_EQ(verify::ParseExpectation("~ 3").status().message(), "invalid expectation '~ 3'");
+}
+
+}  // namespace
+}  // namespace lifeboat

@@ -23,5 +23,6 @@ void AddWindow(CLI::App* app, Context* ctx);
 void AddRestore(CLI::App* app, Context* ctx);
 void AddInstances(CLI::App* app, Context* ctx);
 void AddVerify(CLI::App* app, Context* ctx);
+void AddExpire(CLI::App* app, Context* ctx);
 
 }  // namespace lifeboat::cli

@@ -58,6 +58,7 @@ int main(int argc, char** argv) {
   lifeboat::cli::AddRestore(&app, &ctx);
   lifeboat::cli::AddInstances(&app, &ctx);
   lifeboat::cli::AddVerify(&app, &ctx);
+  lifeboat::cli::AddExpire(&app, &ctx);
 
   try {
     app.parse(argc, argv);

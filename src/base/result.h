@@ -39,6 +39,7 @@ class [[nodiscard]] Result {
 #define LB_CONCAT_INNER(a, b) a##b
 #define LB_CONCAT(a, b) LB_CONCAT_INNER(a, b)
 // Declares `lhs` from a Result expression, or returns its Status from the enclosing function.
+// It expands to several statements: give an `if` that uses it braces.
 #define LB_ASSIGN_OR_RETURN(lhs, expr) LB_ASSIGN_OR_RETURN_IMPL(LB_CONCAT(lb_result_, __LINE__), lhs, expr)
 #define LB_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
   auto tmp = (expr);                             \

@@ -1,5 +1,11 @@
 // lifeboat wal push PATH (archive_command) and wal get NAME DEST (restore_command).
+#include <signal.h>
+
+#include <atomic>
+#include <cstdio>
+
 #include "cli/commands.h"
+#include "pg/stream.h"
 #include "pg/wal.h"
 #include "repository/lock.h"
 
@@ -11,6 +17,9 @@ struct Options {
   std::string path;
   std::string name;
   std::string dest;
+  std::string slot = "lifeboat";
+  bool synchronous = false;
+  double interval = 1.0;
 };
 
 Status Push(Context& ctx, const Options& opt) {
@@ -19,6 +28,29 @@ Status Push(Context& ctx, const Options& opt) {
   LB_ASSIGN_OR_RETURN(auto lock, RepositoryLock::Acquire(repo.get(), LockKind::kShared, "wal push"));
   pg::WalArchive archive(repo.get());
   return archive.Push(opt.path);
+}
+
+std::atomic<bool> g_stop{false};
+
+Status Stream(Context& ctx, const Options& opt) {
+  LB_ASSIGN_OR_RETURN(pg::ClusterConfig cluster, ctx.Cluster());
+  LB_ASSIGN_OR_RETURN(std::unique_ptr<Repository> repo, ctx.OpenRepository(/*load_index=*/false));
+  LB_ASSIGN_OR_RETURN(auto lock, RepositoryLock::Acquire(repo.get(), LockKind::kShared, "wal stream"));
+  struct sigaction sa {};
+  sa.sa_handler = [](int) { g_stop.store(true); };
+  sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGINT, &sa, nullptr);
+  pg::StreamOptions so;
+  so.slot = opt.slot;
+  so.synchronous = opt.synchronous;
+  so.flush_interval_seconds = opt.interval;
+  so.log = [](const std::string& line) {
+    std::fprintf(stderr, "%s wal stream: %s\n", FormatIso8601(NowNanos()).c_str(), line.c_str());
+  };
+  LB_ASSIGN_OR_RETURN(pg::StreamStats stats, pg::StreamWal(*repo, cluster, so, g_stop));
+  std::fprintf(stderr, "wal stream: stopped; %lu segment(s) stored, flushed to %s\n",
+               static_cast<unsigned long>(stats.segments_stored), pg::FormatLsn(stats.flushed).c_str());
+  return Status::Ok();
 }
 
 Status Get(Context& ctx, const Options& opt) {
@@ -41,6 +73,12 @@ void AddWal(CLI::App* app, Context* ctx) {
   get->add_option("name", opt->name, "WAL file name")->required();
   get->add_option("dest", opt->dest, "where to write it")->required();
   get->callback([ctx, opt] { ctx->run = [ctx, opt] { return Get(*ctx, *opt); }; });
+  CLI::App* stream = wal->add_subcommand("stream", "receive WAL continuously over the replication protocol (until SIGTERM)");
+  stream->add_option("--slot", opt->slot, "physical replication slot (created when missing)");
+  stream->add_flag("--synchronous", opt->synchronous,
+                   "acknowledge WAL only once stored (list 'lifeboat' in synchronous_standby_names)");
+  stream->add_option("--interval", opt->interval, "seconds between uploads of the partial segment (default 1)");
+  stream->callback([ctx, opt] { ctx->run = [ctx, opt] { return Stream(*ctx, *opt); }; });
 }
 
 }  // namespace lifeboat::cli

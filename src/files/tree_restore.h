@@ -1,9 +1,10 @@
 // Restores a files snapshot into a directory that is missing or empty.
 //
 // Every file is written under a temporary name beside its final one, each chunk authenticated
-// and checked against its id, fsynced, and only then renamed into place; a damaged chunk stops
-// the restore and removes every temporary file, so no damaged file ever appears under its final
+// and checked against its id, and only then renamed into place; a damaged chunk stops the
+// restore and removes every temporary file, so no damaged file ever appears under its final
 // name. Modes, owners (when run as root) and modification times are set after the content.
+// Before returning success, one syncfs() makes the whole tree durable.
 #pragma once
 
 #include <string>

@@ -67,8 +67,10 @@ Connection::~Connection() { PQfinish(conn_); }
 Result<Rows> Connection::Query(const std::string& sql, const std::vector<std::string>& params) {
   std::vector<const char*> p;
   for (const std::string& s : params) p.push_back(s.c_str());
-  PGresult* res = PQexecParams(conn_, sql.c_str(), static_cast<int>(p.size()), nullptr,
-                               p.empty() ? nullptr : p.data(), nullptr, nullptr, 0);
+  // Replication connections speak only the simple query protocol.
+  PGresult* res = p.empty() ? PQexec(conn_, sql.c_str())
+                            : PQexecParams(conn_, sql.c_str(), static_cast<int>(p.size()), nullptr,
+                                           p.data(), nullptr, nullptr, 0);
   ExecStatusType st = PQresultStatus(res);
   if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
     std::string msg = CleanMessage(res != nullptr ? PQresultErrorMessage(res) : PQerrorMessage(conn_));

@@ -146,6 +146,12 @@ Status WalArchive::Push(const std::string& path) {
 Status WalArchive::Get(const std::string& name, const std::string& dest) {
   if (!IsWalFileName(name)) return Status::Usage("'" + name + "' is not a WAL file name");
   Result<Bytes> data = repo_->GetNamed(kWalStream, name);
+  if (!data.ok() && data.status().code() == Code::kNotFound && name.size() == 24) {
+    // The segment still being written, as `wal stream` last stored it. PostgreSQL wants whole
+    // segments: the rest is zeros, which recovery reads as the end of the WAL.
+    data = repo_->GetNamed(kWalStream, name + ".partial");
+    if (data.ok() && data->size() < kDefaultSegmentSize) data->resize(kDefaultSegmentSize, 0);
+  }
   if (!data.ok()) {
     if (data.status().code() == Code::kNotFound) {
       return Status::NotFound("WAL file '" + name + "' is not in the repository");

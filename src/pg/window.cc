@@ -99,7 +99,11 @@ Result<Window> ComputeWindow(Repository& repo, const ClusterConfig& cluster,
   std::map<uint32_t, std::set<uint64_t>> segments;  // timeline -> segment numbers
   for (const std::string& n : names) {
     SegmentName sn;
-    if (ParseSegmentName(n, seg_size, &sn)) segments[sn.timeline].insert(sn.segno);
+    // "<segment>.partial" is the segment `wal stream` is still receiving: it counts as held.
+    bool partial = n.size() == 32 && n.compare(24, 8, ".partial") == 0;
+    if (ParseSegmentName(partial ? n.substr(0, 24) : n, seg_size, &sn)) {
+      segments[sn.timeline].insert(sn.segno);
+    }
   }
   std::map<std::string, std::optional<UnixNanos>> newest_cache;
   auto newest_in = [&](const std::string& name) -> Result<std::optional<UnixNanos>> {

@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# PostgreSQL backup and restore: lifeboat against pgBackRest (its best settings: zst level 1,
+# process-max = cores, aes-256-cbc), pg_basebackup, and the machine's limits (tar | cat for
+# reading, cp -a + sync for writing), on one pgbench database, alternating, medians.
+#
+# usage: bench/pg_bench.sh              (pgbench scale 100, about 1.5 GB; 3 rounds)
+#        SCALE=10 ROUNDS=1 bench/pg_bench.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bin="$PWD/build/release/src/cli/lifeboat"
+pgbin=/usr/lib/postgresql/15/bin
+scale="${SCALE:-100}"
+rounds="${ROUNDS:-3}"
+work="${BENCH_DIR:-$PWD/bench/data/pg}"
+port="${PORT:-54990}"
+cores=$(nproc)
+as_pg() { runuser -u postgres -- "$@"; }
+
+cleanup() {
+  for d in "$work"/restore-* "$work/main"; do
+    [[ -f "$d/postmaster.pid" ]] && as_pg "$pgbin/pg_ctl" stop -D "$d" -m immediate -s || true
+  done
+}
+trap cleanup EXIT
+
+rm -rf "$work"
+mkdir -p "$work"
+chown postgres: "$work"
+cat > "$work/lifeboat.toml" <<TOML
+[repository]
+path = "repo"
+passphrase_file = "pass"
+[database]
+data_dir = "$work/main"
+host = "$work"
+port = $port
+[instances]
+dir = "$work/instances"
+ports = "$((port + 1))-$((port + 9))"
+TOML
+echo bench-passphrase > "$work/pass"
+cat > "$work/pgbackrest.conf" <<CONF
+[global]
+repo1-path=$work/pgbr
+repo1-cipher-type=aes-256-cbc
+repo1-cipher-pass=bench-passphrase
+compress-type=zst
+compress-level=1
+process-max=$cores
+start-fast=y
+log-level-console=warn
+lock-path=$work/pgbr-lock
+log-path=$work/pgbr-log
+spool-path=$work/pgbr-spool
+
+[bench]
+pg1-path=$work/main
+pg1-port=$port
+pg1-socket-path=$work
+CONF
+chown -R postgres: "$work"
+chmod 600 "$work/pass"
+br=(runuser -u postgres -- pgbackrest --config="$work/pgbackrest.conf" --stanza=bench)
+mkdir -p "$work/pgbr-log" "$work/pgbr-lock" "$work/pgbr-spool"
+chown -R postgres: "$work"
+
+as_pg "$pgbin/initdb" -D "$work/main" -N -A trust -U postgres >/dev/null
+cat >> "$work/main/postgresql.auto.conf" <<CONF
+port = $port
+unix_socket_directories = '$work'
+listen_addresses = ''
+archive_mode = on
+archive_command = '$bin -c $work/lifeboat.toml wal push %p && pgbackrest --config=$work/pgbackrest.conf --stanza=bench archive-push %p'
+max_wal_size = 4GB
+CONF
+as_pg "$pgbin/pg_ctl" start -D "$work/main" -l "$work/main.log" -w -s
+echo "pgbench scale $scale" >&2
+as_pg "$pgbin/pgbench" -i -q -s "$scale" -h "$work" -p "$port" -U postgres postgres >/dev/null 2>&1
+db_bytes=$(du -sb "$work/main" | cut -f1)
+
+drop_caches() { sync; echo 3 > /proc/sys/vm/drop_caches 2>/dev/null || true; }
+measure() {
+  /usr/bin/time -o "$work/time.out" -f '%e %M' "$@" >"$work/cmd.out" 2>"$work/cmd.err" \
+    || { cat "$work/cmd.err" >&2; return 1; }
+  tail -1 "$work/time.out"
+}
+declare -A results
+record() { results[$1]+="$2 "; }
+
+for round in $(seq 1 "$rounds"); do
+  echo "round $round/$rounds" >&2
+  # Fresh repositories each round: a full backup into an empty repository, for both tools.
+  rm -rf "$work/repo" "$work/pgbr" "$work/instances" "$work/.lifeboat" "$work"/restore-*
+  as_pg "$bin" -c "$work/lifeboat.toml" repo init >/dev/null
+  "${br[@]}" stanza-create >/dev/null
+
+  drop_caches; r=$(measure bash -c "tar -C '$work/main' -cf - . | cat > /dev/null"); record tar "${r%% *}"
+  drop_caches; rm -rf "$work/cp"
+  r=$(measure bash -c "cp -a '$work/main' '$work/cp' && sync"); record cp "${r%% *}"; rm -rf "$work/cp"
+
+  drop_caches; r=$(measure "$bin" -c "$work/lifeboat.toml" backup); record lb_backup "${r%% *}"; record lb_rss "${r##* }"
+  id=$(head -1 "$work/cmd.out")
+  drop_caches; r=$(measure "${br[@]}" backup --type=full); record br_backup "${r%% *}"; record br_rss "${r##* }"
+  drop_caches; rm -rf "$work/basebackup"
+  r=$(measure runuser -u postgres -- "$pgbin/pg_basebackup" -D "$work/basebackup" -h "$work" -p "$port" -U postgres -c fast -X none)
+  record basebackup "${r%% *}"; rm -rf "$work/basebackup"
+
+  drop_caches; r=$(measure "$bin" -c "$work/lifeboat.toml" restore --snapshot "$id" --instance "r$round" --no-start)
+  record lb_restore "${r%% *}"
+  drop_caches; mkdir -p "$work/restore-$round"; chown postgres: "$work/restore-$round"
+  r=$(measure "${br[@]}" restore --pg1-path="$work/restore-$round" --type=immediate); record br_restore "${r%% *}"
+  rm -rf "$work/restore-$round" "$work/instances"
+done
+lb_repo=$(du -sb "$work/repo" | cut -f1); br_repo=$(du -sb "$work/pgbr" | cut -f1)
+
+median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+declare -A m
+for k in "${!results[@]}"; do m[$k]=$(echo "${results[$k]}" | median); done
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+rate() { awk -v b="$db_bytes" -v s="$1" 'BEGIN { printf "%.0f", b / s / 1e6 }'; }
+
+cat <<REPORT
+machine: $cores cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
+database: pgbench scale $scale, $((db_bytes / 1048576)) MiB on disk; $rounds round(s), medians, page cache dropped before each run
+
+| run | seconds | MB/s | vs pgBackRest |
+|---|---|---|---|
+| tar \| cat (read limit) | ${m[tar]} | $(rate "${m[tar]}") | |
+| cp -a + sync (write limit) | ${m[cp]} | $(rate "${m[cp]}") | |
+| pg_basebackup (plain, no compression, no encryption) | ${m[basebackup]} | $(rate "${m[basebackup]}") | |
+| pgBackRest full backup | ${m[br_backup]} | $(rate "${m[br_backup]}") | 1.00 |
+| lifeboat full backup | ${m[lb_backup]} | $(rate "${m[lb_backup]}") | $(ratio "${m[lb_backup]}" "${m[br_backup]}") |
+| pgBackRest restore | ${m[br_restore]} | $(rate "${m[br_restore]}") | 1.00 |
+| lifeboat restore --no-start | ${m[lb_restore]} | $(rate "${m[lb_restore]}") | $(ratio "${m[lb_restore]}" "${m[br_restore]}") |
+
+peak RSS: lifeboat backup $((${m[lb_rss]%.*} / 1024)) MiB, pgBackRest backup $((${m[br_rss]%.*} / 1024)) MiB
+repository size: lifeboat $((lb_repo / 1048576)) MiB, pgBackRest $((br_repo / 1048576)) MiB
+REPORT

@@ -20,6 +20,7 @@ demo: build-release
 
 bench: build-release
 	@bench/files_bench.sh
+	@bench/pg_bench.sh
 
 torture: build
 	@LIFEBOAT_TORTURE=1 ctest --preset debug

@@ -14,15 +14,16 @@ namespace {
 struct Options {
   std::string instance;
   std::string snapshot;
+  double sample = -1;  // overrides [verify] sample when given
 };
 
-verify::Policy PolicyFrom(const Config& cfg) {
+verify::Policy PolicyFrom(const Config& cfg, const Options& opt) {
   verify::Policy p;
   p.critical_tables = cfg.verify.critical_tables;
   p.shrink_limit = cfg.verify.shrink_limit;
   p.size_tolerance = cfg.verify.size_tolerance;
   p.amcheck_timeout_seconds = cfg.verify.amcheck_timeout_seconds;
-  p.sample = cfg.verify.sample;
+  p.sample = opt.sample >= 0 ? opt.sample : cfg.verify.sample;
   p.rpo_seconds = cfg.objectives.rpo_seconds;
   for (const auto& f : cfg.verify.freshness) p.freshness.push_back({f.database, f.table, f.column});
   for (const auto& c : cfg.verify.checks) p.checks.push_back({c.name, c.database, c.sql, c.expect});
@@ -76,7 +77,7 @@ Status VerifyInstanceCommand(Context& ctx, const Options& opt) {
     conn.host = inst->host;
     conn.port = inst->port;
     verify::Report report =
-        verify::VerifyInstance(conn, verify::BaselineFor(s, sysid.value_or(0), *inst), PolicyFrom(cfg));
+        verify::VerifyInstance(conn, verify::BaselineFor(s, sysid.value_or(0), *inst), PolicyFrom(cfg, opt));
     return Report(ctx, "instance '" + inst->name + "'", report, {{"instance", inst->name}});
   }
   return Status::NotFound("instance '" + opt.instance + "' came from snapshot " +
@@ -100,7 +101,7 @@ Status VerifySnapshotCommand(Context& ctx, const Options& opt) {
   req.lifeboat_binary = SelfPath();
   req.config_file = cfg.file;
   LB_ASSIGN_OR_RETURN(verify::SnapshotVerification v,
-                      verify::VerifySnapshot(*repo, cluster, req, id.Hex(), PolicyFrom(cfg)));
+                      verify::VerifySnapshot(*repo, cluster, req, id.Hex(), PolicyFrom(cfg, opt)));
   return Report(ctx, "snapshot " + id.Short(), v.report,
                 {{"snapshot", id.Hex()}, {"verified_at", FormatIso8601(v.verified_at, true)}});
 }
@@ -113,6 +114,8 @@ void AddVerify(CLI::App* app, Context* ctx) {
   auto* i = cmd->add_option("--instance", opt->instance, "a managed instance");
   auto* s = cmd->add_option("--snapshot", opt->snapshot, "a snapshot id, prefix or 'latest': restored to a temporary instance");
   i->excludes(s);
+  cmd->add_option("--sample", opt->sample, "share of indexes and relations to check, 0..1 (default: [verify] sample)")
+      ->check(CLI::Range(0.0, 1.0));
   cmd->callback([ctx, opt] {
     ctx->run = [ctx, opt] {
       if (!opt->instance.empty()) return VerifyInstanceCommand(*ctx, *opt);

@@ -1,6 +1,8 @@
 #include "base/fs.h"
 
 #include <dirent.h>
+#include <limits.h>
+#include <pwd.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -166,6 +168,22 @@ Result<bool> IsMissingOrEmptyDir(const std::string& path) {
   }
   ::closedir(d);
   return empty;
+}
+
+std::string RealPath(const std::string& path) {
+  char buf[PATH_MAX];
+  return realpath(path.c_str(), buf) != nullptr ? std::string(buf) : path;
+}
+
+std::string Hostname() {
+  char buf[256] = {};
+  if (gethostname(buf, sizeof(buf) - 1) != 0) return "unknown";
+  return buf;
+}
+
+std::string Username() {
+  struct passwd* pw = getpwuid(geteuid());
+  return pw != nullptr ? pw->pw_name : std::to_string(geteuid());
 }
 
 std::string Dirname(const std::string& path) {

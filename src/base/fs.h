@@ -51,6 +51,11 @@ Status WriteFileDurable(const std::string& path, ByteSpan data, mode_t mode = 06
 Status MakeDirs(const std::string& path, mode_t mode = 0755);
 // True when `path` does not exist or is an empty directory.
 Result<bool> IsMissingOrEmptyDir(const std::string& path);
+// The canonical absolute path, or `path` itself when it cannot be resolved (it does not exist).
+std::string RealPath(const std::string& path);
+// This machine's name and the effective user's name, for locks and snapshot records.
+std::string Hostname();
+std::string Username();
 std::string Dirname(const std::string& path);
 std::string Basename(const std::string& path);
 std::string JoinPath(const std::string& a, const std::string& b);

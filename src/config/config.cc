@@ -128,15 +128,8 @@ class SectionReader {
   }
 
   Status Int(const std::string& key, int* out, int min, int max) {
-    known_.insert(key);
-    const toml::node* n = table_.get(key);
-    if (n == nullptr) return Status::Ok();
-    if (!n->is_integer()) return WrongType(*n, key, "an integer");
-    int64_t v = *n->value<int64_t>();
-    if (v < min || v > max) {
-      return Status::Config(Where(*n) + ": '" + Name(key) + "' is " + std::to_string(v) +
-                            ", outside " + std::to_string(min) + ".." + std::to_string(max));
-    }
+    int64_t v = *out;
+    LB_RETURN_IF_ERROR(Int64(key, &v, min, max));
     *out = static_cast<int>(v);
     return Status::Ok();
   }

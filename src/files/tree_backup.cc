@@ -25,16 +25,7 @@ struct ReadTask {
   uint64_t chunk_count;
 };
 
-std::string Hostname() {
-  char buf[256] = {};
-  if (gethostname(buf, sizeof(buf) - 1) != 0) return "unknown";
-  return buf;
-}
 
-std::string Username() {
-  struct passwd* pw = getpwuid(geteuid());
-  return pw != nullptr ? pw->pw_name : std::to_string(geteuid());
-}
 
 }  // namespace
 

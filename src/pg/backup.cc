@@ -31,10 +31,6 @@ WalkDecision DataDirFilter(const std::string& rel, EntryType type) {
 
 namespace {
 
-std::string RealPath(const std::string& p) {
-  char buf[PATH_MAX];
-  return realpath(p.c_str(), buf) != nullptr ? std::string(buf) : p;
-}
 
 struct Tablespace {
   std::string oid;

@@ -4,17 +4,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/fs.h"
+
 #include "base/time.h"
 
 namespace lifeboat {
 
 namespace {
 
-std::string Hostname() {
-  char buf[256] = {};
-  if (gethostname(buf, sizeof(buf) - 1) != 0) return "unknown";
-  return buf;
-}
 
 }  // namespace
 

@@ -8,20 +8,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/fs.h"
+
 namespace lifeboat {
 
 namespace {
 
-std::string Hostname() {
-  char buf[256] = {};
-  if (gethostname(buf, sizeof(buf) - 1) != 0) return "unknown";
-  return buf;
-}
 
-std::string Username() {
-  struct passwd* pw = getpwuid(geteuid());
-  return pw != nullptr ? pw->pw_name : std::to_string(geteuid());
-}
 
 Bytes EncodeLock(const LockInfo& l) {
   nlohmann::ordered_json j;

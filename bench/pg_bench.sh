@@ -101,6 +101,11 @@ for round in $(seq 1 "$rounds"); do
   drop_caches; r=$(measure "$bin" -c "$work/lifeboat.toml" backup); record lb_backup "${r%% *}"; record lb_rss "${r##* }"
   id=$(head -1 "$work/cmd.out")
   drop_caches; r=$(measure "${br[@]}" backup --type=full); record br_backup "${r%% *}"; record br_rss "${r##* }"
+  # 1% of the rows change (a contiguous range of pgbench_accounts), then incremental backups.
+  as_pg "$pgbin/psql" -qh "$work" -p "$port" -U postgres -c \
+    "UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE aid <= $((scale * 1000)); CHECKPOINT" >/dev/null
+  drop_caches; r=$(measure "$bin" -c "$work/lifeboat.toml" backup --type incremental); record lb_incr "${r%% *}"
+  drop_caches; r=$(measure "${br[@]}" backup --type=incr); record br_incr "${r%% *}"
   drop_caches; rm -rf "$work/basebackup"
   r=$(measure runuser -u postgres -- "$pgbin/pg_basebackup" -D "$work/basebackup" -h "$work" -p "$port" -U postgres -c fast -X none)
   record basebackup "${r%% *}"; rm -rf "$work/basebackup"
@@ -130,6 +135,8 @@ database: pgbench scale $scale, $((db_bytes / 1048576)) MiB on disk; $rounds rou
 | pg_basebackup (plain, no compression, no encryption) | ${m[basebackup]} | $(rate "${m[basebackup]}") | |
 | pgBackRest full backup | ${m[br_backup]} | $(rate "${m[br_backup]}") | 1.00 |
 | lifeboat full backup | ${m[lb_backup]} | $(rate "${m[lb_backup]}") | $(ratio "${m[lb_backup]}" "${m[br_backup]}") |
+| pgBackRest incremental after 1% of rows changed | ${m[br_incr]} | | $(ratio "${m[br_incr]}" "${m[br_backup]}") of its full |
+| lifeboat incremental after 1% of rows changed | ${m[lb_incr]} | | $(ratio "${m[lb_incr]}" "${m[lb_backup]}") of its full |
 | pgBackRest restore | ${m[br_restore]} | $(rate "${m[br_restore]}") | 1.00 |
 | lifeboat restore --no-start | ${m[lb_restore]} | $(rate "${m[lb_restore]}") | $(ratio "${m[lb_restore]}" "${m[br_restore]}") |
 

@@ -16,15 +16,16 @@ struct Options {
 };
 
 Status Run(Context& ctx, const Options& opt) {
-  if (opt.type != "full") {
-    return Status::Usage("backup type '" + opt.type + "' is not supported", "use --type full");
+  if (opt.type != "full" && opt.type != "incremental") {
+    return Status::Usage("unknown backup type '" + opt.type + "'", "use --type full or --type incremental");
   }
+  pg::BackupType type = opt.type == "full" ? pg::BackupType::kFull : pg::BackupType::kIncremental;
   LB_ASSIGN_OR_RETURN(pg::ClusterConfig cluster, ctx.Cluster());
   LB_ASSIGN_OR_RETURN(std::unique_ptr<Repository> repo, ctx.OpenRepository());
   LB_ASSIGN_OR_RETURN(auto lock, RepositoryLock::Acquire(repo.get(), LockKind::kShared, "backup"));
   double start = MonotonicSeconds();
   Progress progress("backup");
-  Result<TreeBackupResult> r = pg::BackupCluster(*repo, cluster, &progress);
+  Result<TreeBackupResult> r = pg::BackupCluster(*repo, cluster, type, &progress);
   if (!r.ok()) return r.status().Context("backup failed");
   double secs = MonotonicSeconds() - start;
   if (ctx.json) {
@@ -42,8 +43,9 @@ Status Run(Context& ctx, const Options& opt) {
     std::fprintf(stderr, "hint: the production cluster has damaged pages; the snapshot holds them "
                          "as they are. Check them with amcheck and restore the affected tables\n");
   }
-  std::fprintf(stderr, "backup: %s of %lu files, %s added, LSN %s .. %s, %.1f s\n",
-               FormatBytes(r->snapshot.logical_bytes).c_str(), static_cast<unsigned long>(r->files),
+  std::fprintf(stderr, "backup (%s): %s of %lu files (%lu read), %s added, LSN %s .. %s, %.1f s\n",
+               opt.type.c_str(), FormatBytes(r->snapshot.logical_bytes).c_str(),
+               static_cast<unsigned long>(r->files), static_cast<unsigned long>(r->files_read),
                FormatBytes(r->snapshot.stored_bytes).c_str(),
                m["start_lsn"].get<std::string>().c_str(), m["stop_lsn"].get<std::string>().c_str(),
                secs);
@@ -55,7 +57,7 @@ Status Run(Context& ctx, const Options& opt) {
 void AddBackup(CLI::App* app, Context* ctx) {
   auto opt = std::make_shared<Options>();
   CLI::App* cmd = app->add_subcommand("backup", "back up the PostgreSQL cluster, consistently, while it runs");
-  cmd->add_option("--type", opt->type, "full (default)");
+  cmd->add_option("--type", opt->type, "full (default) or incremental");
   cmd->callback([ctx, opt] { ctx->run = [ctx, opt] { return Run(*ctx, *opt); }; });
 }
 

@@ -57,7 +57,7 @@ Result<std::vector<Tablespace>> FindTablespaces(const std::string& data_dir) {
 }  // namespace
 
 Result<TreeBackupResult> BackupCluster(Repository& repo, const ClusterConfig& cluster,
-                                       Progress* progress) {
+                                       BackupType type, Progress* progress) {
   LB_ASSIGN_OR_RETURN(std::unique_ptr<Connection> conn, Connection::Open(cluster.conn));
   LB_ASSIGN_OR_RETURN(Rows facts, conn->Query(
       "SELECT s.system_identifier, current_setting('server_version_num'), "
@@ -97,9 +97,8 @@ Result<TreeBackupResult> BackupCluster(Repository& repo, const ClusterConfig& cl
   TreeBackupOptions options;
   options.kind = kSnapshotKind;
   options.name = "cluster";
-  // PostgreSQL files can change within one timestamp tick; a full backup reads everything
-  // (identical chunks are still stored only once).
-  options.use_parent = false;
+  // A full backup reads everything (identical chunks are still stored only once).
+  options.use_parent = type == BackupType::kIncremental;
   PageChecker checker(start_l);
   if (checksums) {
     options.inspect = [&checker](const std::string& path, uint64_t offset, ByteSpan data) {
@@ -135,7 +134,7 @@ Result<TreeBackupResult> BackupCluster(Repository& repo, const ClusterConfig& cl
   LB_ASSIGN_OR_RETURN(UnixNanos stop_t, ParseTimestamp(stop_time));
   uint32_t tli = static_cast<uint32_t>(std::strtoul(timeline.c_str(), nullptr, 10));
   nlohmann::json meta;
-  meta["type"] = "full";
+  meta["type"] = type == BackupType::kIncremental ? "incremental" : "full";
   meta["pg_version"] = version;
   meta["system_identifier"] = std::to_string(sysid);
   meta["timeline"] = tli;

@@ -18,8 +18,18 @@ inline constexpr const char* kSnapshotKind = "postgresql";
 // Decides what of a data directory a backup copies (PostgreSQL's documented exclusions).
 WalkDecision DataDirFilter(const std::string& rel, EntryType type);
 
+enum class BackupType {
+  kFull,         // every file read
+  // Files unchanged since the previous PostgreSQL snapshot (same size, mtime, ctime and inode,
+  // and last modified well before that snapshot began) are not read: their chunk lists are
+  // reused. Changed files are read whole and only their changed chunks stored. The snapshot
+  // lists every file and restores on its own. Why this cannot miss a change:
+  // docs/architecture.md, "Incremental backups".
+  kIncremental,
+};
+
 // REQUIRES: the caller holds a shared lock on `repo`. `progress` may be null.
 Result<TreeBackupResult> BackupCluster(Repository& repo, const ClusterConfig& cluster,
-                                       Progress* progress);
+                                       BackupType type, Progress* progress);
 
 }  // namespace lifeboat::pg

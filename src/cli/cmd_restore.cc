@@ -15,7 +15,9 @@ struct Options {
   std::string time, lsn, snapshot, instance;
   bool latest = false;
   bool no_start = false;
+  bool archive = false;
   int port = 0;
+  uint32_t timeline = 0;
 };
 
 Status Run(Context& ctx, const Options& opt) {
@@ -44,6 +46,8 @@ Status Run(Context& ctx, const Options& opt) {
   req.port_first = cfg.instances.port_first;
   req.port_last = cfg.instances.port_last;
   req.start = !opt.no_start;
+  req.archive = opt.archive;
+  req.target.timeline = opt.timeline;
   req.lifeboat_binary = SelfPath();
   req.config_file = cfg.file;
   double start = MonotonicSeconds();
@@ -81,6 +85,10 @@ void AddRestore(CLI::App* app, Context* ctx) {
   cmd->add_option("--instance", opt->instance, "name of the new instance")->required();
   cmd->add_option("--port", opt->port, "port (default: the first free one of [instances] ports)");
   cmd->add_flag("--no-start", opt->no_start, "write and configure the data directory only");
+  cmd->add_option("--timeline", opt->timeline, "follow this timeline (default: the newest)");
+  cmd->add_flag("--archive", opt->archive,
+                "the new instance archives WAL into this repository on its new timeline "
+                "(for the instance that becomes production)");
   cmd->callback([ctx, opt] { ctx->run = [ctx, opt] { return Run(*ctx, *opt); }; });
 }
 

@@ -9,13 +9,14 @@ namespace lifeboat::cli {
 
 namespace {
 
-Status Run(Context& ctx) {
+Status Run(Context& ctx, uint32_t timeline) {
   LB_ASSIGN_OR_RETURN(pg::ClusterConfig cluster, ctx.Cluster());
   LB_ASSIGN_OR_RETURN(Config cfg, ctx.LoadConfig());
   LB_ASSIGN_OR_RETURN(std::unique_ptr<Repository> repo, ctx.OpenRepository());
-  LB_ASSIGN_OR_RETURN(pg::Window w, pg::ComputeWindow(*repo, cluster, cfg.state.dir + "/scratch"));
+  LB_ASSIGN_OR_RETURN(pg::Window w, pg::ComputeWindow(*repo, cluster, cfg.state.dir + "/scratch", timeline));
   if (ctx.json) {
     nlohmann::ordered_json j;
+    j["timeline"] = w.timeline;
     j["earliest"] = w.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(FormatIso8601(w.earliest(), true));
     j["latest"] = w.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(FormatIso8601(w.latest(), true));
     j["gaps"] = nlohmann::ordered_json::array();
@@ -32,7 +33,8 @@ Status Run(Context& ctx) {
     std::cout << "no restorable point yet: take a backup with 'lifeboat backup'\n";
     return Status::Ok();
   }
-  std::cout << "earliest  " << FormatIso8601(w.earliest(), true) << "\n"
+  std::cout << "timeline  " << w.timeline << "\n"
+            << "earliest  " << FormatIso8601(w.earliest(), true) << "\n"
             << "latest    " << FormatIso8601(w.latest(), true) << "\n";
   for (const auto& g : w.gaps) {
     std::cout << "gap       WAL " << g.first_missing
@@ -45,7 +47,9 @@ Status Run(Context& ctx) {
 
 void AddWindow(CLI::App* app, Context* ctx) {
   CLI::App* cmd = app->add_subcommand("window", "the point-in-time window: earliest and latest restorable time");
-  cmd->callback([ctx] { ctx->run = [ctx] { return Run(*ctx); }; });
+  auto timeline = std::make_shared<uint32_t>(0);
+  cmd->add_option("--timeline", *timeline, "follow this timeline (default: the newest)");
+  cmd->callback([ctx, timeline] { ctx->run = [ctx, timeline] { return Run(*ctx, *timeline); }; });
 }
 
 }  // namespace lifeboat::cli

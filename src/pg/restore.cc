@@ -68,10 +68,17 @@ Status ConfigureRecovery(const Instance& inst, const RestoreRequest& req, const 
   conf += "port = " + std::to_string(inst.port) + "\n";
   conf += "listen_addresses = 'localhost'\n";
   conf += "unix_socket_directories = " + QuoteLiteral(inst.host) + "\n";
-  conf += "archive_mode = off\n";
+  if (req.archive) {
+    conf += "archive_mode = on\n";
+    conf += "archive_command = " + QuoteLiteral("\"" + req.lifeboat_binary + "\" -c \"" + req.config_file +
+                                                "\" wal push \"%p\"") + "\n";
+  } else {
+    conf += "archive_mode = off\n";
+  }
   conf += "restore_command = " + QuoteLiteral(restore_command) + "\n";
   conf += "recovery_target_action = 'promote'\n";
-  conf += "recovery_target_timeline = 'latest'\n";
+  conf += "recovery_target_timeline = " +
+          (t.timeline != 0 ? QuoteLiteral(std::to_string(t.timeline)) : std::string("'latest'")) + "\n";
   switch (t.kind) {
     case RestoreTarget::Kind::kTime:
       conf += "recovery_target_time = " + QuoteLiteral(PgTime(t.time)) + "\n";
@@ -182,7 +189,7 @@ Result<RestoreResult> RestoreInstance(Repository& repo, const ClusterConfig& clu
       return Status::NotFound(what + ": the repository holds no PostgreSQL snapshot",
                               "take one with 'lifeboat backup'");
     }
-    LB_ASSIGN_OR_RETURN(Window w, ComputeWindow(repo, cluster, inst.dir + ".scratch"));
+    LB_ASSIGN_OR_RETURN(Window w, ComputeWindow(repo, cluster, inst.dir + ".scratch", t.timeline));
     (void)::rmdir((inst.dir + ".scratch").c_str());
     if (w.empty()) {
       return Status::Corruption(what + ": no snapshot has the WAL it needs",

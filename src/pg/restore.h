@@ -19,6 +19,7 @@ struct RestoreTarget {
   UnixNanos time = 0;
   Lsn lsn = 0;
   std::string snapshot;  // id or prefix, for kSnapshot
+  uint32_t timeline = 0;  // 0: follow the newest timeline ('latest')
 };
 
 struct RestoreRequest {
@@ -30,6 +31,9 @@ struct RestoreRequest {
   int port_first = 55000;
   int port_last = 55099;
   bool start = true;
+  // The restored cluster archives into this repository on its new timeline: for the instance
+  // that will become production. Scratch restores leave it off, so they never move `latest`.
+  bool archive = false;
   // restore_command: lifeboat itself with the same configuration.
   std::string lifeboat_binary;
   std::string config_file;

@@ -1,6 +1,8 @@
 #include "pg/window.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <set>
 
@@ -89,22 +91,84 @@ Result<std::optional<UnixNanos>> NewestCommitIn(Repository& repo, const ClusterC
   return newest;
 }
 
+Result<std::vector<TimelineStep>> TimelinePath(Repository& repo, uint32_t timeline) {
+  std::vector<TimelineStep> path;
+  if (timeline > 1) {
+    char name[32];
+    std::snprintf(name, sizeof(name), "%08X.history", timeline);
+    Result<Bytes> history = repo.GetNamed(kWalStream, name);
+    if (!history.ok()) {
+      if (history.status().code() == Code::kNotFound) {
+        return Status::NotFound("timeline " + std::to_string(timeline) + " has no history file in the repository",
+                                "list timelines with 'lifeboat window --json'");
+      }
+      return history.status();
+    }
+    // "<parent timeline>\t<switch point>\t<reason>" per ancestor, oldest first.
+    std::string text(history->begin(), history->end());
+    Lsn begin = 0;
+    size_t pos = 0;
+    while (pos < text.size()) {
+      size_t eol = text.find('\n', pos);
+      std::string line = text.substr(pos, eol == std::string::npos ? std::string::npos : eol - pos);
+      pos = eol == std::string::npos ? text.size() : eol + 1;
+      if (line.empty() || line[0] == '#') continue;
+      size_t tab = line.find('\t');
+      size_t tab2 = line.find('\t', tab + 1);
+      if (tab == std::string::npos) return Status::Corruption("history file " + std::string(name) + " is malformed");
+      uint32_t parent = static_cast<uint32_t>(std::strtoul(line.c_str(), nullptr, 10));
+      LB_ASSIGN_OR_RETURN(Lsn switch_point, ParseLsn(line.substr(tab + 1, tab2 == std::string::npos ? std::string::npos : tab2 - tab - 1)));
+      path.push_back({parent, begin, switch_point});
+      begin = switch_point;
+    }
+    path.push_back({timeline, begin, UINT64_MAX});
+  } else {
+    path.push_back({1, 0, UINT64_MAX});
+  }
+  return path;
+}
+
 Result<Window> ComputeWindow(Repository& repo, const ClusterConfig& cluster,
-                             const std::string& scratch) {
+                             const std::string& scratch, uint32_t timeline) {
   Window w;
   LB_ASSIGN_OR_RETURN(std::vector<PgSnapshot> snaps, LoadPgSnapshots(repo));
   if (snaps.empty()) return w;
   LB_ASSIGN_OR_RETURN(std::vector<std::string> names, repo.ListNamed(kWalStream));
   uint64_t seg_size = snaps.back().segment_size;
   std::map<uint32_t, std::set<uint64_t>> segments;  // timeline -> segment numbers
+  uint32_t newest_timeline = 1;
+  for (const PgSnapshot& s : snaps) newest_timeline = std::max(newest_timeline, s.timeline);
   for (const std::string& n : names) {
     SegmentName sn;
     // "<segment>.partial" is the segment `wal stream` is still receiving: it counts as held.
     bool partial = n.size() == 32 && n.compare(24, 8, ".partial") == 0;
     if (ParseSegmentName(partial ? n.substr(0, 24) : n, seg_size, &sn)) {
       segments[sn.timeline].insert(sn.segno);
+      newest_timeline = std::max(newest_timeline, sn.timeline);
+    } else if (n.size() == 16 && n.compare(8, 8, ".history") == 0) {
+      newest_timeline = std::max(newest_timeline, static_cast<uint32_t>(std::strtoul(n.substr(0, 8).c_str(), nullptr, 16)));
     }
   }
+  w.timeline = timeline != 0 ? timeline : newest_timeline;
+  LB_ASSIGN_OR_RETURN(std::vector<TimelineStep> path, TimelinePath(repo, w.timeline));
+  // The timeline that holds segment `segno` on the path: a segment in which the timeline
+  // switched is held by the newer timeline (it copies the older one's part).
+  auto tli_for = [&](uint64_t segno) {
+    uint32_t t = path.front().tli;
+    for (const TimelineStep& step : path) {
+      if (step.begin / seg_size <= segno) t = step.tli;
+    }
+    return t;
+  };
+  auto have = [&](uint64_t segno) { return segments[tli_for(segno)].count(segno) > 0; };
+  auto name_of = [&](uint64_t segno) { return FormatSegmentName(tli_for(segno), segno, seg_size); };
+  auto on_path = [&](const PgSnapshot& s) {
+    for (const TimelineStep& step : path) {
+      if (step.tli == s.timeline && s.stop_lsn <= step.end) return true;
+    }
+    return false;
+  };
+
   std::map<std::string, std::optional<UnixNanos>> newest_cache;
   auto newest_in = [&](const std::string& name) -> Result<std::optional<UnixNanos>> {
     auto it = newest_cache.find(name);
@@ -114,23 +178,24 @@ Result<Window> ComputeWindow(Repository& repo, const ClusterConfig& cluster,
     }
     return it->second;
   };
+  uint64_t lo = UINT64_MAX;
   for (const PgSnapshot& s : snaps) {
-    const std::set<uint64_t>& have = segments[s.timeline];
+    if (!on_path(s)) continue;
     uint64_t first = s.start_lsn / s.segment_size;
     uint64_t stop = s.stop_lsn / s.segment_size;
+    lo = std::min(lo, first);
     uint64_t last = first;
-    if (!have.count(first)) continue;
-    while (have.count(last + 1)) ++last;
+    if (!have(first)) continue;
+    while (have(last + 1)) ++last;
     if (last < stop) continue;  // the snapshot's own WAL is incomplete: not restorable
     WindowRange range;
     range.snapshot = s.id;
     range.from = s.stop_time;
     range.to = s.stop_time;
-    range.last_segment = FormatSegmentName(s.timeline, last, s.segment_size);
+    range.last_segment = name_of(last);
     // The newest commit: scan back from the last contiguous segment to the snapshot's stop.
     for (uint64_t seg = last + 1; seg-- > stop;) {
-      LB_ASSIGN_OR_RETURN(std::optional<UnixNanos> t,
-                          newest_in(FormatSegmentName(s.timeline, seg, s.segment_size)));
+      LB_ASSIGN_OR_RETURN(std::optional<UnixNanos> t, newest_in(name_of(seg)));
       if (t) {
         range.to = std::max(range.to, *t);
         break;
@@ -138,13 +203,18 @@ Result<Window> ComputeWindow(Repository& repo, const ClusterConfig& cluster,
     }
     w.ranges.push_back(range);
   }
-  // The newest commit anywhere, scanning back from the newest segment of the newest timeline.
+  if (lo == UINT64_MAX) return w;
+  // The newest segment on the path, and the newest commit anywhere on it (also beyond a gap).
+  uint64_t hi = lo;
+  for (const TimelineStep& step : path) {
+    for (uint64_t seg : segments[step.tli]) {
+      if (seg >= step.begin / seg_size && (step.end == UINT64_MAX || seg <= step.end / seg_size)) hi = std::max(hi, seg);
+    }
+  }
   if (!w.ranges.empty()) {
-    const auto& [tli, have] = *segments.rbegin();
-    uint64_t floor = snaps.front().start_lsn / snaps.front().segment_size;
-    for (auto it = have.rbegin(); it != have.rend() && *it >= floor; ++it) {
-      LB_ASSIGN_OR_RETURN(std::optional<UnixNanos> t,
-                          newest_in(FormatSegmentName(tli, *it, seg_size)));
+    for (uint64_t seg = hi + 1; seg-- > lo;) {
+      if (!have(seg)) continue;
+      LB_ASSIGN_OR_RETURN(std::optional<UnixNanos> t, newest_in(name_of(seg)));
       if (t) {
         w.newest_commit = *t;
         break;
@@ -152,21 +222,12 @@ Result<Window> ComputeWindow(Repository& repo, const ClusterConfig& cluster,
     }
   }
   // Gaps: missing segments between the oldest snapshot's start and the newest segment.
-  for (const auto& [tli, have] : segments) {
-    if (have.empty()) continue;
-    uint64_t lo = UINT64_MAX;
-    for (const PgSnapshot& s : snaps) {
-      if (s.timeline == tli) lo = std::min(lo, s.start_lsn / s.segment_size);
-    }
-    if (lo == UINT64_MAX) continue;
-    uint64_t hi = *have.rbegin();
-    for (uint64_t seg = lo; seg <= hi; ++seg) {
-      if (have.count(seg)) continue;
-      uint64_t end = seg;
-      while (end + 1 <= hi && !have.count(end + 1)) ++end;
-      w.gaps.push_back({FormatSegmentName(tli, seg, seg_size), FormatSegmentName(tli, end, seg_size)});
-      seg = end;
-    }
+  for (uint64_t seg = lo; seg <= hi; ++seg) {
+    if (have(seg)) continue;
+    uint64_t end = seg;
+    while (end + 1 <= hi && !have(end + 1)) ++end;
+    w.gaps.push_back({name_of(seg), name_of(end)});
+    seg = end;
   }
   return w;
 }

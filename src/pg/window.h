@@ -47,6 +47,7 @@ struct WalGap {
 };
 
 struct Window {
+  uint32_t timeline = 1;            // the timeline the window follows
   std::vector<WindowRange> ranges;  // one per restorable snapshot, oldest first
   std::vector<WalGap> gaps;
   // The newest commit in any archived WAL, also beyond a gap: the window's end, like RDS's
@@ -59,9 +60,22 @@ struct Window {
   std::optional<WindowRange> Covering(UnixNanos t) const;
 };
 
-// `scratch` is a directory for the segments pg_waldump reads.
+// One timeline's part of a history: WAL of `tli` from `begin` up to `end` (the switch point
+// to the next timeline; UINT64_MAX for the last).
+struct TimelineStep {
+  uint32_t tli = 1;
+  Lsn begin = 0;
+  Lsn end = 0;
+};
+
+// The ancestry of `timeline`, oldest first, from its history file in the repository.
+Result<std::vector<TimelineStep>> TimelinePath(Repository& repo, uint32_t timeline);
+
+// The window along `timeline`'s history (0: the newest timeline in the repository, as
+// PostgreSQL's recovery_target_timeline = 'latest' follows). `scratch` is a directory for the
+// segments pg_waldump reads.
 Result<Window> ComputeWindow(Repository& repo, const ClusterConfig& cluster,
-                             const std::string& scratch);
+                             const std::string& scratch, uint32_t timeline = 0);
 
 // The newest commit time recorded in one archived segment (nullopt: no commit in it).
 Result<std::optional<UnixNanos>> NewestCommitIn(Repository& repo, const ClusterConfig& cluster,

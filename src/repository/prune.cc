@@ -124,6 +124,9 @@ Result<PruneReport> Prune(Repository& repo, const PruneOptions& options) {
   for (const ObjectInfo& f : index_files) LB_RETURN_IF_ERROR(backend.Delete(f.key));
   // 4. The packs nothing references.
   for (const std::string& key : to_delete) LB_RETURN_IF_ERROR(backend.Delete(key));
+  // 5. What interrupted writers left (no other writer runs: the caller holds an exclusive lock).
+  LB_ASSIGN_OR_RETURN(report.incomplete_removed,
+                      backend.RemoveIncomplete(options.incomplete_min_age_seconds));
   return report;
 }
 

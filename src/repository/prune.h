@@ -18,6 +18,8 @@ struct PruneOptions {
   bool dry_run = false;
   // A partly used pack is repacked when more than this share of its bytes is unused.
   double repack_threshold = 0.10;
+  // Temporary files of interrupted writes older than this are removed.
+  int64_t incomplete_min_age_seconds = 60;
 };
 
 struct PruneReport {
@@ -28,6 +30,7 @@ struct PruneReport {
   uint64_t bytes_deleted = 0;     // size of the packs removed
   uint64_t bytes_written = 0;     // size of the packs written by repacking
   size_t index_files_replaced = 0;
+  uint64_t incomplete_removed = 0;  // temporary files of interrupted writes
 };
 
 Result<PruneReport> Prune(Repository& repo, const PruneOptions& options);

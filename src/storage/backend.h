@@ -50,6 +50,13 @@ class Backend {
   virtual Result<std::vector<ObjectInfo>> List(const std::string& prefix) = 0;
   virtual Result<ObjectInfo> Stat(const std::string& key) = 0;
   virtual Status Delete(const std::string& key) = 0;
+
+  // Removes what writers killed mid-Put left behind (never listed, never read), when older than
+  // `min_age_seconds`. Returns how many were removed. Default: nothing to clean.
+  virtual Result<uint64_t> RemoveIncomplete(int64_t min_age_seconds) {
+    (void)min_age_seconds;
+    return uint64_t{0};
+  }
 };
 
 // Returns an error for keys that are empty, absolute or contain "." / ".." components.

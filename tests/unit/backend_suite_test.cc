@@ -134,3 +134,28 @@ TEST(LocalBackendTest, LeavesNoTemporaryFilesAndHidesThemFromList) {
 
 }  // namespace
 }  // namespace lifeboat
+
+namespace lifeboat {
+namespace {
+
+TEST(LocalBackendTest, RemoveIncompleteDeletesOnlyOldTemporaryFiles) {
+  char tmpl[] = "/tmp/lifeboat-local-XXXXXX";
+  std::string dir = mkdtemp(tmpl);
+  LocalBackend b(dir);
+  ASSERT_TRUE(b.Put("data/ab/pack", Bytes(10, 1)).ok());
+  std::filesystem::create_directories(dir + "/locks");
+  { std::ofstream(dir + "/data/ab/pack2.tmp-old") << "partial"; }
+  { std::ofstream(dir + "/locks/x.tmp-new") << "partial"; }
+  auto old = std::filesystem::file_time_type::clock::now() - std::chrono::hours(2);
+  std::filesystem::last_write_time(dir + "/data/ab/pack2.tmp-old", old);
+  Result<uint64_t> removed = b.RemoveIncomplete(3600);
+  ASSERT_TRUE(removed.ok());
+  EXPECT_EQ(*removed, 1u);
+  EXPECT_FALSE(std::filesystem::exists(dir + "/data/ab/pack2.tmp-old"));
+  EXPECT_TRUE(std::filesystem::exists(dir + "/locks/x.tmp-new"));  // young: maybe still written
+  EXPECT_TRUE(std::filesystem::exists(dir + "/data/ab/pack"));
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace lifeboat

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <ctime>
 
 #include "base/fs.h"
 
@@ -101,6 +102,38 @@ Result<ObjectInfo> LocalBackend::Stat(const std::string& key) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) return ErrnoStatus("cannot stat '" + path + "'", errno);
   return ObjectInfo{key, static_cast<uint64_t>(st.st_size)};
+}
+
+namespace {
+
+Status RemoveTemporaries(const std::string& dir, time_t cutoff, uint64_t* removed) {
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) return errno == ENOENT ? Status::Ok() : ErrnoStatus("cannot list '" + dir + "'", errno);
+  std::vector<std::string> names;
+  while (struct dirent* e = ::readdir(d)) {
+    std::string name = e->d_name;
+    if (name != "." && name != "..") names.push_back(std::move(name));
+  }
+  ::closedir(d);
+  for (const std::string& name : names) {
+    std::string path = dir + "/" + name;
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) != 0) continue;
+    if (S_ISDIR(st.st_mode)) {
+      LB_RETURN_IF_ERROR(RemoveTemporaries(path, cutoff, removed));
+    } else if (name.find(".tmp-") != std::string::npos && st.st_mtime < cutoff) {
+      if (::unlink(path.c_str()) == 0) ++*removed;
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<uint64_t> LocalBackend::RemoveIncomplete(int64_t min_age_seconds) {
+  uint64_t removed = 0;
+  LB_RETURN_IF_ERROR(RemoveTemporaries(root_, ::time(nullptr) - min_age_seconds, &removed));
+  return removed;
 }
 
 Status LocalBackend::Delete(const std::string& key) {

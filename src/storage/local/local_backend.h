@@ -23,6 +23,8 @@ class LocalBackend final : public Backend {
   Result<std::vector<ObjectInfo>> List(const std::string& prefix) override;
   Result<ObjectInfo> Stat(const std::string& key) override;
   Status Delete(const std::string& key) override;
+  // Temporary files ("*.tmp-*") of interrupted Puts.
+  Result<uint64_t> RemoveIncomplete(int64_t min_age_seconds) override;
 
   std::string PathOf(const std::string& key) const { return root_ + "/" + key; }
 

@@ -34,8 +34,10 @@ std::atomic<bool> g_stop{false};
 
 Status Stream(Context& ctx, const Options& opt) {
   LB_ASSIGN_OR_RETURN(pg::ClusterConfig cluster, ctx.Cluster());
+  // No repository lock for the stream's lifetime: it would keep `expire` and `prune` (exclusive)
+  // out forever. The stream only adds named WAL objects, which prune never touches and expire
+  // deletes only below the oldest kept snapshot, far behind the segment being received.
   LB_ASSIGN_OR_RETURN(std::unique_ptr<Repository> repo, ctx.OpenRepository(/*load_index=*/false));
-  LB_ASSIGN_OR_RETURN(auto lock, RepositoryLock::Acquire(repo.get(), LockKind::kShared, "wal stream"));
   struct sigaction sa {};
   sa.sa_handler = [](int) { g_stop.store(true); };
   sigaction(SIGTERM, &sa, nullptr);

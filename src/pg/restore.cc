@@ -246,8 +246,14 @@ Result<RestoreResult> RestoreInstance(Repository& repo, const ClusterConfig& clu
   // From here on the instance exists: registered first, so 'instance drop' can remove what a
   // failure leaves.
   LB_RETURN_IF_ERROR(registry.Add(inst));
+  // A failure from here on keeps the instance for inspection, and says how to remove it.
+  auto kept = [&](const Status& s) {
+    std::string keep = "the instance is kept for inspection; remove it with 'lifeboat instance drop " +
+                       inst.name + "'";
+    return s.Context(what).WithHint(s.hint().empty() ? keep : s.hint() + "; " + keep);
+  };
   Result<TreeRestoreResult> files = RestoreTree(repo, chosen->snapshot, inst.dir, progress);
-  if (!files.ok()) return files.status().Context(what);
+  if (!files.ok()) return kept(files.status());
   LB_RETURN_IF_ERROR(RelinkTablespaces(inst, *chosen).Context(what));
   LB_RETURN_IF_ERROR(::chmod(inst.data_dir.c_str(), 0700) == 0
                          ? Status::Ok()
@@ -260,8 +266,10 @@ Result<RestoreResult> RestoreInstance(Repository& repo, const ClusterConfig& clu
   result.instance = inst;
   result.snapshot = chosen->id;
   if (!req.start) return result;
-  LB_RETURN_IF_ERROR(StartInstance(cluster, inst));
-  LB_ASSIGN_OR_RETURN(result.recovered_to, AwaitPromotion(cluster, inst));
+  if (Status s = StartInstance(cluster, inst); !s.ok()) return kept(s);
+  Result<std::optional<UnixNanos>> recovered = AwaitPromotion(cluster, inst);
+  if (!recovered.ok()) return kept(recovered.status());
+  result.recovered_to = *recovered;
   if (result.recovered_to) {
     inst.recovered_to = FormatIso8601(*result.recovered_to, true);
     result.instance = inst;

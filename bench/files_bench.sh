@@ -16,6 +16,7 @@ work="${BENCH_DIR:-$PWD/bench/data}"
 tree="$work/tree"
 
 mkdir -p "$work"
+source "$PWD/bench/common.sh"
 if [[ ! -f "$work/tree.$size_mib" ]]; then
   rm -rf "$tree" "$work"/tree.*
   echo "generating a ${size_mib} MiB tree in $tree" >&2
@@ -25,17 +26,8 @@ fi
 bytes=$(du -sb "$tree" | cut -f1)
 export LIFEBOAT_PASSPHRASE=bench
 
-drop_caches() { sync; echo 3 > /proc/sys/vm/drop_caches 2>/dev/null || true; }
 
-# Runs "$@", prints "seconds peak_rss_kib".
-measure() {
-  /usr/bin/time -o "$work/time.out" -f '%e %M' "$@" >/dev/null 2>"$work/stderr.out" \
-    || { cat "$work/stderr.out" >&2; return 1; }
-  tail -1 "$work/time.out"
-}
 
-declare -A results
-record() { results[$1]+="$2 "; }
 
 for round in $(seq 1 "$rounds"); do
   echo "round $round/$rounds" >&2
@@ -71,7 +63,6 @@ for round in $(seq 1 "$rounds"); do
   stored=$(du -sb "$work/repo" | cut -f1)
 done
 
-median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 rate() { awk -v b="$bytes" -v s="$1" 'BEGIN { printf "%.0f", (s > 0 ? b / s / 1e6 : 0) }'; }
 
 declare -A med

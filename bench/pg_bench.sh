@@ -25,6 +25,7 @@ trap cleanup EXIT
 
 rm -rf "$work"
 mkdir -p "$work"
+source "$PWD/bench/common.sh"
 chown postgres: "$work"
 cat > "$work/lifeboat.toml" <<TOML
 [repository]
@@ -78,14 +79,6 @@ echo "pgbench scale $scale" >&2
 as_pg "$pgbin/pgbench" -i -q -s "$scale" -h "$work" -p "$port" -U postgres postgres >/dev/null 2>&1
 db_bytes=$(du -sb "$work/main" | cut -f1)
 
-drop_caches() { sync; echo 3 > /proc/sys/vm/drop_caches 2>/dev/null || true; }
-measure() {
-  /usr/bin/time -o "$work/time.out" -f '%e %M' "$@" >"$work/cmd.out" 2>"$work/cmd.err" \
-    || { cat "$work/cmd.err" >&2; return 1; }
-  tail -1 "$work/time.out"
-}
-declare -A results
-record() { results[$1]+="$2 "; }
 
 for round in $(seq 1 "$rounds"); do
   echo "round $round/$rounds" >&2
@@ -118,7 +111,6 @@ for round in $(seq 1 "$rounds"); do
 done
 lb_repo=$(du -sb "$work/repo" | cut -f1); br_repo=$(du -sb "$work/pgbr" | cut -f1)
 
-median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 declare -A m
 for k in "${!results[@]}"; do m[$k]=$(echo "${results[$k]}" | median); done
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }

@@ -4,7 +4,9 @@
 #include <sys/select.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstring>
+#include <vector>
 #include <thread>
 
 namespace lifeboat::pg {
@@ -63,7 +65,7 @@ class Streamer {
       }
     }
     // Whatever arrived last reaches the repository before we go.
-    if (have_data_) LB_RETURN_IF_ERROR(UploadPartial());
+    if (have_data_) LB_RETURN_IF_ERROR(UploadPartial(/*allow_delta=*/false));
     return stats_;
   }
 
@@ -74,12 +76,35 @@ class Streamer {
 
   std::string Segment() const { return FormatSegmentName(timeline_, segno_, segment_size_); }
 
-  Status UploadPartial() {
-    LB_RETURN_IF_ERROR(repo_.PutNamed(kWalStream, Segment() + ".partial", ByteSpan(buffer_.data(), filled_)));
+  // Stores what has arrived of the current segment. A delta ("<segment>.partial.<offset>",
+  // only the bytes since the last upload) is small and fast, which matters when every commit
+  // waits for it (synchronous mode); the whole partial segment is rewritten at least every
+  // flush interval, and the deltas it covers are deleted.
+  Status UploadPartial(bool allow_delta) {
+    bool delta = allow_delta && uploaded_ > 0 && filled_ > uploaded_ && deltas_.size() < 256 &&
+                 MonotonicSeconds() - last_base_upload_ < options_.flush_interval_seconds;
+    if (delta) {
+      char suffix[16];
+      std::snprintf(suffix, sizeof(suffix), ".%08X", static_cast<unsigned>(uploaded_));
+      std::string name = Segment() + ".partial" + suffix;
+      LB_RETURN_IF_ERROR(repo_.PutNamed(kWalStream, name, ByteSpan(buffer_.data() + uploaded_, filled_ - uploaded_)));
+      deltas_.push_back(name);
+    } else {
+      LB_RETURN_IF_ERROR(repo_.PutNamed(kWalStream, Segment() + ".partial", ByteSpan(buffer_.data(), filled_)));
+      LB_RETURN_IF_ERROR(DropDeltas());
+      last_base_upload_ = MonotonicSeconds();
+    }
+    uploaded_ = filled_;
     ++stats_.partial_uploads;
     stats_.flushed = segno_ * segment_size_ + filled_;
     dirty_ = false;
     last_upload_ = MonotonicSeconds();
+    return Status::Ok();
+  }
+
+  Status DropDeltas() {
+    for (const std::string& d : deltas_) LB_RETURN_IF_ERROR(repo_.DeleteNamed(kWalStream, d));
+    deltas_.clear();
     return Status::Ok();
   }
 
@@ -92,6 +117,8 @@ class Streamer {
       Log("stored " + name);
     }
     LB_RETURN_IF_ERROR(repo_.DeleteNamed(kWalStream, name + ".partial"));
+    LB_RETURN_IF_ERROR(DropDeltas());
+    uploaded_ = 0;
     ++stats_.segments_stored;
     stats_.flushed = (segno_ + 1) * segment_size_;
     ++segno_;
@@ -171,6 +198,7 @@ class Streamer {
     if (!have_data_ || start / segment_size_ != segno_) {
       have_data_ = false;
       filled_ = 0;
+      uploaded_ = 0;
       std::memset(buffer_.data(), 0, buffer_.size());
     }
     std::string cmd = "START_REPLICATION SLOT " + QuoteIdent(options_.slot) + " PHYSICAL " + FormatLsn(start) +
@@ -195,7 +223,7 @@ class Streamer {
       if (n == 0) {
         // Nothing buffered: upload what is pending, then wait for the socket.
         if (dirty_ && (options_.synchronous || MonotonicSeconds() - last_upload_ >= options_.flush_interval_seconds)) {
-          LB_RETURN_IF_ERROR(UploadPartial());
+          LB_RETURN_IF_ERROR(UploadPartial(/*allow_delta=*/options_.synchronous));
           LB_RETURN_IF_ERROR(SendStatus(conn, false));
           last_status = MonotonicSeconds();
         }
@@ -227,7 +255,7 @@ class Streamer {
         s = Receive(BigEndian64(buf + 1), buf + 25, static_cast<size_t>(n - 25));
       } else if (buf[0] == 'k' && n >= 18) {
         if (buf[17]) {
-          if (dirty_) s = UploadPartial();
+          if (dirty_) s = UploadPartial(/*allow_delta=*/options_.synchronous);
           if (s.ok()) s = SendStatus(conn, false);
           last_status = MonotonicSeconds();
         }
@@ -252,6 +280,9 @@ class Streamer {
   bool have_data_ = false;
   bool dirty_ = false;
   double last_upload_ = 0;
+  double last_base_upload_ = 0;
+  uint64_t uploaded_ = 0;             // bytes of the current segment in the repository
+  std::vector<std::string> deltas_;   // delta objects stored since the last whole partial
   Bytes buffer_;
 };
 

@@ -3,6 +3,8 @@
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
+#include <map>
+#include <vector>
 
 #include "base/fs.h"
 
@@ -150,6 +152,22 @@ Status WalArchive::Get(const std::string& name, const std::string& dest) {
     // The segment still being written, as `wal stream` last stored it. PostgreSQL wants whole
     // segments: the rest is zeros, which recovery reads as the end of the WAL.
     data = repo_->GetNamed(kWalStream, name + ".partial");
+    if (data.ok()) {
+      // Deltas ("<name>.partial.<offset>") extend it, each from where the previous one ended.
+      LB_ASSIGN_OR_RETURN(std::vector<std::string> names, repo_->ListNamed(kWalStream));
+      std::map<uint64_t, std::string> deltas;
+      std::string prefix = name + ".partial.";
+      for (const std::string& n : names) {
+        if (n.size() == prefix.size() + 8 && n.compare(0, prefix.size(), prefix) == 0) {
+          deltas.emplace(std::strtoull(n.c_str() + prefix.size(), nullptr, 16), n);
+        }
+      }
+      for (const auto& [offset, delta] : deltas) {
+        if (offset != data->size()) continue;  // stale, or already covered by the whole partial
+        LB_ASSIGN_OR_RETURN(Bytes more, repo_->GetNamed(kWalStream, delta));
+        data->insert(data->end(), more.begin(), more.end());
+      }
+    }
     if (data.ok() && data->size() < kDefaultSegmentSize) data->resize(kDefaultSegmentSize, 0);
   }
   if (!data.ok()) {

@@ -111,6 +111,23 @@ TEST_F(WalArchiveTest, AnotherClustersWalIsRefused) {
             "cannot archive 'notwal': not a WAL file name");
 }
 
+TEST_F(WalArchiveTest, APartialSegmentIsExtendedByItsContiguousDeltasAndPadded) {
+  const std::string seg = "000000010000000000000009";
+  ASSERT_TRUE(repo_->PutNamed("wal", seg + ".partial", AsBytes("AAAA")).ok());
+  ASSERT_TRUE(repo_->PutNamed("wal", seg + ".partial.00000004", AsBytes("BBBB")).ok());
+  ASSERT_TRUE(repo_->PutNamed("wal", seg + ".partial.00000008", AsBytes("CC")).ok());
+  ASSERT_TRUE(repo_->PutNamed("wal", seg + ".partial.00000002", AsBytes("zz")).ok());  // covered
+  ASSERT_TRUE(repo_->PutNamed("wal", seg + ".partial.00000020", AsBytes("yy")).ok());  // not contiguous
+  WalArchive archive(repo_.get());
+  ASSERT_TRUE(archive.Get(seg, dir_ + "/out").ok());
+  std::ifstream in(dir_ + "/out", std::ios::binary);
+  Bytes got((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_EQ(got.size(), kDefaultSegmentSize);
+  EXPECT_EQ(std::string(got.begin(), got.begin() + 10), "AAAABBBBCC");
+  EXPECT_EQ(got[10], 0);
+  EXPECT_EQ(got[0x20], 0);
+}
+
 TEST_F(WalArchiveTest, ANamedObjectMovedUnderAnotherNameIsDetected) {
   WalArchive archive(repo_.get());
   ASSERT_TRUE(archive.Push(Write("000000010000000000000001", FakeSegment(7001, 1))).ok());

@@ -129,9 +129,7 @@ Status InstanceRegistry::Update(const Instance& instance) {
 }
 
 Status DropInstance(const ClusterConfig& cluster, const std::string& state_dir, const Instance& inst) {
-  char a[PATH_MAX], b[PATH_MAX];
-  if (realpath(inst.data_dir.c_str(), a) != nullptr && realpath(cluster.data_dir.c_str(), b) != nullptr &&
-      std::string(a) == std::string(b)) {
+  if (RealPath(inst.data_dir) == RealPath(cluster.data_dir)) {
     return Status::Usage("refusing to drop '" + inst.name + "': it is the production cluster");
   }
   LB_RETURN_IF_ERROR(StopInstance(cluster, inst));

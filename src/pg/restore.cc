@@ -189,7 +189,7 @@ Result<RestoreResult> RestoreInstance(Repository& repo, const ClusterConfig& clu
       return Status::NotFound(what + ": the repository holds no PostgreSQL snapshot",
                               "take one with 'lifeboat backup'");
     }
-    LB_ASSIGN_OR_RETURN(Window w, ComputeWindow(repo, cluster, inst.dir + ".scratch", t.timeline));
+    LB_ASSIGN_OR_RETURN(Window w, ComputeWindow(repo, cluster, inst.dir + ".scratch", t.timeline, &snaps));
     (void)::rmdir((inst.dir + ".scratch").c_str());
     if (w.empty()) {
       return Status::Corruption(what + ": no snapshot has the WAL it needs",
@@ -254,13 +254,13 @@ Result<RestoreResult> RestoreInstance(Repository& repo, const ClusterConfig& clu
   };
   Result<TreeRestoreResult> files = RestoreTree(repo, chosen->snapshot, inst.dir, progress);
   if (!files.ok()) return kept(files.status());
-  LB_RETURN_IF_ERROR(RelinkTablespaces(inst, *chosen).Context(what));
+  if (Status s = RelinkTablespaces(inst, *chosen); !s.ok()) return kept(s);
   LB_RETURN_IF_ERROR(::chmod(inst.data_dir.c_str(), 0700) == 0
                          ? Status::Ok()
                          : ErrnoStatus("cannot set the mode of '" + inst.data_dir + "'", errno));
   RestoreTarget recovery_target = t;
   if (end_of_wal) recovery_target.kind = RestoreTarget::Kind::kLatest;
-  LB_RETURN_IF_ERROR(ConfigureRecovery(inst, req, recovery_target).Context(what));
+  if (Status s = ConfigureRecovery(inst, req, recovery_target); !s.ok()) return kept(s);
 
   RestoreResult result;
   result.instance = inst;

@@ -129,9 +129,15 @@ Result<std::vector<TimelineStep>> TimelinePath(Repository& repo, uint32_t timeli
 }
 
 Result<Window> ComputeWindow(Repository& repo, const ClusterConfig& cluster,
-                             const std::string& scratch, uint32_t timeline) {
+                             const std::string& scratch, uint32_t timeline,
+                             const std::vector<PgSnapshot>* snapshots) {
   Window w;
-  LB_ASSIGN_OR_RETURN(std::vector<PgSnapshot> snaps, LoadPgSnapshots(repo));
+  std::vector<PgSnapshot> loaded;
+  if (snapshots == nullptr) {
+    LB_ASSIGN_OR_RETURN(loaded, LoadPgSnapshots(repo));
+    snapshots = &loaded;
+  }
+  const std::vector<PgSnapshot>& snaps = *snapshots;
   if (snaps.empty()) return w;
   LB_ASSIGN_OR_RETURN(std::vector<std::string> names, repo.ListNamed(kWalStream));
   uint64_t seg_size = snaps.back().segment_size;

@@ -74,8 +74,10 @@ Result<std::vector<TimelineStep>> TimelinePath(Repository& repo, uint32_t timeli
 // The window along `timeline`'s history (0: the newest timeline in the repository, as
 // PostgreSQL's recovery_target_timeline = 'latest' follows). `scratch` is a directory for the
 // segments pg_waldump reads.
+// `snapshots`: LoadPgSnapshots(repo) when the caller already has it (null: loaded here).
 Result<Window> ComputeWindow(Repository& repo, const ClusterConfig& cluster,
-                             const std::string& scratch, uint32_t timeline = 0);
+                             const std::string& scratch, uint32_t timeline = 0,
+                             const std::vector<PgSnapshot>* snapshots = nullptr);
 
 // The newest commit time recorded in one archived segment (nullopt: no commit in it).
 Result<std::optional<UnixNanos>> NewestCommitIn(Repository& repo, const ClusterConfig& cluster,

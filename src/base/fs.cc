@@ -4,6 +4,7 @@
 #include <limits.h>
 #include <pwd.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -24,6 +25,15 @@ UniqueFd::~UniqueFd() {
   if (fd_ >= 0) ::close(fd_);
 }
 
+Result<FileLock> FileLock::Take(const std::string& path, const std::string& what) {
+  LB_RETURN_IF_ERROR(MakeDirs(Dirname(path), 0700));
+  LB_ASSIGN_OR_RETURN(UniqueFd fd, OpenFile(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  while (flock(fd.get(), LOCK_EX) != 0) {
+    if (errno != EINTR) return ErrnoStatus("cannot lock " + what, errno);
+  }
+  return FileLock(std::move(fd));
+}
+
 Result<UniqueFd> OpenFile(const std::string& path, int flags, mode_t mode) {
   int fd = ::open(path.c_str(), flags | O_CLOEXEC, mode);
   if (fd < 0) return ErrnoStatus("cannot open '" + path + "'", errno);
@@ -34,9 +44,11 @@ Result<Bytes> ReadFile(const std::string& path) {
   LB_ASSIGN_OR_RETURN(UniqueFd fd, OpenFile(path, O_RDONLY));
   struct stat st {};
   if (fstat(fd.get(), &st) != 0) return ErrnoStatus("cannot stat '" + path + "'", errno);
-  Bytes out(static_cast<size_t>(st.st_size));
+  // Reads to end of file, not to st_size: files under /proc report a size of 0.
+  Bytes out(static_cast<size_t>(st.st_size) + 1);
   size_t got = 0;
-  while (got < out.size()) {
+  while (true) {
+    if (got == out.size()) out.resize(out.size() * 2);
     ssize_t n = ::read(fd.get(), out.data() + got, out.size() - got);
     if (n < 0) {
       if (errno == EINTR) continue;

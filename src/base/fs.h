@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <string>
+#include <utility>
 
 #include "base/bytes.h"
 #include "base/result.h"
@@ -32,6 +33,17 @@ class UniqueFd {
 
  private:
   int fd_ = -1;
+};
+
+// An exclusive flock(2) on a lock file, held for the object's lifetime: the one-writer rule for
+// local state files (registries, service state). Blocks while another process holds it.
+class FileLock {
+ public:
+  static Result<FileLock> Take(const std::string& path, const std::string& what);
+
+ private:
+  explicit FileLock(UniqueFd fd) : fd_(std::move(fd)) {}
+  UniqueFd fd_;
 };
 
 Result<UniqueFd> OpenFile(const std::string& path, int flags, mode_t mode = 0644);

@@ -3,12 +3,14 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <linux/close_range.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 
+#include "base/fs.h"
 #include "base/time.h"
 
 namespace lifeboat {
@@ -95,6 +97,101 @@ Result<ProcessResult> RunProcess(const std::vector<std::string>& argv,
     r.exit_code = 128 + WTERMSIG(status);
   }
   return r;
+}
+
+Result<pid_t> SpawnDaemon(const std::vector<std::string>& argv,
+                          const std::map<std::string, std::string>& env,
+                          const std::string& log_file) {
+  if (argv.empty()) return Status::Usage("no program to start");
+  std::vector<std::string> args = argv;
+  std::vector<char*> cargv;
+  for (auto& a : args) cargv.push_back(a.data());
+  cargv.push_back(nullptr);
+  std::vector<std::string> env_strings;
+  for (const auto& [k, v] : env) env_strings.push_back(k + "=" + v);
+  std::vector<char*> cenv;
+  for (auto& e : env_strings) cenv.push_back(e.data());
+  cenv.push_back(nullptr);
+
+  // The pid of the daemon and then, if exec fails, its errno come back through this pipe; a
+  // successful exec closes the write end (O_CLOEXEC) with nothing more written.
+  int report[2];
+  if (pipe2(report, O_CLOEXEC) != 0) return ErrnoStatus("cannot start '" + argv[0] + "'", errno);
+  int log_fd = open(log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (log_fd < 0) {
+    close(report[0]);
+    close(report[1]);
+    return ErrnoStatus("cannot open log '" + log_file + "'", errno);
+  }
+  pid_t middle = fork();
+  if (middle < 0) return ErrnoStatus("cannot start '" + argv[0] + "'", errno);
+  if (middle == 0) {
+    setsid();
+    pid_t daemon = fork();
+    if (daemon != 0) {
+      if (daemon > 0) (void)!write(report[1], &daemon, sizeof(daemon));
+      _exit(daemon > 0 ? 0 : 1);
+    }
+    int null = open("/dev/null", O_RDONLY);
+    dup2(null, STDIN_FILENO);
+    dup2(log_fd, STDOUT_FILENO);
+    dup2(log_fd, STDERR_FILENO);
+    close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    execve(cargv[0], cargv.data(), cenv.data());
+    int err = errno;
+    (void)!write(report[1], &err, sizeof(err));
+    _exit(127);
+  }
+  close(report[1]);
+  close(log_fd);
+  while (waitpid(middle, nullptr, 0) < 0 && errno == EINTR) {
+  }
+  pid_t daemon = -1;
+  int err = 0;
+  ssize_t got = read(report[0], &daemon, sizeof(daemon));
+  ssize_t got_err = got == sizeof(daemon) ? read(report[0], &err, sizeof(err)) : 0;
+  close(report[0]);
+  if (got != sizeof(daemon)) return Status::IO("cannot start '" + argv[0] + "': fork failed");
+  if (got_err == sizeof(err)) {
+    waitpid(daemon, nullptr, WNOHANG);
+    return ErrnoStatus("cannot start '" + argv[0] + "'", err);
+  }
+  return daemon;
+}
+
+bool ProcessMatches(pid_t pid, const std::string& marker) {
+  if (pid <= 0) return false;
+  Result<Bytes> cmdline = ReadFile("/proc/" + std::to_string(pid) + "/cmdline");
+  if (!cmdline.ok()) return false;
+  std::string text(cmdline->begin(), cmdline->end());
+  for (char& c : text) {
+    if (c == '\0') c = ' ';
+  }
+  return text.find(marker) != std::string::npos;
+}
+
+Status StopProcess(pid_t pid, const std::string& marker, double grace_seconds) {
+  if (!ProcessMatches(pid, marker)) return Status::Ok();
+  kill(pid, SIGTERM);
+  double deadline = MonotonicSeconds() + grace_seconds;
+  while (ProcessMatches(pid, marker)) {
+    if (MonotonicSeconds() > deadline) {
+      kill(pid, SIGKILL);
+      double hard = MonotonicSeconds() + 5;
+      while (ProcessMatches(pid, marker)) {
+        if (MonotonicSeconds() > hard) {
+          return Status::IO("process " + std::to_string(pid) + " did not stop after SIGKILL");
+        }
+        usleep(20000);
+      }
+      break;
+    }
+    usleep(20000);
+  }
+  return Status::Ok();
 }
 
 std::string LastLines(const std::string& text, size_t lines) {

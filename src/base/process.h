@@ -30,6 +30,23 @@ struct ProcessResult {
 Result<ProcessResult> RunProcess(const std::vector<std::string>& argv,
                                  const ProcessOptions& options = {});
 
+// Starts argv[0] as a daemon: in its own session, detached from lifeboat (double fork, so it
+// is never lifeboat's zombie), stdin from /dev/null, stdout and stderr appended to `log_file`,
+// no other descriptor inherited. `env` is its whole environment: nothing of lifeboat's own
+// (such as LIFEBOAT_PASSPHRASE) leaks into it. Returns the daemon's pid once it has exec'd;
+// an exec failure is reported as an error.
+Result<pid_t> SpawnDaemon(const std::vector<std::string>& argv,
+                          const std::map<std::string, std::string>& env,
+                          const std::string& log_file);
+
+// True when `pid` is alive and its command line contains `marker` (a path unique to the
+// process lifeboat started), so that a recycled pid is never mistaken for it.
+bool ProcessMatches(pid_t pid, const std::string& marker);
+
+// Sends SIGTERM to a process that matches `marker`, waits up to `grace_seconds` for it to go,
+// then sends SIGKILL and waits again. A process already gone is fine.
+Status StopProcess(pid_t pid, const std::string& marker, double grace_seconds);
+
 // "error output, last lines" for messages: the last `lines` non-empty lines of `text`.
 std::string LastLines(const std::string& text, size_t lines);
 

@@ -24,5 +24,14 @@ void AddRestore(CLI::App* app, Context* ctx);
 void AddInstances(CLI::App* app, Context* ctx);
 void AddVerify(CLI::App* app, Context* ctx);
 void AddExpire(CLI::App* app, Context* ctx);
+void AddSecret(CLI::App* app, Context* ctx);
+void AddService(CLI::App* app, Context* ctx);
+void AddLb(CLI::App* app, Context* ctx);
+void AddFrontend(CLI::App* app, Context* ctx);
+void AddInventory(CLI::App* app, Context* ctx);
+void AddUp(CLI::App* app, Context* ctx);
+void AddDown(CLI::App* app, Context* ctx);
+void AddStatus(CLI::App* app, Context* ctx);
+void AddInternal(CLI::App* app, Context* ctx);
 
 }  // namespace lifeboat::cli

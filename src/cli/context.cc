@@ -75,15 +75,15 @@ Result<pg::ClusterConfig> Context::Cluster() {
     return Status::Config("config '" + cfg.file + "' has no [database] section",
                           "add [database] with data_dir, host, port, user and os_user");
   }
-  pg::ClusterConfig c;
-  c.data_dir = cfg.database.data_dir;
-  c.conn.host = cfg.database.host;
-  c.conn.port = cfg.database.port;
-  c.conn.user = cfg.database.user;
-  c.os_user = cfg.database.os_user;
-  c.bin_dir = cfg.database.bin_dir;
-  c.exact_count_limit = cfg.database.exact_count_limit;
-  return c;
+  return platform::ClusterFor(cfg);
+}
+
+Result<platform::Stack*> Context::Stack() {
+  if (!stack_) {
+    LB_RETURN_IF_ERROR(LoadConfig().status());
+    stack_ = std::make_unique<platform::Stack>(*config_, SelfPath());
+  }
+  return stack_.get();
 }
 
 std::string SelfPath() {

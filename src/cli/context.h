@@ -10,6 +10,7 @@
 #include "base/result.h"
 #include "config/config.h"
 #include "pg/cluster.h"
+#include "platform/stack.h"
 #include "repository/repository.h"
 
 namespace lifeboat::cli {
@@ -29,9 +30,12 @@ struct Context {
   Result<std::unique_ptr<Repository>> OpenRepository(bool load_index = true);
   // The [database] section as the pg layer wants it; a config error when it is missing.
   Result<pg::ClusterConfig> Cluster();
+  // The local stack of the config (services, load balancer, front end), built once.
+  Result<platform::Stack*> Stack();
 
  private:
   std::optional<Config> config_;
+  std::unique_ptr<platform::Stack> stack_;
 };
 
 // The absolute path of the running lifeboat binary (for archive and restore commands).

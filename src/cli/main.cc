@@ -59,6 +59,15 @@ int main(int argc, char** argv) {
   lifeboat::cli::AddInstances(&app, &ctx);
   lifeboat::cli::AddVerify(&app, &ctx);
   lifeboat::cli::AddExpire(&app, &ctx);
+  lifeboat::cli::AddSecret(&app, &ctx);
+  lifeboat::cli::AddService(&app, &ctx);
+  lifeboat::cli::AddLb(&app, &ctx);
+  lifeboat::cli::AddFrontend(&app, &ctx);
+  lifeboat::cli::AddInventory(&app, &ctx);
+  lifeboat::cli::AddUp(&app, &ctx);
+  lifeboat::cli::AddDown(&app, &ctx);
+  lifeboat::cli::AddStatus(&app, &ctx);
+  lifeboat::cli::AddInternal(&app, &ctx);
 
   try {
     app.parse(argc, argv);

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <cctype>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -127,6 +128,41 @@ class SectionReader {
     return Status::Ok();
   }
 
+  // A command: an array of strings, or a string split on spaces.
+  Status Command(const std::string& key, std::vector<std::string>* out, bool required) {
+    known_.insert(key);
+    const toml::node* n = table_.get(key);
+    if (n == nullptr) return required ? Missing(key) : Status::Ok();
+    if (n->is_string()) {
+      std::string text = *n->value<std::string>();
+      size_t start = 0;
+      while (start < text.size()) {
+        size_t end = text.find(' ', start);
+        if (end == std::string::npos) end = text.size();
+        if (end > start) out->push_back(text.substr(start, end - start));
+        start = end + 1;
+      }
+    } else {
+      LB_RETURN_IF_ERROR(StringList(key, out));
+    }
+    if (out->empty()) return Status::Config(Where(*n) + ": '" + Name(key) + "' is empty");
+    return Status::Ok();
+  }
+
+  // A table of strings: KEY = "value".
+  Status StringMap(const std::string& key, std::map<std::string, std::string>* out) {
+    known_.insert(key);
+    const toml::node* n = table_.get(key);
+    if (n == nullptr) return Status::Ok();
+    const toml::table* t = n->as_table();
+    if (t == nullptr) return WrongType(*n, key, "a table of strings");
+    for (const auto& [k, v] : *t) {
+      if (!v.is_string()) return WrongType(v, key + "." + std::string(k.str()), "a string");
+      (*out)[std::string(k.str())] = *v.value<std::string>();
+    }
+    return Status::Ok();
+  }
+
   Status Int(const std::string& key, int* out, int min, int max) {
     int64_t v = *out;
     LB_RETURN_IF_ERROR(Int64(key, &v, min, max));
@@ -170,7 +206,89 @@ std::string Resolve(const std::string& base_dir, const std::string& p) {
   return JoinPath(base_dir, p);
 }
 
+bool ValidName(const std::string& name) {
+  if (name.empty() || name.size() > 64) return false;
+  for (char c : name) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') return false;
+  }
+  return true;
+}
+
+// [service.NAME], [load_balancer] and [frontend].
+Status ParsePlatform(const toml::table& root, const std::string& base_dir, Config* cfg) {
+  const std::string& path = cfg->file;
+  if (const toml::table* services = root["service"].as_table()) {
+    for (const auto& [k, node] : *services) {
+      ServiceConfig svc;
+      svc.name = std::string(k.str());
+      std::string where = "config '" + path + "' line " + std::to_string(node.source().begin.line);
+      if (!ValidName(svc.name)) {
+        return Status::Config(where + ": service name '" + svc.name +
+                              "' must be 1-64 letters, digits, '-' or '_'");
+      }
+      if (!node.is_table()) {
+        return Status::Config(where + ": 'service." + svc.name + "' must be a table");
+      }
+      SectionReader r(*node.as_table(), "service." + svc.name, path);
+      LB_RETURN_IF_ERROR(r.Command("command", &svc.command, true));
+      LB_RETURN_IF_ERROR(r.Int("replicas", &svc.replicas, 1, 32));
+      LB_RETURN_IF_ERROR(r.String("health_path", &svc.health_path));
+      LB_RETURN_IF_ERROR(r.String("smoke_path", &svc.smoke_path));
+      LB_RETURN_IF_ERROR(r.String("secret", &svc.secret));
+      LB_RETURN_IF_ERROR(r.PortRange("ports", &svc.port_first, &svc.port_last));
+      LB_RETURN_IF_ERROR(r.StringMap("env", &svc.env));
+      std::vector<std::string> routes;
+      LB_RETURN_IF_ERROR(r.StringList("routes", &routes));
+      if (!routes.empty()) svc.routes = routes;
+      LB_RETURN_IF_ERROR(r.Duration("start_timeout", &svc.start_timeout_seconds));
+      LB_RETURN_IF_ERROR(r.Duration("drain", &svc.drain_seconds));
+      LB_RETURN_IF_ERROR(r.Finish());
+      for (const std::string& route : svc.routes) {
+        if (route.empty() || route.front() != '/' ||
+            route.find_first_of(" \t\"'") != std::string::npos) {
+          return Status::Config(where + ": route '" + route + "' of service '" + svc.name +
+                                "' must be a path prefix such as \"/api/\"");
+        }
+      }
+      std::string& program = svc.command.front();
+      if (program.find('/') != std::string::npos) program = Resolve(base_dir, program);
+      cfg->services.push_back(std::move(svc));
+    }
+  }
+  if (const toml::table* lb = root["load_balancer"].as_table()) {
+    LoadBalancerConfigSection& l = cfg->load_balancer;
+    l.present = true;
+    SectionReader r(*lb, "load_balancer", path);
+    LB_RETURN_IF_ERROR(r.String("bind", &l.bind));
+    LB_RETURN_IF_ERROR(r.Int("port", &l.port, 1, 65535));
+    LB_RETURN_IF_ERROR(r.String("haproxy", &l.haproxy));
+    LB_RETURN_IF_ERROR(r.Finish());
+  }
+  if (const toml::table* fe = root["frontend"].as_table()) {
+    FrontendConfigSection& f = cfg->frontend;
+    f.present = true;
+    SectionReader r(*fe, "frontend", path);
+    LB_RETURN_IF_ERROR(r.String("dir", &f.dir, true));
+    LB_RETURN_IF_ERROR(r.String("path", &f.path));
+    LB_RETURN_IF_ERROR(r.PortRange("ports", &f.port_first, &f.port_last));
+    LB_RETURN_IF_ERROR(r.Finish());
+    f.dir = Resolve(base_dir, f.dir);
+    if (f.path.empty() || f.path.front() != '/' || f.path.back() != '/') {
+      return Status::Config("config '" + path + "': 'frontend.path' is \"" + f.path +
+                            "\", expected a path prefix such as \"/site/\"");
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace
+
+const ServiceConfig* Config::FindService(const std::string& name) const {
+  for (const auto& s : services) {
+    if (s.name == name) return &s;
+  }
+  return nullptr;
+}
 
 std::string ConfigPath(const std::string& flag) {
   if (!flag.empty()) return flag;
@@ -203,16 +321,18 @@ Result<Config> ParseConfig(const std::string& text, const std::string& path) {
   cfg.file = path;
   std::string base_dir = Dirname(path);
 
-  static const std::set<std::string> kSections = {"database", "instances", "objectives",
-                                                  "repository", "retention", "state", "verify"};
+  static const std::set<std::string> kSections = {
+      "database", "frontend", "instances", "load_balancer", "objectives", "repository",
+      "retention", "service", "state", "verify"};
   for (const auto& [k, node] : root) {
     std::string key(k.str());
     if (!kSections.count(key)) {
       return Status::Config("config '" + path + "' line " +
                                 std::to_string(node.source().begin.line) + ": unknown key '" +
                                 key + "'",
-                            "sections are: [database], [instances], [objectives], [repository], [retention], "
-                            "[state], [verify]");
+                            "sections are: [database], [frontend], [instances], [load_balancer], "
+                            "[objectives], [repository], [retention], [service.NAME], [state], "
+                            "[verify]");
     }
     if (!node.is_table()) {
       return Status::Config("config '" + path + "' line " +
@@ -246,6 +366,7 @@ Result<Config> ParseConfig(const std::string& text, const std::string& path) {
     DatabaseConfigSection& d = cfg.database;
     d.present = true;
     SectionReader r(*db, "database", path);
+    LB_RETURN_IF_ERROR(r.String("name", &d.name));
     LB_RETURN_IF_ERROR(r.String("data_dir", &d.data_dir, true));
     LB_RETURN_IF_ERROR(r.String("host", &d.host));
     LB_RETURN_IF_ERROR(r.Int("port", &d.port, 1, 65535));
@@ -308,6 +429,7 @@ Result<Config> ParseConfig(const std::string& text, const std::string& path) {
       v.checks.push_back(c);
     }
   }
+  LB_RETURN_IF_ERROR(ParsePlatform(root, base_dir, &cfg));
   cfg.instances.dir = cfg.instances.dir.empty() ? JoinPath(cfg.state.dir, "instances")
                                                 : Resolve(base_dir, cfg.instances.dir);
   return cfg;

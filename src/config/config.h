@@ -3,6 +3,7 @@
 // the file are relative to the directory that holds it.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,7 @@ struct StateConfigSection {
 // The production cluster lifeboat protects. Present when the config has [database].
 struct DatabaseConfigSection {
   bool present = false;
+  std::string name = "main";               // the production instance's name in the inventory
   std::string data_dir;                    // required
   std::string host = "/var/run/postgresql";  // socket directory or host name
   int port = 5432;
@@ -68,6 +70,41 @@ struct VerifyConfigSection {
   std::vector<UserCheckConfig> checks;
 };
 
+// [service.NAME]: a stateless service run as supervised replicas behind the load balancer.
+struct ServiceConfig {
+  std::string name;
+  // The program and its arguments; "{port}" is replaced by the replica's port. A string is
+  // split on spaces; a relative program path is relative to the config file's directory.
+  std::vector<std::string> command;
+  int replicas = 1;
+  std::string health_path = "/health";  // 200 means healthy
+  std::string smoke_path;               // a request a health gate also makes ("" none)
+  std::string secret;                   // its keys become the replicas' environment ("" none)
+  int port_first = 56100;
+  int port_last = 56199;
+  std::map<std::string, std::string> env;  // extra environment
+  std::vector<std::string> routes = {"/"};  // path prefixes the load balancer sends here
+  int64_t start_timeout_seconds = 30;    // a new replica must be healthy within this
+  int64_t drain_seconds = 1;             // a removed replica keeps running this long
+};
+
+// [load_balancer]: haproxy in front of every service.
+struct LoadBalancerConfigSection {
+  bool present = false;
+  std::string bind = "127.0.0.1";
+  int port = 8080;
+  std::string haproxy = "/usr/sbin/haproxy";
+};
+
+// [frontend]: static files published as files snapshots and served through the load balancer.
+struct FrontendConfigSection {
+  bool present = false;
+  std::string dir;             // required: the source directory that `frontend publish` snapshots
+  std::string path = "/site/";  // the path prefix the load balancer sends to it
+  int port_first = 56200;
+  int port_last = 56219;
+};
+
 struct Config {
   std::string file;  // absolute path of the file it was loaded from
   RepositoryConfigSection repository;
@@ -77,6 +114,11 @@ struct Config {
   InstancesConfigSection instances;
   ObjectivesConfigSection objectives;
   VerifyConfigSection verify;
+  std::vector<ServiceConfig> services;  // sorted by name
+  LoadBalancerConfigSection load_balancer;
+  FrontendConfigSection frontend;
+
+  const ServiceConfig* FindService(const std::string& name) const;
 };
 
 // Which file to load: `flag` (-c) if given, else $LIFEBOAT_CONFIG, else ./lifeboat.toml.

@@ -29,20 +29,10 @@ nlohmann::json InstanceToJson(const Instance& i) {
 
 namespace {
 
-// An exclusive flock on <state>/instances.lock for the lifetime of the object.
-class RegistryLock {
- public:
-  static Result<RegistryLock> Take(const std::string& state_dir) {
-    LB_RETURN_IF_ERROR(MakeDirs(state_dir, 0700));
-    LB_ASSIGN_OR_RETURN(UniqueFd fd, OpenFile(state_dir + "/instances.lock", O_RDWR | O_CREAT, 0600));
-    if (flock(fd.get(), LOCK_EX) != 0) return ErrnoStatus("cannot lock the instance registry", errno);
-    return RegistryLock(std::move(fd));
-  }
-
- private:
-  explicit RegistryLock(UniqueFd fd) : fd_(std::move(fd)) {}
-  UniqueFd fd_;
-};
+// An exclusive flock on <state>/instances.lock while the registry is read and rewritten.
+Result<FileLock> LockRegistry(const std::string& state_dir) {
+  return FileLock::Take(state_dir + "/instances.lock", "the instance registry");
+}
 
 }  // namespace
 
@@ -100,7 +90,7 @@ Result<std::optional<Instance>> InstanceRegistry::Find(const std::string& name) 
 }
 
 Status InstanceRegistry::Add(const Instance& instance) {
-  LB_ASSIGN_OR_RETURN(RegistryLock lock, RegistryLock::Take(state_dir_));
+  LB_ASSIGN_OR_RETURN(FileLock lock, LockRegistry(state_dir_));
   LB_ASSIGN_OR_RETURN(std::vector<Instance> all, Read());
   for (const Instance& i : all) {
     if (i.name == instance.name) {
@@ -113,14 +103,14 @@ Status InstanceRegistry::Add(const Instance& instance) {
 }
 
 Status InstanceRegistry::Remove(const std::string& name) {
-  LB_ASSIGN_OR_RETURN(RegistryLock lock, RegistryLock::Take(state_dir_));
+  LB_ASSIGN_OR_RETURN(FileLock lock, LockRegistry(state_dir_));
   LB_ASSIGN_OR_RETURN(std::vector<Instance> all, Read());
   std::erase_if(all, [&](const Instance& i) { return i.name == name; });
   return Write(all);
 }
 
 Status InstanceRegistry::Update(const Instance& instance) {
-  LB_ASSIGN_OR_RETURN(RegistryLock lock, RegistryLock::Take(state_dir_));
+  LB_ASSIGN_OR_RETURN(FileLock lock, LockRegistry(state_dir_));
   LB_ASSIGN_OR_RETURN(std::vector<Instance> all, Read());
   for (Instance& i : all) {
     if (i.name == instance.name) i = instance;

@@ -1,0 +1,54 @@
+// lifeboat status [--json]: the stack's health in one screen; exit 2 when anything is unhealthy.
+#include <iostream>
+
+#include "cli/commands.h"
+#include "cli/output.h"
+
+namespace lifeboat::cli {
+
+namespace {
+
+Status Run(Context& ctx) {
+  LB_ASSIGN_OR_RETURN(platform::Stack * stack, ctx.Stack());
+  LB_ASSIGN_OR_RETURN(nlohmann::json s, stack->Summary());
+  if (ctx.json) {
+    std::cout << s.dump(2) << "\n";
+  } else {
+    std::vector<std::vector<std::string>> rows;
+    if (s.contains("database")) {
+      rows.push_back({"database", s["database"]["name"], s["database"]["status"],
+                      "port " + s["database"]["port"].dump()});
+    }
+    for (const auto& svc : s["services"]) {
+      std::string state = svc["crash_loop"].get<bool>() ? "crash-loop"
+                          : svc["healthy"].get<int>() >= svc["desired"].get<int>() ? "healthy"
+                                                                                  : "degraded";
+      rows.push_back({"service", svc["name"], state,
+                      svc["healthy"].dump() + "/" + svc["desired"].dump() + " replicas healthy"});
+    }
+    if (s.contains("load_balancer")) {
+      rows.push_back({"load_balancer", "haproxy",
+                      s["load_balancer"]["running"].get<bool>() ? "running" : "stopped",
+                      s["load_balancer"]["url"]});
+    }
+    if (s.contains("frontend")) {
+      std::string cur = s["frontend"]["current"];
+      rows.push_back({"frontend", "frontend", cur.empty() ? "unpublished" : "published",
+                      cur.empty() ? "" : "snapshot " + cur.substr(0, 12)});
+    }
+    PrintTable({"RESOURCE", "NAME", "STATE", "DETAIL"}, rows);
+  }
+  if (!s["healthy"].get<bool>()) {
+    return Status::IO("the stack is not healthy", "'lifeboat up' starts what is missing");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+void AddStatus(CLI::App* app, Context* ctx) {
+  app->add_subcommand("status", "health of the database, services and load balancer")
+      ->callback([ctx] { ctx->run = [ctx] { return Run(*ctx); }; });
+}
+
+}  // namespace lifeboat::cli

@@ -1,0 +1,256 @@
+#include "platform/stack.h"
+
+#include "base/fs.h"
+#include "base/process.h"
+#include "pg/instance.h"
+
+namespace lifeboat::platform {
+
+namespace {
+
+// What `up` started, so that `down` stops exactly that.
+struct StackRecord {
+  bool started_database = false;
+};
+
+std::string RecordPath(const Config& cfg) { return cfg.state.dir + "/stack.json"; }
+
+StackRecord ReadRecord(const Config& cfg) {
+  StackRecord r;
+  Result<Bytes> b = ReadFile(RecordPath(cfg));
+  if (!b.ok()) return r;
+  auto j = nlohmann::json::parse(b->begin(), b->end(), nullptr, false);
+  if (j.is_object()) r.started_database = j.value("started_database", false);
+  return r;
+}
+
+Status WriteRecord(const Config& cfg, const StackRecord& r) {
+  std::string text = nlohmann::json{{"started_database", r.started_database}}.dump() + "\n";
+  LB_RETURN_IF_ERROR(MakeDirs(cfg.state.dir, 0700));
+  return WriteFileDurable(RecordPath(cfg),
+                          ByteSpan(reinterpret_cast<const uint8_t*>(text.data()), text.size()), 0600);
+}
+
+// The production cluster as an instance, with its pg_ctl log in the state directory.
+pg::Instance ProductionInstance(const Config& cfg) {
+  pg::Instance i;
+  i.name = cfg.database.name;
+  i.dir = cfg.state.dir + "/database";
+  i.data_dir = cfg.database.data_dir;
+  i.host = cfg.database.host;
+  i.port = cfg.database.port;
+  i.role = "production";
+  return i;
+}
+
+}  // namespace
+
+pg::ClusterConfig ClusterFor(const Config& cfg) {
+  pg::ClusterConfig c;
+  c.data_dir = cfg.database.data_dir;
+  c.conn.host = cfg.database.host;
+  c.conn.port = cfg.database.port;
+  c.conn.user = cfg.database.user;
+  c.os_user = cfg.database.os_user;
+  c.bin_dir = cfg.database.bin_dir;
+  c.exact_count_limit = cfg.database.exact_count_limit;
+  return c;
+}
+
+Stack::Stack(const Config& cfg, std::string self)
+    : cfg_(cfg), self_(std::move(self)), frontend_(cfg, self_), services_(cfg.services) {
+  if (frontend_.configured()) services_.push_back(frontend_.AsService());
+  manager_ = std::make_unique<ServiceManager>(cfg.state.dir, self_, [this] { return lb_->Sync(); });
+  lb_ = std::make_unique<LoadBalancer>(cfg, services_, manager_.get());
+}
+
+const ServiceConfig* Stack::FindService(const std::string& name) const {
+  for (const auto& s : services_) {
+    if (s.name == name) return &s;
+  }
+  return nullptr;
+}
+
+pg::ClusterConfig Stack::Cluster() const { return ClusterFor(cfg_); }
+
+Result<ReplicaEnv> Stack::EnvFor(const ServiceConfig& svc, Repository* repo) {
+  ReplicaEnv env;
+  env.vars = svc.env;
+  if (svc.secret.empty()) return env;
+  if (repo == nullptr) return Status::Usage("service '" + svc.name + "' needs its secret: open the repository");
+  SecretStore store(cfg_.state.dir, repo);
+  Result<Secret> secret = store.Get(svc.secret);
+  if (!secret.ok()) {
+    return secret.status().Context("service '" + svc.name + "' uses secret '" + svc.secret + "'");
+  }
+  const SecretVersion* v = secret->Find(secret->current);
+  if (v == nullptr) return Status::Corruption("secret '" + svc.secret + "' has no current version");
+  for (const auto& [k, value] : v->values) env.vars[k] = value;
+  env.secret_version = v->version;
+  return env;
+}
+
+Status Stack::StartService(const ServiceConfig& svc, Repository* repo) {
+  LB_ASSIGN_OR_RETURN(ReplicaEnv env, EnvFor(svc, repo));
+  return manager_->Start(svc, env);
+}
+
+Status Stack::RestartService(const ServiceConfig& svc, Repository* repo) {
+  LB_ASSIGN_OR_RETURN(ReplicaEnv env, EnvFor(svc, repo));
+  return manager_->RollingRestart(svc, env);
+}
+
+std::string Stack::DatabaseState() const {
+  if (!cfg_.database.present) return "absent";
+  return pg::InstanceStatus(ProductionInstance(cfg_));
+}
+
+Status Stack::Up(Repository& repo, const Say& say) {
+  if (cfg_.database.present) {
+    pg::Instance prod = ProductionInstance(cfg_);
+    if (pg::InstanceStatus(prod) == "running") {
+      say("database: " + prod.name + " already running on port " + std::to_string(prod.port));
+    } else {
+      LB_RETURN_IF_ERROR(MakeDirs(prod.dir, 0700));
+      LB_RETURN_IF_ERROR(pg::StartInstance(Cluster(), prod));
+      StackRecord rec = ReadRecord(cfg_);
+      rec.started_database = true;
+      LB_RETURN_IF_ERROR(WriteRecord(cfg_, rec));
+      say("database: started " + prod.name + " on port " + std::to_string(prod.port));
+    }
+  }
+  // Secrets first: a service whose secret is missing must fail before anything starts.
+  for (const auto& svc : services_) LB_RETURN_IF_ERROR(EnvFor(svc, &repo).status());
+  if (frontend_.configured() && frontend_.Current().empty()) {
+    LB_ASSIGN_OR_RETURN(std::string id, frontend_.Publish(repo));
+    say("frontend: published " + cfg_.frontend.dir + " as snapshot " + id.substr(0, 12));
+  }
+  for (const auto& svc : services_) {
+    LB_RETURN_IF_ERROR(StartService(svc, &repo));
+    LB_ASSIGN_OR_RETURN(ServiceState st, manager_->Load(svc.name));
+    std::string ports;
+    for (const auto& r : st.replicas) ports += (ports.empty() ? "" : ", ") + std::to_string(r.port);
+    say("service " + svc.name + ": " + std::to_string(st.replicas.size()) +
+        " healthy replica(s) on port(s) " + ports);
+  }
+  if (lb_->configured()) {
+    LB_RETURN_IF_ERROR(lb_->Ensure());
+    say("load balancer: " + lb_->url() + " (haproxy pid " + std::to_string(lb_->pid()) + ")");
+  }
+  return Status::Ok();
+}
+
+Status Stack::Down(const Say& say) {
+  if (lb_->Running()) {
+    LB_RETURN_IF_ERROR(lb_->Stop());
+    say("load balancer: stopped");
+  }
+  LB_ASSIGN_OR_RETURN(auto states, manager_->LoadAll());
+  for (const auto& [name, state] : states) {
+    if (state.replicas.empty()) continue;
+    const ServiceConfig* known = FindService(name);
+    ServiceConfig svc;
+    svc.name = name;  // a service no longer in the config is still stopped, by its recorded pids
+    LB_RETURN_IF_ERROR(manager_->Stop(known ? *known : svc));
+    say("service " + name + ": stopped " + std::to_string(state.replicas.size()) + " replica(s)");
+  }
+  StackRecord rec = ReadRecord(cfg_);
+  if (rec.started_database && cfg_.database.present) {
+    pg::Instance prod = ProductionInstance(cfg_);
+    LB_RETURN_IF_ERROR(pg::StopInstance(Cluster(), prod));
+    rec.started_database = false;
+    LB_RETURN_IF_ERROR(WriteRecord(cfg_, rec));
+    say("database: stopped " + prod.name);
+  }
+  return Status::Ok();
+}
+
+Result<nlohmann::json> Stack::Summary() {
+  bool healthy = true;
+  nlohmann::json out = nlohmann::json::object();
+  if (cfg_.database.present) {
+    std::string st = DatabaseState();
+    healthy = healthy && st == "running";
+    out["database"] = {{"name", cfg_.database.name}, {"status", st}, {"port", cfg_.database.port}};
+  }
+  nlohmann::json services = nlohmann::json::array();
+  for (const auto& svc : services_) {
+    LB_ASSIGN_OR_RETURN(std::vector<ReplicaHealth> replicas, manager_->Health(svc));
+    int ok = 0;
+    bool crash_loop = false;
+    nlohmann::json rs = nlohmann::json::array();
+    for (const auto& h : replicas) {
+      ok += h.healthy ? 1 : 0;
+      crash_loop = crash_loop || h.status.crash_loop();
+      rs.push_back(ReplicaHealthToJson(h));
+    }
+    bool svc_ok = ok >= svc.replicas && !crash_loop;
+    healthy = healthy && svc_ok;
+    services.push_back({{"name", svc.name}, {"desired", svc.replicas}, {"healthy", ok},
+                        {"crash_loop", crash_loop}, {"replicas", rs}});
+  }
+  out["services"] = services;
+  if (lb_->configured()) {
+    bool running = lb_->Running();
+    healthy = healthy && running;
+    out["load_balancer"] = {{"url", lb_->url()}, {"running", running}, {"pid", running ? lb_->pid() : 0}};
+  }
+  if (frontend_.configured()) {
+    out["frontend"] = {{"dir", cfg_.frontend.dir}, {"current", frontend_.Current()}};
+  }
+  out["healthy"] = healthy;
+  return out;
+}
+
+Result<nlohmann::json> Stack::Inventory(Repository* repo) {
+  nlohmann::json items = nlohmann::json::array();
+  pg::InstanceRegistry registry(cfg_.state.dir);
+  LB_ASSIGN_OR_RETURN(std::vector<pg::Instance> instances, registry.List());
+  bool restored_is_production = false;
+  for (const auto& i : instances) restored_is_production = restored_is_production || i.role == "production";
+  if (cfg_.database.present) {
+    pg::Instance prod = ProductionInstance(cfg_);
+    items.push_back({{"type", "instance"}, {"name", prod.name}, {"host", prod.host},
+                     {"port", prod.port}, {"data_dir", prod.data_dir},
+                     {"role", restored_is_production ? "retired" : "production"},
+                     {"status", pg::InstanceStatus(prod)}});
+  }
+  for (const auto& i : instances) {
+    items.push_back({{"type", "instance"}, {"name", i.name}, {"host", i.host}, {"port", i.port},
+                     {"data_dir", i.data_dir}, {"role", i.role}, {"status", pg::InstanceStatus(i)}});
+  }
+  if (repo != nullptr) {
+    SecretStore store(cfg_.state.dir, repo);
+    LB_ASSIGN_OR_RETURN(std::vector<std::string> names, store.List());
+    for (const auto& n : names) {
+      LB_ASSIGN_OR_RETURN(Secret s, store.Get(n));
+      items.push_back({{"type", "secret"}, {"name", n}, {"current_version", s.current},
+                       {"previous_version", s.previous}});
+    }
+  }
+  for (const auto& svc : services_) {
+    LB_ASSIGN_OR_RETURN(std::vector<ReplicaHealth> replicas, manager_->Health(svc));
+    nlohmann::json rs = nlohmann::json::array();
+    int healthy = 0;
+    for (const auto& h : replicas) {
+      healthy += h.healthy ? 1 : 0;
+      rs.push_back({{"id", h.replica.id}, {"port", h.replica.port}, {"pid", h.replica.pid},
+                    {"healthy", h.healthy}, {"secret_version", h.replica.secret_version}});
+    }
+    items.push_back({{"type", "service"}, {"name", svc.name}, {"desired", svc.replicas},
+                     {"healthy", healthy}, {"secret", svc.secret}, {"replicas", rs}});
+  }
+  if (lb_->configured()) {
+    items.push_back({{"type", "load_balancer"}, {"name", "haproxy"}, {"url", lb_->url()},
+                     {"running", lb_->Running()}, {"pid", lb_->Running() ? lb_->pid() : 0}});
+  }
+  if (frontend_.configured()) {
+    items.push_back({{"type", "frontend"}, {"name", "frontend"}, {"dir", cfg_.frontend.dir},
+                     {"path", cfg_.frontend.path}, {"current_snapshot", frontend_.Current()}});
+  }
+  items.push_back({{"type", "repository"}, {"name", "repository"}, {"path", cfg_.repository.path},
+                   {"id", repo != nullptr ? repo->config().id : ""}});
+  return items;
+}
+
+}  // namespace lifeboat::platform

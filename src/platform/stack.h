@@ -1,0 +1,69 @@
+// The local provider's whole stack, assembled from the config: the production database, the
+// secrets, the services, the load balancer and the front end. `up` starts what is not running
+// in dependency order and is idempotent; `down` stops, by recorded pid, exactly what lifeboat
+// started; the inventory is generated from the same state, never hand-edited.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "base/result.h"
+#include "config/config.h"
+#include "pg/cluster.h"
+#include "platform/frontend.h"
+#include "platform/load_balancer.h"
+#include "platform/secrets.h"
+#include "platform/services.h"
+#include "repository/repository.h"
+
+namespace lifeboat::platform {
+
+// The [database] section as the pg layer wants it.
+pg::ClusterConfig ClusterFor(const Config& cfg);
+
+// Progress lines for the person at the terminal ("database: running on port 5432").
+using Say = std::function<void(const std::string&)>;
+
+class Stack {
+ public:
+  // `self` is the lifeboat binary. `cfg` must outlive the stack.
+  Stack(const Config& cfg, std::string self);
+
+  // The services of the config, plus the front end's static server when [frontend] is set.
+  const std::vector<ServiceConfig>& services() const { return services_; }
+  const ServiceConfig* FindService(const std::string& name) const;
+  ServiceManager& manager() { return *manager_; }
+  LoadBalancer& load_balancer() { return *lb_; }
+  Frontend& frontend() { return frontend_; }
+
+  // The environment for a new replica of `svc`: its secret's current values (read through
+  // `repo`, which may be null when the service has no secret) and its extra variables.
+  Result<ReplicaEnv> EnvFor(const ServiceConfig& svc, Repository* repo);
+  // Starts one service and brings the load balancer up to date.
+  Status StartService(const ServiceConfig& svc, Repository* repo);
+  Status RestartService(const ServiceConfig& svc, Repository* repo);
+
+  Status Up(Repository& repo, const Say& say);
+  Status Down(const Say& say);
+  // {"healthy": bool, "database": ..., "services": [...], "load_balancer": ...}
+  Result<nlohmann::json> Summary();
+  // Every resource: [{"type": ..., "name": ..., ...}]. `repo` may be null (secrets then show
+  // names from the state directory without versions).
+  Result<nlohmann::json> Inventory(Repository* repo);
+
+ private:
+  pg::ClusterConfig Cluster() const;
+  std::string DatabaseState() const;
+  const Config& cfg_;
+  std::string self_;
+  Frontend frontend_;
+  std::vector<ServiceConfig> services_;
+  std::unique_ptr<ServiceManager> manager_;
+  std::unique_ptr<LoadBalancer> lb_;
+};
+
+}  // namespace lifeboat::platform

@@ -81,16 +81,20 @@ Result<std::string> LoadBalancer::Render() const {
   c << "# Written by lifeboat from its state; edits are overwritten.\n"
     << "global\n"
     << "  stats socket " << Quote(Socket()) << " mode 600 level admin expose-fd listeners\n"
-    << "  hard-stop-after 30s\n"
+    << "  hard-stop-after 30s\n  log stderr format raw local0\n"
     << "defaults\n"
-    << "  mode http\n"
+    << "  mode http\n  log global\n  option httplog\n"
     << "  timeout connect 2s\n"
     << "  timeout client 30s\n"
     << "  timeout server 30s\n"
     << "  timeout http-keep-alive 2s\n"
+    // A request is retried on another replica only when it never reached one (conn-failure), so
+    // an order is never placed twice. Server connections are not reused: a request sent on an
+    // idle connection to a replica that just died could not be retried safely.
     << "  retries 3\n"
     << "  option redispatch 1\n"
     << "  retry-on conn-failure\n"
+    << "  http-reuse never\n"
     << "frontend main\n"
     << "  bind " << cfg_.load_balancer.bind << ":" << cfg_.load_balancer.port << "\n";
   // Longest prefix first, as an ALB's most specific rule wins.

@@ -1,6 +1,8 @@
 #include "harness.h"
 
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -32,6 +34,26 @@ void CliTest::TearDown() {
   fs::remove_all(dir_);
 }
 
+bool PortFree(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in addr {};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bool ok = bind(fd, reinterpret_cast<struct sockaddr*>(&addr), sizeof(addr)) == 0;
+  close(fd);
+  return ok;
+}
+
+int FreePortBlock(int first, int width) {
+  int base = first + static_cast<int>(getpid() % 500) * width;
+  for (;; base += width) {
+    bool all = true;
+    for (int p = base; p < base + width && all; ++p) all = PortFree(p);
+    if (all) return base;
+  }
+}
+
 void CliTest::WriteConfig(const std::string& text) { WriteFile(Path("lifeboat.toml"), text); }
 
 namespace {
@@ -54,7 +76,12 @@ RunResult CliTest::Run(const std::vector<std::string>& args,
   if (pid == 0) {
     int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    int in = open("/dev/null", O_RDONLY);
+    std::string in_path = "/dev/null";
+    if (!stdin_text_.empty()) {
+      in_path = Path(".in");
+      std::ofstream(in_path, std::ios::trunc) << stdin_text_;
+    }
+    int in = open(in_path.c_str(), O_RDONLY);
     dup2(in, 0);
     dup2(out, 1);
     dup2(err, 2);

@@ -42,7 +42,13 @@ class CliTest : public ::testing::Test {
 
   std::string dir_;
   std::vector<pid_t> started_;
+  std::string stdin_text_;  // what Run feeds on standard input (empty: /dev/null)
 };
+
+// True when nothing listens on 127.0.0.1:port.
+bool PortFree(int port);
+// The first of `width` consecutive free ports at or after a block chosen from the pid.
+int FreePortBlock(int first, int width);
 
 // Writes a deterministic tree: nested directories, text and random files of several sizes
 // (some larger than a chunk), an empty file, symlinks, unusual modes and fixed mtimes.

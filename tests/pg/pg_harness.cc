@@ -18,20 +18,6 @@ namespace fs = std::filesystem;
 
 namespace lifeboat::testing {
 
-namespace {
-
-bool PortFree(int port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  struct sockaddr_in addr {};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bool ok = bind(fd, reinterpret_cast<struct sockaddr*>(&addr), sizeof(addr)) == 0;
-  close(fd);
-  return ok;
-}
-
-}  // namespace
 
 void GiveToPostgres(const std::string& path) {
   struct passwd* pw = getpwnam("postgres");

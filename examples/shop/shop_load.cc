@@ -2,9 +2,10 @@
 //
 //   shop-load --url U [--rate R] [--duration SECONDS] --log FILE [--tenant T]
 //
-// Each order is two requests (POST /cart/items, POST /orders). The log has one JSON object per
-// line, flushed as it is written:
-//   {"event":"order","order_id":N,"tenant":"...","sent":S,"committed":C}
+// Each order is one request (POST /orders with its items), so that it is one transaction on one
+// replica even while a cutover points replicas at different databases. The log has one JSON
+// object per line, flushed as it is written:
+//   {"event":"order","order_id":N,"identifier":"...","tenant":"...","sent":S,"committed":C}
 //       the order's transaction committed between S and C (seconds since the epoch)
 //   {"event":"failed","time":T,"request":"POST /orders","status":N,"error":"..."}
 // --duration 0 runs until SIGTERM or SIGINT. The summary line goes to stdout at the end.
@@ -128,14 +129,8 @@ int main(int argc, char** argv) {
     if (next < now - 1.0) next = now;  // far behind (an outage): do not burst afterwards
 
     json item = {{"sku_id", skus[n % skus.size()]}, {"quantity", 1 + static_cast<int>(n % 3)}};
-    Outcome cart = Post(client, prefix + "/cart/items", item);
-    if (!cart.ok) {
-      failed("POST /cart/items", cart);
-      ++failures;
-      continue;
-    }
     double sent = shop::NowSeconds();
-    Outcome order = Post(client, prefix + "/orders", {{"cart_id", cart.body["cart_id"]}});
+    Outcome order = Post(client, prefix + "/orders", {{"items", json::array({item})}});
     double done = shop::NowSeconds();
     if (!order.ok) {
       failed("POST /orders", order);
@@ -143,6 +138,7 @@ int main(int argc, char** argv) {
       continue;
     }
     json line = {{"event", "order"}, {"order_id", order.body["order_id"]},
+                 {"identifier", order.body["identifier"]},
                  {"tenant", tenant.empty() ? "default" : tenant}, {"sent", sent}, {"committed", done}};
     std::fprintf(log, "%s\n", line.dump().c_str());
     std::fflush(log);

@@ -141,17 +141,33 @@ void GetCart(const httplib::Request& req, httplib::Response& res) {
   Reply(res, 200, {{"cart_id", std::atoll(cart.c_str())}, {"items", items}});
 }
 
-// Body {"cart_id": N}: turns the cart into an order in one transaction.
+// Body {"cart_id": N} turns the cart into an order; {"items": [{"sku_id": N, "quantity": N}]}
+// places an order without a cart (one request, so it never spans two replicas). Either way the
+// order is one transaction.
 void PlaceOrder(const httplib::Request& req, httplib::Response& res) {
   json body = json::parse(req.body, nullptr, false);
-  if (body.is_discarded() || !body.contains("cart_id")) {
-    return Reply(res, 400, {{"error", "body must be JSON with cart_id"}});
+  if (body.is_discarded() || (!body.contains("cart_id") && !body.contains("items"))) {
+    return Reply(res, 400, {{"error", "body must be JSON with cart_id or items"}});
   }
   shop::Db& db = DbFor(DatabaseOf(req));
-  std::string cart = std::to_string(body["cart_id"].get<long long>());
+  bool direct = body.contains("items");
+  std::string source;
+  if (direct) {
+    json items = json::array();
+    for (const auto& i : body["items"]) {
+      items.push_back({{"sku_id", i.value("sku_id", 0LL)}, {"quantity", i.value("quantity", 1)}});
+    }
+    source = items.dump();
+  } else {
+    source = std::to_string(body["cart_id"].get<long long>());
+  }
+  std::string items_sql =
+      direct ? "SELECT i.sku_id, i.quantity, s.price FROM jsonb_to_recordset($1::jsonb) "
+               "  AS i(sku_id bigint, quantity int) JOIN order_sku s ON s.id = i.sku_id"
+             : "SELECT cs.sku_id, cs.quantity, s.price FROM order_cart_sku cs "
+               "  JOIN order_sku s ON s.id = cs.sku_id WHERE cs.cart_id = $1::bigint";
   auto r = db.Exec(
-      "WITH items AS (SELECT cs.sku_id, cs.quantity, s.price FROM order_cart_sku cs "
-      "  JOIN order_sku s ON s.id = cs.sku_id WHERE cs.cart_id = $1::bigint), "
+      "WITH items AS (" + items_sql + "), "
       "o AS (INSERT INTO order_order (identifier, order_status_id, sales_tax_amt, order_total) "
       "  SELECT md5(random()::text || clock_timestamp()::text), 1, "
       "    round(sum(price * quantity) * 0.08, 2), round(sum(price * quantity) * 1.08, 2) "
@@ -160,7 +176,7 @@ void PlaceOrder(const httplib::Request& req, httplib::Response& res) {
       "  SELECT o.id, i.sku_id, i.quantity, i.price FROM o, items i) "
       "SELECT id, identifier, to_char(created_date_time AT TIME ZONE 'UTC', "
       "  'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') FROM o",
-      {cart});
+      {source});
   if (!r) return DbError(res, db);
   if (PQntuples(r.get()) == 0) return Reply(res, 404, {{"error", "cart is empty or unknown"}});
   Reply(res, 201, {{"order_id", std::atoll(PQgetvalue(r.get(), 0, 0))},

@@ -5,6 +5,7 @@
 
 #include "cli/commands.h"
 #include "cli/output.h"
+#include "runbook/scenario.h"
 #include "verify/snapshot_verification.h"
 
 namespace lifeboat::cli {
@@ -16,19 +17,6 @@ struct Options {
   std::string snapshot;
   double sample = -1;  // overrides [verify] sample when given
 };
-
-verify::Policy PolicyFrom(const Config& cfg, const Options& opt) {
-  verify::Policy p;
-  p.critical_tables = cfg.verify.critical_tables;
-  p.shrink_limit = cfg.verify.shrink_limit;
-  p.size_tolerance = cfg.verify.size_tolerance;
-  p.amcheck_timeout_seconds = cfg.verify.amcheck_timeout_seconds;
-  p.sample = opt.sample >= 0 ? opt.sample : cfg.verify.sample;
-  p.rpo_seconds = cfg.objectives.rpo_seconds;
-  for (const auto& f : cfg.verify.freshness) p.freshness.push_back({f.database, f.table, f.column});
-  for (const auto& c : cfg.verify.checks) p.checks.push_back({c.name, c.database, c.sql, c.expect});
-  return p;
-}
 
 Status Report(Context& ctx, const std::string& subject, const verify::Report& report,
               nlohmann::json extra) {
@@ -59,7 +47,7 @@ Status Report(Context& ctx, const std::string& subject, const verify::Report& re
 }
 
 Status VerifyInstanceCommand(Context& ctx, const Options& opt) {
-  LB_ASSIGN_OR_RETURN(pg::ClusterConfig cluster, ctx.Cluster());
+  LB_RETURN_IF_ERROR(ctx.Cluster().status());  // [database] is required
   LB_ASSIGN_OR_RETURN(Config cfg, ctx.LoadConfig());
   pg::InstanceRegistry registry(cfg.state.dir);
   LB_ASSIGN_OR_RETURN(std::optional<pg::Instance> inst, registry.Find(opt.instance));
@@ -68,20 +56,8 @@ Status VerifyInstanceCommand(Context& ctx, const Options& opt) {
                             "list instances with 'lifeboat instances'");
   }
   LB_ASSIGN_OR_RETURN(std::unique_ptr<Repository> repo, ctx.OpenRepository());
-  LB_ASSIGN_OR_RETURN(std::vector<pg::PgSnapshot> snaps, pg::LoadPgSnapshots(*repo));
-  pg::WalArchive archive(repo.get());
-  LB_ASSIGN_OR_RETURN(std::optional<uint64_t> sysid, archive.ClusterIdentity());
-  for (const pg::PgSnapshot& s : snaps) {
-    if (s.id.Hex() != inst->origin_snapshot) continue;
-    pg::ConnInfo conn = cluster.conn;
-    conn.host = inst->host;
-    conn.port = inst->port;
-    verify::Report report =
-        verify::VerifyInstance(conn, verify::BaselineFor(s, sysid.value_or(0), *inst), PolicyFrom(cfg, opt));
-    return Report(ctx, "instance '" + inst->name + "'", report, {{"instance", inst->name}});
-  }
-  return Status::NotFound("instance '" + opt.instance + "' came from snapshot " +
-                          inst->origin_snapshot.substr(0, 8) + ", which is no longer in the repository");
+  LB_ASSIGN_OR_RETURN(verify::Report report, runbook::VerifyManagedInstance(*repo, cfg, *inst, opt.sample));
+  return Report(ctx, "instance '" + inst->name + "'", report, {{"instance", inst->name}});
 }
 
 Status VerifySnapshotCommand(Context& ctx, const Options& opt) {
@@ -101,7 +77,7 @@ Status VerifySnapshotCommand(Context& ctx, const Options& opt) {
   req.lifeboat_binary = SelfPath();
   req.config_file = cfg.file;
   LB_ASSIGN_OR_RETURN(verify::SnapshotVerification v,
-                      verify::VerifySnapshot(*repo, cluster, req, id.Hex(), PolicyFrom(cfg, opt)));
+                      verify::VerifySnapshot(*repo, cluster, req, id.Hex(), runbook::PolicyFor(cfg, opt.sample)));
   return Report(ctx, "snapshot " + id.Short(), v.report,
                 {{"snapshot", id.Hex()}, {"verified_at", FormatIso8601(v.verified_at, true)}});
 }

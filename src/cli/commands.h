@@ -33,5 +33,10 @@ void AddUp(CLI::App* app, Context* ctx);
 void AddDown(CLI::App* app, Context* ctx);
 void AddStatus(CLI::App* app, Context* ctx);
 void AddInternal(CLI::App* app, Context* ctx);
+void AddRecover(CLI::App* app, Context* ctx);
+void AddCutover(CLI::App* app, Context* ctx);
+void AddRuns(CLI::App* app, Context* ctx);
+void AddResume(CLI::App* app, Context* ctx);
+void AddAudit(CLI::App* app, Context* ctx);
 
 }  // namespace lifeboat::cli

@@ -30,6 +30,8 @@ struct Context {
   Result<std::unique_ptr<Repository>> OpenRepository(bool load_index = true);
   // The [database] section as the pg layer wants it; a config error when it is missing.
   Result<pg::ClusterConfig> Cluster();
+  // The configuration if a command loaded it (for the audit log), else null.
+  const Config* loaded_config() const { return config_ ? &*config_ : nullptr; }
   // The local stack of the config (services, load balancer, front end), built once.
   Result<platform::Stack*> Stack();
 

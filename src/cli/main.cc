@@ -4,7 +4,13 @@
 #include <iostream>
 #include <stdexcept>
 
+#include <set>
+#include <string>
+
+#include "base/fs.h"
+#include "base/time.h"
 #include "cli/commands.h"
+#include "runbook/audit.h"
 
 namespace {
 
@@ -19,6 +25,42 @@ int Report(const lifeboat::Status& s) {
   std::fprintf(stderr, "error: %s\n", s.message().c_str());
   if (!s.hint().empty()) std::fprintf(stderr, "hint: %s\n", s.hint().c_str());
   return lifeboat::ExitCodeFor(s);
+}
+
+// Commands that change nothing, and those too frequent to log (wal push runs for every
+// segment), are not audited.
+bool Audited(int argc, char** argv) {
+  static const std::set<std::string> kQuiet = {
+      "snapshots", "window", "instances", "inventory", "status", "runs", "audit", "drills",
+      "wal", "_supervise", "_static", "get", "history", "list", "versions", "check", "stats"};
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--dry-run" || kQuiet.count(a)) return false;
+    if (a == "-c" || a == "--config") ++i;
+  }
+  return true;
+}
+
+void Audit(const lifeboat::cli::Context& ctx, int argc, char** argv, const lifeboat::Status& s) {
+  const lifeboat::Config* cfg = ctx.loaded_config();
+  if (cfg == nullptr || !Audited(argc, argv)) return;
+  std::string what = "lifeboat";
+  bool secret_set = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "set") secret_set = true;
+    // A secret's value given inline is masked; @FILE and - name no value.
+    size_t eq = a.find('=');
+    if (secret_set && eq != std::string::npos && a.compare(eq + 1, 1, "@") != 0 && a.substr(eq + 1) != "-") {
+      a = a.substr(0, eq + 1) + "***";
+    }
+    what += " " + a;
+  }
+  std::string result = s.ok() ? "ok" : "exit " + std::to_string(lifeboat::ExitCodeFor(s)) + ": " + s.message();
+  lifeboat::Status logged = lifeboat::runbook::AppendAudit(
+      cfg->state.dir, {lifeboat::FormatIso8601(lifeboat::NowNanos(), true),
+                       lifeboat::Username() + "@" + lifeboat::Hostname(), what, result});
+  if (!logged.ok()) std::fprintf(stderr, "warning: audit log: %s\n", logged.message().c_str());
 }
 
 }  // namespace
@@ -68,6 +110,11 @@ int main(int argc, char** argv) {
   lifeboat::cli::AddDown(&app, &ctx);
   lifeboat::cli::AddStatus(&app, &ctx);
   lifeboat::cli::AddInternal(&app, &ctx);
+  lifeboat::cli::AddRecover(&app, &ctx);
+  lifeboat::cli::AddCutover(&app, &ctx);
+  lifeboat::cli::AddRuns(&app, &ctx);
+  lifeboat::cli::AddResume(&app, &ctx);
+  lifeboat::cli::AddAudit(&app, &ctx);
 
   try {
     app.parse(argc, argv);
@@ -85,6 +132,7 @@ int main(int argc, char** argv) {
     return Report(lifeboat::Status::Usage("no command given", "run 'lifeboat --help' for usage"));
   }
   lifeboat::Status s = ctx.run();
+  Audit(ctx, argc, argv, s);
   if (s.ok()) return 0;
   return Report(s);
 }

@@ -278,6 +278,21 @@ Status ParsePlatform(const toml::table& root, const std::string& base_dir, Confi
                             "\", expected a path prefix such as \"/site/\"");
     }
   }
+  if (const toml::table* rec = root["recovery"].as_table()) {
+    SectionReader r(*rec, "recovery", path);
+    LB_RETURN_IF_ERROR(r.String("secret", &cfg->recovery.secret));
+    LB_RETURN_IF_ERROR(r.Duration("gate_timeout", &cfg->recovery.gate_timeout_seconds));
+    LB_RETURN_IF_ERROR(r.Duration("cleanup_after", &cfg->recovery.cleanup_after_seconds));
+    LB_RETURN_IF_ERROR(r.Finish());
+  }
+  if (cfg->recovery.secret.empty()) {
+    for (const auto& svc : cfg->services) {
+      if (!svc.secret.empty()) {
+        cfg->recovery.secret = svc.secret;
+        break;
+      }
+    }
+  }
   return Status::Ok();
 }
 
@@ -322,8 +337,8 @@ Result<Config> ParseConfig(const std::string& text, const std::string& path) {
   std::string base_dir = Dirname(path);
 
   static const std::set<std::string> kSections = {
-      "database", "frontend", "instances", "load_balancer", "objectives", "repository",
-      "retention", "service", "state", "verify"};
+      "database", "frontend", "instances", "load_balancer", "objectives", "recovery",
+      "repository", "retention", "service", "state", "verify"};
   for (const auto& [k, node] : root) {
     std::string key(k.str());
     if (!kSections.count(key)) {
@@ -331,7 +346,7 @@ Result<Config> ParseConfig(const std::string& text, const std::string& path) {
                                 std::to_string(node.source().begin.line) + ": unknown key '" +
                                 key + "'",
                             "sections are: [database], [frontend], [instances], [load_balancer], "
-                            "[objectives], [repository], [retention], [service.NAME], [state], "
+                            "[objectives], [recovery], [repository], [retention], [service.NAME], [state], "
                             "[verify]");
     }
     if (!node.is_table()) {

@@ -105,6 +105,15 @@ struct FrontendConfigSection {
   int port_last = 56219;
 };
 
+// [recovery]: how recover, cutover and cleanup switch the application over.
+struct RecoveryConfigSection {
+  // The secret that points the services at the database; cutover writes the restored
+  // instance's PGHOST and PGPORT into a new version. Default: the first service's secret.
+  std::string secret;
+  int64_t gate_timeout_seconds = 60;      // the health gate must pass within this
+  int64_t cleanup_after_seconds = 24 * 3600;  // cleanup refuses earlier, unless --now
+};
+
 struct Config {
   std::string file;  // absolute path of the file it was loaded from
   RepositoryConfigSection repository;
@@ -117,6 +126,7 @@ struct Config {
   std::vector<ServiceConfig> services;  // sorted by name
   LoadBalancerConfigSection load_balancer;
   FrontendConfigSection frontend;
+  RecoveryConfigSection recovery;
 
   const ServiceConfig* FindService(const std::string& name) const;
 };

@@ -200,7 +200,7 @@ Result<int> SecretStore::Set(const std::string& name, const SecretValues& change
   return s.current;
 }
 
-Status SecretStore::Promote(const std::string& name, int version, const std::string& reason) {
+Status SecretStore::Promote(const std::string& name, int version) {
   LB_ASSIGN_OR_RETURN(FileLock lock, FileLock::Take(dir_ + "/" + name + ".lock", "secret '" + name + "'"));
   LB_ASSIGN_OR_RETURN(Secret s, Get(name));
   if (s.Find(version) == nullptr) {
@@ -209,7 +209,6 @@ Status SecretStore::Promote(const std::string& name, int version, const std::str
   if (s.current == version) return Status::Ok();
   s.previous = s.current;
   s.current = version;
-  (void)reason;
   return Save(s);
 }
 

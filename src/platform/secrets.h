@@ -54,7 +54,7 @@ class SecretStore {
   Result<int> Set(const std::string& name, const SecretValues& changes, bool replace,
                   const std::string& reason);
   // Moves `current` to an existing version (the former current becomes previous): a revert.
-  Status Promote(const std::string& name, int version, const std::string& reason);
+  Status Promote(const std::string& name, int version);
 
  private:
   Result<std::optional<Secret>> ReadLocal(const std::string& name);

@@ -241,9 +241,17 @@ Status ServiceManager::Stop(const ServiceConfig& svc) {
 Status ServiceManager::RollingRestart(const ServiceConfig& svc, const ReplicaEnv& env) {
   LB_ASSIGN_OR_RETURN(FileLock lock, FileLock::Take(ServiceDir(svc.name) + "/lock", "service '" + svc.name + "'"));
   LB_ASSIGN_OR_RETURN(ServiceState state, Load(svc.name));
+  // Replicas not in the load balancer (one a killed restart left starting) go first, so the
+  // ones serving are replaced last.
   std::vector<Replica> old = state.replicas;
-  size_t target = std::max(old.size(), static_cast<size_t>(svc.replicas));
-  for (size_t i = 0; i < target; ++i) {
+  std::stable_sort(old.begin(), old.end(),
+                   [](const Replica& a, const Replica& b) { return !a.registered && b.registered; });
+  size_t desired = static_cast<size_t>(svc.replicas);
+  for (size_t i = 0; i < std::max(old.size(), desired); ++i) {
+    if (i >= desired) {
+      LB_RETURN_IF_ERROR(Retire(svc, old[i], &state));
+      continue;
+    }
     LB_ASSIGN_OR_RETURN(Replica fresh, Spawn(svc, env, &state));
     Status healthy = WaitHealthy(svc, fresh);
     if (!healthy.ok()) {
@@ -261,22 +269,24 @@ Status ServiceManager::RollingRestart(const ServiceConfig& svc, const ReplicaEnv
     }
     LB_RETURN_IF_ERROR(Save(state));
     LB_RETURN_IF_ERROR(Changed());
-    if (i >= old.size()) continue;
-    // Deregister the old replica, let requests in flight finish, then stop it.
-    const Replica& retiring = old[i];
-    for (auto& r : state.replicas) {
-      if (r.id == retiring.id) r.registered = false;
-    }
-    LB_RETURN_IF_ERROR(Save(state));
-    LB_RETURN_IF_ERROR(Changed());
-    usleep(static_cast<useconds_t>(svc.drain_seconds * 1000000));
-    LB_RETURN_IF_ERROR(StopReplica(svc, retiring));
-    state.replicas.erase(std::remove_if(state.replicas.begin(), state.replicas.end(),
-                                        [&](const Replica& r) { return r.id == retiring.id; }),
-                         state.replicas.end());
-    LB_RETURN_IF_ERROR(Save(state));
+    if (i < old.size()) LB_RETURN_IF_ERROR(Retire(svc, old[i], &state));
   }
   return Status::Ok();
+}
+
+Status ServiceManager::Retire(const ServiceConfig& svc, const Replica& retiring, ServiceState* state) {
+  // Out of the load balancer first, requests in flight finish during the drain, then it stops.
+  for (auto& r : state->replicas) {
+    if (r.id == retiring.id) r.registered = false;
+  }
+  LB_RETURN_IF_ERROR(Save(*state));
+  LB_RETURN_IF_ERROR(Changed());
+  if (retiring.registered) usleep(static_cast<useconds_t>(svc.drain_seconds * 1000000));
+  LB_RETURN_IF_ERROR(StopReplica(svc, retiring));
+  state->replicas.erase(std::remove_if(state->replicas.begin(), state->replicas.end(),
+                                       [&](const Replica& r) { return r.id == retiring.id; }),
+                        state->replicas.end());
+  return Save(*state);
 }
 
 Result<std::vector<ReplicaHealth>> ServiceManager::Health(const ServiceConfig& svc) {

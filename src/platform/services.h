@@ -90,6 +90,8 @@ class ServiceManager {
   Result<Replica> Spawn(const ServiceConfig& svc, const ReplicaEnv& env, ServiceState* state);
   Status WaitHealthy(const ServiceConfig& svc, const Replica& r);
   Status StopReplica(const ServiceConfig& svc, const Replica& r);
+  // Deregisters `r`, waits `drain` (if it was serving), stops it and forgets it.
+  Status Retire(const ServiceConfig& svc, const Replica& r, ServiceState* state);
   bool Alive(const std::string& name, const Replica& r) const;
   Result<int> PickPort(const ServiceConfig& svc) const;
   Status Changed() const { return on_change_ ? on_change_() : Status::Ok(); }

@@ -11,53 +11,12 @@
 #include <nlohmann/json.hpp>
 
 #include "../cli/platform_harness.h"
-#include "pg_harness.h"
+#include "shop_harness.h"
 
 using nlohmann::json;
 
 namespace lifeboat::testing {
 namespace {
-
-class ShopTest : public PgTest {
- protected:
-  void SetUp() override {
-    PgTest::SetUp();
-    if (HasFatalFailure()) return;
-    ports_ = FreePortBlock(47000, 20);
-    std::string out;
-    ASSERT_EQ(RunWithEnv({std::string(SHOP_BIN_DIR) + "/shop-seed", "--app-role", "shop", "--orders", "300"},
-                         {{"PGHOST", dir_}, {"PGPORT", std::to_string(port_)}, {"PGUSER", "postgres"},
-                          {"SHOP_APP_PASSWORD", "shop-password"}},
-                         &out),
-              0)
-        << out;
-    WriteConfig(ConfigText() +
-                "\n[service.shop]\ncommand = \"" SHOP_BIN_DIR "/shop-server --port {port}\"\n"
-                "replicas = 2\nsecret = \"shop-db\"\nports = \"" + std::to_string(ports_ + 1) + "-" +
-                std::to_string(ports_ + 10) + "\"\n"
-                "routes = [\"/health\", \"/order\", \"/cart\", \"/orders\", \"/t/\"]\n"
-                "smoke_path = \"/order/products\"\n"
-                "\n[load_balancer]\nport = " + std::to_string(ports_) + "\n");
-    WriteFile(Path("shop-password"), "shop-password\n");
-    RunResult set = Run({"secret", "set", "shop-db", "PGHOST=" + dir_, "PGPORT=" + std::to_string(port_),
-                         "PGUSER=shop", "PGPASSWORD=@" + Path("shop-password"),
-                         "PGDATABASE=startupwebapp_prod"});
-    ASSERT_EQ(set.exit_code, 0) << set.err;
-  }
-  void TearDown() override {
-    if (load_pid_ > 0) {
-      kill(load_pid_, SIGKILL);
-      waitpid(load_pid_, nullptr, 0);
-    }
-    Run({"down"});
-    KillRecorded(Path(".lifeboat"));
-    PgTest::TearDown();
-  }
-  json Status() { return json::parse(Run({"service", "status", "shop", "--json"}).out); }
-
-  int ports_ = 0;
-  pid_t load_pid_ = 0;
-};
 
 TEST_F(ShopTest, UpServeKillRollingRestartInventoryDown) {
   RunResult up = Run({"up"});
@@ -119,35 +78,18 @@ TEST_F(ShopTest, UpServeKillRollingRestartInventoryDown) {
 
   // A new secret version, rolled out replica by replica under load: no request fails.
   ASSERT_EQ(Run({"secret", "set", "shop-db", "SHOP_NOTE=v2"}).exit_code, 0);
-  std::string log = Path("load.log");
-  load_pid_ = StartWithEnv({std::string(SHOP_BIN_DIR) + "/shop-load", "--url",
-                            "http://127.0.0.1:" + std::to_string(lb), "--rate", "50", "--duration",
-                            "9", "--log", log},
-                           {}, Path("load.out"));
+  StartLoad(50, 9);
   std::this_thread::sleep_for(std::chrono::seconds(1));
   RunResult restart = Run({"service", "restart", "shop"});
   ASSERT_EQ(restart.exit_code, 0) << restart.err;
-  int status = 0;
-  waitpid(load_pid_, &status, 0);
-  load_pid_ = 0;
-  ASSERT_EQ(WEXITSTATUS(status), 0) << ReadWholeFile(Path("load.out"));
-  std::ifstream in(log);
-  std::string line, ids;
-  int orders = 0, failed = 0;
-  while (std::getline(in, line)) {
-    json e = json::parse(line);
-    if (e["event"] == "failed") {
-      ++failed;
-      ADD_FAILURE() << line;
-    } else {
-      ++orders;
-      ids += (ids.empty() ? "" : ",") + e["order_id"].dump();
-    }
-  }
-  EXPECT_EQ(failed, 0);
-  EXPECT_GE(orders, 300);
+  WaitLoad();
+  LoadLog log = ReadLoadLog(Path("load.log"));
+  for (const auto& f : log.failures) ADD_FAILURE() << f;
+  EXPECT_GE(log.orders.size(), 300u);
+  std::string ids;
+  for (const auto& o : log.orders) ids += (ids.empty() ? "" : ",") + std::to_string(o.id);
   EXPECT_EQ(SqlValue("SELECT count(*) FROM order_order WHERE id IN (" + ids + ")", "startupwebapp_prod"),
-            std::to_string(orders));
+            std::to_string(log.orders.size()));
   json rolled = Status();
   ASSERT_EQ(rolled["replicas"].size(), 2u);
   for (const auto& r : rolled["replicas"]) {

@@ -1,0 +1,37 @@
+// lifeboat resume RUN: continue an interrupted (or failed) run at its first unfinished step,
+// with the values it resolved when it started.
+#include "cli/commands.h"
+#include "cli/plan_runner.h"
+
+namespace lifeboat::cli {
+
+namespace {
+
+Status Run(Context& ctx, const std::string& id) {
+  LB_ASSIGN_OR_RETURN(Config cfg, ctx.LoadConfig());
+  LB_ASSIGN_OR_RETURN(std::unique_ptr<Repository> repo, ctx.OpenRepository());
+  runbook::Journal journal(cfg.state.dir, repo.get());
+  LB_ASSIGN_OR_RETURN(runbook::RunRecord run, journal.Load(id));
+  std::string state = run.DisplayState();
+  if (state == "running") {
+    return Status::Busy("run " + id + " is still running (pid " + std::to_string(run.pid) + ")");
+  }
+  if (state == "succeeded" || state == "reverted") {
+    return Status::Usage("run " + id + " has finished (" + state + "); there is nothing to resume");
+  }
+  LB_ASSIGN_OR_RETURN(platform::Stack * stack, ctx.Stack());
+  runbook::Scenario scenario(cfg, stack, repo.get(), SelfPath());
+  LB_ASSIGN_OR_RETURN(runbook::Plan plan, scenario.PlanFor(run.kind));
+  return ContinueRun(ctx, repo.get(), std::move(run), plan);
+}
+
+}  // namespace
+
+void AddResume(CLI::App* app, Context* ctx) {
+  auto id = std::make_shared<std::string>();
+  CLI::App* cmd = app->add_subcommand("resume", "continue an interrupted run at its first unfinished step");
+  cmd->add_option("run", *id, "run id (see 'lifeboat runs')")->required();
+  cmd->callback([ctx, id] { ctx->run = [ctx, id] { return Run(*ctx, *id); }; });
+}
+
+}  // namespace lifeboat::cli

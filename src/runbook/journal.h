@@ -1,0 +1,74 @@
+// Runs and their journals. A run is one execution of a plan (recover, cutover, drill, ...); its
+// journal records the resolved inputs, each step's state and timing, and the values steps hand
+// to later steps, so that an interrupted run resumes at its first unfinished step with the same
+// values. Journals live in <state>/runs/<id>.json (written durably after every transition) and
+// are mirrored to the repository as named/runs/<id>.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "base/result.h"
+#include "repository/repository.h"
+
+namespace lifeboat::runbook {
+
+struct StepRecord {
+  std::string name;
+  std::string description;
+  std::string state = "pending";  // pending, running, done, failed, reverted
+  std::string started_at;
+  std::string finished_at;
+  double seconds = 0;
+  std::string detail;             // what it did, or why it failed
+};
+
+struct RunRecord {
+  std::string id;          // "<kind>-YYYYMMDD-HHMMSS"
+  std::string kind;        // "recover", "cutover", "revert", "drill", ...
+  std::string state = "running";  // running, succeeded, failed, reverted
+  std::string started_at;
+  std::string finished_at;
+  double started_monotonic = 0;  // not persisted meaningfully across machines; for durations
+  std::string who;         // user@host
+  pid_t pid = 0;           // the process executing it
+  int exit_code = 0;
+  std::string error;
+  nlohmann::json params = nlohmann::json::object();  // resolved inputs (shown by --dry-run)
+  nlohmann::json vars = nlohmann::json::object();    // values steps hand on
+  nlohmann::json result = nlohmann::json::object();  // measured outcome
+  std::vector<StepRecord> steps;
+
+  // "interrupted" when recorded as running but its process is gone.
+  std::string DisplayState() const;
+  StepRecord* Step(const std::string& name);
+};
+
+nlohmann::json RunToJson(const RunRecord& r);
+Result<RunRecord> RunFromJson(const nlohmann::json& j);
+
+class Journal {
+ public:
+  // `repo` (the mirror) may be null: local journal only.
+  Journal(std::string state_dir, Repository* repo)
+      : dir_(std::move(state_dir) + "/runs"), repo_(repo) {}
+  Status Save(const RunRecord& run);
+  // Code::kNotFound for an unknown id.
+  Result<RunRecord> Load(const std::string& id) const;
+  // Every run, newest first.
+  Result<std::vector<RunRecord>> List() const;
+  const std::string& dir() const { return dir_; }
+
+ private:
+  std::string dir_;
+  Repository* repo_;
+};
+
+// A new run id: kind and the current UTC time, "recover-20261129-031500".
+std::string NewRunId(const std::string& kind);
+
+}  // namespace lifeboat::runbook

@@ -1,0 +1,428 @@
+#include "runbook/scenario.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <cmath>
+
+#include "base/fs.h"
+#include "base/process.h"
+#include "base/time.h"
+#include "pg/restore.h"
+#include "pg/wal.h"
+#include "platform/http_probe.h"
+#include "verify/snapshot_verification.h"
+
+namespace lifeboat::runbook {
+
+namespace {
+
+std::string Iso(UnixNanos t) { return FormatIso8601(t, true); }
+
+Result<UnixNanos> TimeVar(const nlohmann::json& j, const std::string& key) {
+  if (!j.contains(key) || !j[key].is_string()) return Status::Corruption("the run has no '" + key + "'");
+  return ParseTimestamp(j[key].get<std::string>());
+}
+
+std::string Seconds(double s) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.1f s", s);
+  return buf;
+}
+
+// A scratch directory for pg_waldump, outside the state directory so that a dry run leaves
+// no trace; removed when the object goes.
+class ScratchDir {
+ public:
+  ScratchDir() {
+    char tmpl[] = "/tmp/lifeboat-window-XXXXXX";
+    if (mkdtemp(tmpl) != nullptr) path_ = tmpl;
+  }
+  ~ScratchDir() {
+    if (!path_.empty()) (void)RunProcess({"/bin/rm", "-rf", path_});
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+}  // namespace
+
+verify::Policy PolicyFor(const Config& cfg, double sample) {
+  verify::Policy p;
+  p.critical_tables = cfg.verify.critical_tables;
+  p.shrink_limit = cfg.verify.shrink_limit;
+  p.size_tolerance = cfg.verify.size_tolerance;
+  p.amcheck_timeout_seconds = cfg.verify.amcheck_timeout_seconds;
+  p.sample = sample >= 0 ? sample : cfg.verify.sample;
+  p.rpo_seconds = cfg.objectives.rpo_seconds;
+  for (const auto& f : cfg.verify.freshness) p.freshness.push_back({f.database, f.table, f.column});
+  for (const auto& c : cfg.verify.checks) p.checks.push_back({c.name, c.database, c.sql, c.expect});
+  return p;
+}
+
+Result<verify::Report> VerifyManagedInstance(Repository& repo, const Config& cfg,
+                                             const pg::Instance& instance, double sample) {
+  pg::ClusterConfig cluster = platform::ClusterFor(cfg);
+  LB_ASSIGN_OR_RETURN(std::vector<pg::PgSnapshot> snaps, pg::LoadPgSnapshots(repo));
+  pg::WalArchive archive(&repo);
+  LB_ASSIGN_OR_RETURN(std::optional<uint64_t> sysid, archive.ClusterIdentity());
+  for (const pg::PgSnapshot& s : snaps) {
+    if (s.id.Hex() != instance.origin_snapshot) continue;
+    pg::ConnInfo conn = cluster.conn;
+    conn.host = instance.host;
+    conn.port = instance.port;
+    return verify::VerifyInstance(conn, verify::BaselineFor(s, sysid.value_or(0), instance),
+                                  PolicyFor(cfg, sample));
+  }
+  return Status::NotFound("instance '" + instance.name + "' came from snapshot " +
+                          instance.origin_snapshot.substr(0, 8) + ", which is no longer in the repository");
+}
+
+std::vector<std::string> Scenario::ServicesUsingSecret() const {
+  std::vector<std::string> out;
+  for (const auto& svc : cfg_.services) {
+    if (!cfg_.recovery.secret.empty() && svc.secret == cfg_.recovery.secret) out.push_back(svc.name);
+  }
+  return out;
+}
+
+Result<nlohmann::json> Scenario::ResolveCutover(const std::string& instance) {
+  if (!cfg_.database.present) return Status::Config("config '" + cfg_.file + "' has no [database] section");
+  if (cfg_.recovery.secret.empty()) {
+    return Status::Config("no secret to cut over",
+                          "set [recovery] secret, or give a service a secret (its PGHOST and PGPORT "
+                          "are what cutover changes)");
+  }
+  platform::SecretStore store(cfg_.state.dir, repo_);
+  LB_ASSIGN_OR_RETURN(platform::Secret secret, store.Get(cfg_.recovery.secret));
+  nlohmann::json services = ServicesUsingSecret();
+  nlohmann::json p = {{"instance", instance},
+                      {"secret", secret.name},
+                      {"secret_version", secret.current},
+                      {"new_secret_version", secret.versions.empty() ? 1 : secret.versions.back().version + 1},
+                      {"services", services},
+                      {"gate_timeout_seconds", cfg_.recovery.gate_timeout_seconds}};
+  if (stack_->load_balancer().configured()) p["load_balancer"] = stack_->load_balancer().url();
+  return p;
+}
+
+Result<nlohmann::json> Scenario::ResolveRecover(const RecoverRequest& request) {
+  if (!cfg_.database.present) return Status::Config("config '" + cfg_.file + "' has no [database] section");
+  pg::ClusterConfig cluster = platform::ClusterFor(cfg_);
+  ScratchDir scratch;
+  LB_ASSIGN_OR_RETURN(std::vector<pg::PgSnapshot> snaps, pg::LoadPgSnapshots(*repo_));
+  LB_ASSIGN_OR_RETURN(pg::Window window, pg::ComputeWindow(*repo_, cluster, scratch.path(), 0, &snaps));
+  if (window.empty()) {
+    return Status::Usage("nothing to recover: the repository has no restorable snapshot",
+                         "take one with 'lifeboat backup'");
+  }
+  UnixNanos point = request.time ? *request.time : window.latest();
+  std::optional<pg::WindowRange> range = window.Covering(point);
+  if (!range) {
+    return Status::Usage("recovery target " + Iso(point) + " is outside the restorable window " +
+                             pg::DescribeWindow(window),
+                         "choose a time inside the window, or --latest");
+  }
+  std::string name = NewRunId("restore");  // restore-YYYYMMDD-HHMMSS
+  pg::InstanceRegistry registry(cfg_.state.dir);
+  LB_ASSIGN_OR_RETURN(std::vector<pg::Instance> taken, registry.List());
+  LB_ASSIGN_OR_RETURN(int port, pg::FreePort(cfg_.instances.port_first, cfg_.instances.port_last, taken));
+  LB_ASSIGN_OR_RETURN(nlohmann::json p, ResolveCutover(name));
+  p["target"] = request.time ? "time" : "latest";
+  p["target_time"] = Iso(point);
+  p["window"] = {{"earliest", Iso(window.earliest())}, {"latest", Iso(window.latest())},
+                 {"timeline", window.timeline}};
+  p["production_newest_commit"] = Iso(window.latest());
+  p["snapshot"] = range->snapshot.Hex();
+  p["port"] = port;
+  p["objectives"] = {{"rto_seconds", cfg_.objectives.rto_seconds},
+                     {"rpo_seconds", cfg_.objectives.rpo_seconds}};
+  return p;
+}
+
+Result<nlohmann::json> Scenario::ResolveRevert() {
+  if (cfg_.recovery.secret.empty()) return Status::Config("no secret to revert: set [recovery] secret");
+  platform::SecretStore store(cfg_.state.dir, repo_);
+  LB_ASSIGN_OR_RETURN(platform::Secret secret, store.Get(cfg_.recovery.secret));
+  if (secret.previous == 0) {
+    return Status::Usage("secret '" + secret.name + "' has no previous version to revert to");
+  }
+  nlohmann::json p = {{"secret", secret.name},
+                      {"secret_version", secret.current},
+                      {"revert_to_version", secret.previous},
+                      {"services", ServicesUsingSecret()}};
+  if (stack_->load_balancer().configured()) p["load_balancer"] = stack_->load_balancer().url();
+  return p;
+}
+
+Status Scenario::RollServices(const std::vector<std::string>& services, const Say& say) {
+  platform::SecretStore store(cfg_.state.dir, repo_);
+  LB_ASSIGN_OR_RETURN(platform::Secret secret, store.Get(cfg_.recovery.secret));
+  for (const std::string& name : services) {
+    const ServiceConfig* svc = stack_->FindService(name);
+    if (svc == nullptr) return Status::Config("service '" + name + "' is not in the config");
+    LB_ASSIGN_OR_RETURN(std::vector<platform::ReplicaHealth> replicas, stack_->manager().Health(*svc));
+    int current = 0;
+    for (const auto& h : replicas) {
+      current += h.healthy && h.replica.registered && h.replica.secret_version == secret.current ? 1 : 0;
+    }
+    if (current >= svc->replicas && current == static_cast<int>(replicas.size())) continue;
+    say("  rolling restart of " + name + " onto secret version " + std::to_string(secret.current));
+    LB_RETURN_IF_ERROR(stack_->RestartService(*svc, repo_));
+  }
+  return Status::Ok();
+}
+
+Result<std::string> Scenario::Gate(const std::vector<std::string>& services, double deadline) {
+  const auto& lb = cfg_.load_balancer;
+  std::string last;
+  std::string passed;
+  for (const std::string& name : services) {
+    const ServiceConfig* svc = stack_->FindService(name);
+    std::vector<std::string> paths = {svc->health_path};
+    if (!svc->smoke_path.empty()) paths.push_back(svc->smoke_path);
+    for (const std::string& path : paths) {
+      while (true) {
+        int port = lb.port;
+        if (!lb.present) {
+          LB_ASSIGN_OR_RETURN(platform::ServiceState st, stack_->manager().Load(name));
+          if (st.replicas.empty()) return Status::Verification("health gate: service '" + name + "' has no replica");
+          port = st.replicas.front().port;
+        }
+        std::string host = lb.present ? lb.bind : "127.0.0.1";
+        Result<platform::HttpReply> r = platform::HttpGet(host, port, path, 5);
+        if (r.ok() && r->status == 200) break;
+        last = "GET http://" + host + ":" + std::to_string(port) + path + " answered " +
+               (r.ok() ? std::to_string(r->status) + " " + r->body.substr(0, 200) : r.status().message());
+        if (MonotonicSeconds() > deadline) return Status::Verification("health gate failed: " + last);
+        usleep(200000);
+      }
+      passed += (passed.empty() ? "" : ", ") + name + " " + path + " 200";
+    }
+  }
+  return passed;
+}
+
+Result<std::string> Scenario::Cutover(StepContext& ctx) {
+  RunRecord& run = ctx.run;
+  std::string name = run.params["instance"];
+  pg::InstanceRegistry registry(cfg_.state.dir);
+  LB_ASSIGN_OR_RETURN(std::optional<pg::Instance> inst, registry.Find(name));
+  if (!inst) return Status::NotFound("instance '" + name + "' does not exist", "list instances with 'lifeboat instances'");
+  if (pg::InstanceStatus(*inst) != "running") {
+    return Status::Verification("health gate failed: instance '" + name + "' is not running");
+  }
+  platform::SecretStore store(cfg_.state.dir, repo_);
+  LB_ASSIGN_OR_RETURN(platform::Secret secret, store.Get(cfg_.recovery.secret));
+  if (!run.vars.contains("previous_secret_version")) {
+    run.vars["previous_secret_version"] = secret.current;
+    LB_RETURN_IF_ERROR(ctx.save());
+  }
+  const platform::SecretVersion* cur = secret.Find(secret.current);
+  std::string port = std::to_string(inst->port);
+  bool points = cur != nullptr && cur->values.count("PGHOST") && cur->values.at("PGHOST") == inst->host &&
+                cur->values.count("PGPORT") && cur->values.at("PGPORT") == port;
+  if (!points) {
+    run.vars["secret_changed"] = true;
+    LB_RETURN_IF_ERROR(ctx.save());
+    LB_ASSIGN_OR_RETURN(int v, store.Set(secret.name, {{"PGHOST", inst->host}, {"PGPORT", port}}, false,
+                                         "cutover to " + name));
+    run.vars["cutover_secret_version"] = v;
+    LB_RETURN_IF_ERROR(ctx.save());
+    ctx.say("  secret " + secret.name + ": version " + std::to_string(v) + " points at " + name +
+            " (port " + port + ")");
+  }
+  std::vector<std::string> services = run.params["services"];
+  Status rolled = RollServices(services, ctx.say);
+  if (!rolled.ok()) return Status::Verification("health gate failed: " + rolled.message());
+  LB_ASSIGN_OR_RETURN(std::string gate, Gate(services, ctx.deadline));
+  run.vars["gate_passed_at"] = Iso(NowNanos());
+  // The inventory: the restored instance is production now; any earlier one is retired.
+  LB_ASSIGN_OR_RETURN(std::vector<pg::Instance> all, registry.List());
+  for (pg::Instance i : all) {
+    std::string role = i.name == name ? "production" : i.role == "production" ? "retired" : i.role;
+    if (role == i.role) continue;
+    i.role = role;
+    LB_RETURN_IF_ERROR(registry.Update(i));
+  }
+  return "secret " + secret.name + " now points at " + name + "; gate: " + gate;
+}
+
+Result<std::string> Scenario::Revert(StepContext& ctx) {
+  RunRecord& run = ctx.run;
+  if (!run.vars.value("secret_changed", false) && run.kind != "revert") return std::string();
+  int previous = run.kind == "revert" ? run.params["revert_to_version"].get<int>()
+                                      : run.vars["previous_secret_version"].get<int>();
+  platform::SecretStore store(cfg_.state.dir, repo_);
+  LB_RETURN_IF_ERROR(store.Promote(cfg_.recovery.secret, previous));
+  ctx.say("  secret " + cfg_.recovery.secret + ": version " + std::to_string(previous) + " is current again");
+  std::vector<std::string> services = run.params["services"];
+  LB_RETURN_IF_ERROR(RollServices(services, ctx.say));
+  LB_ASSIGN_OR_RETURN(std::string gate, Gate(services, MonotonicSeconds() + static_cast<double>(cfg_.recovery.gate_timeout_seconds)));
+  // Whatever was made production by the cutover goes back to being a restored instance.
+  pg::InstanceRegistry registry(cfg_.state.dir);
+  LB_ASSIGN_OR_RETURN(std::vector<pg::Instance> all, registry.List());
+  for (pg::Instance i : all) {
+    if (i.role != "production") continue;
+    i.role = "restored";
+    LB_RETURN_IF_ERROR(registry.Update(i));
+  }
+  return "secret " + cfg_.recovery.secret + " back to version " + std::to_string(previous) +
+         ", services rolled back; gate: " + gate;
+}
+
+Result<std::string> Scenario::Report(StepContext& ctx) {
+  RunRecord& run = ctx.run;
+  LB_ASSIGN_OR_RETURN(UnixNanos started, ParseTimestamp(run.started_at));
+  LB_ASSIGN_OR_RETURN(UnixNanos gate, TimeVar(run.vars, "gate_passed_at"));
+  LB_ASSIGN_OR_RETURN(UnixNanos recovered, TimeVar(run.vars, "recovered_to"));
+  std::string basis_key = run.params["target"] == "time" ? "target_time" : "production_newest_commit";
+  LB_ASSIGN_OR_RETURN(UnixNanos basis, TimeVar(run.params, basis_key));
+  double rto = static_cast<double>(gate - started) / 1e9;
+  double rpo = std::max(0.0, static_cast<double>(basis - recovered) / 1e9);
+  double rto_obj = static_cast<double>(cfg_.objectives.rto_seconds);
+  double rpo_obj = static_cast<double>(cfg_.objectives.rpo_seconds);
+  run.result = {{"rto_seconds", std::round(rto * 1000) / 1000},
+                {"rpo_seconds", std::round(rpo * 1000) / 1000},
+                {"rto_objective_seconds", cfg_.objectives.rto_seconds},
+                {"rpo_objective_seconds", cfg_.objectives.rpo_seconds},
+                {"rto_met", rto <= rto_obj},
+                {"rpo_met", rpo <= rpo_obj},
+                {"rpo_basis", basis_key},
+                {"instance", run.params["instance"]},
+                {"recovered_to", run.vars["recovered_to"]}};
+  return "RTO " + Seconds(rto) + " (objective " + FormatDuration(rto_obj) + (rto <= rto_obj ? ", met" : ", MISSED") +
+         "); RPO " + Seconds(rpo) + " (objective " + FormatDuration(rpo_obj) + (rpo <= rpo_obj ? ", met" : ", MISSED") + ")";
+}
+
+Step Scenario::CutoverStep() {
+  Step s;
+  s.name = "cutover";
+  s.description = "new secret version pointing at the restored instance, rolling restart, health gate";
+  s.timeout_seconds = static_cast<double>(cfg_.recovery.gate_timeout_seconds) + 600;
+  s.done = [](StepContext& ctx) -> Result<bool> { return ctx.run.vars.contains("gate_passed_at"); };
+  s.run = [this](StepContext& ctx) { return Cutover(ctx); };
+  return s;
+}
+
+Plan Scenario::RecoverPlan() {
+  Plan plan;
+  plan.kind = "recover";
+  Step window;
+  window.name = "window";
+  window.description = "the restorable window and the chosen recovery point";
+  window.run = [](StepContext& ctx) -> Result<std::string> {
+    const auto& p = ctx.run.params;
+    return "window " + p["window"]["earliest"].get<std::string>() + " .. " +
+           p["window"]["latest"].get<std::string>() + "; recovery point " +
+           p["target_time"].get<std::string>() + " (" + p["target"].get<std::string>() + ")";
+  };
+  plan.steps.push_back(window);
+
+  Step restore;
+  restore.name = "restore";
+  restore.description = "restore to a new instance (production untouched)";
+  restore.timeout_seconds = 6 * 3600;
+  restore.done = [this](StepContext& ctx) -> Result<bool> {
+    pg::InstanceRegistry registry(cfg_.state.dir);
+    LB_ASSIGN_OR_RETURN(std::optional<pg::Instance> inst, registry.Find(ctx.run.params["instance"]));
+    if (!inst) return false;
+    if (pg::InstanceStatus(*inst) == "running" && !inst->recovered_to.empty() &&
+        ctx.run.vars.contains("recovered_to")) {
+      return true;
+    }
+    // A restore interrupted midway left a registered, incomplete instance: start over.
+    ctx.say("  removing the incomplete instance " + inst->name + " an interrupted run left");
+    LB_RETURN_IF_ERROR(pg::DropInstance(platform::ClusterFor(cfg_), cfg_.state.dir, *inst));
+    return false;
+  };
+  restore.run = [this](StepContext& ctx) -> Result<std::string> {
+    const auto& p = ctx.run.params;
+    pg::RestoreRequest req;
+    if (p["target"] == "time") {
+      req.target.kind = pg::RestoreTarget::Kind::kTime;
+      LB_ASSIGN_OR_RETURN(req.target.time, ParseTimestamp(p["target_time"].get<std::string>()));
+    }
+    req.name = p["instance"];
+    req.instances_dir = cfg_.instances.dir;
+    req.state_dir = cfg_.state.dir;
+    req.port_first = cfg_.instances.port_first;
+    req.port_last = cfg_.instances.port_last;
+    req.archive = true;  // it becomes production: it archives on its new timeline
+    req.lifeboat_binary = self_;
+    req.config_file = cfg_.file;
+    LB_ASSIGN_OR_RETURN(pg::RestoreResult r, pg::RestoreInstance(*repo_, platform::ClusterFor(cfg_), req, nullptr));
+    if (!r.recovered_to) {
+      return Status::Verification("instance " + r.instance.name + " replayed no transaction",
+                                  "the snapshot's WAL holds no commit; choose another target");
+    }
+    ctx.run.vars["recovered_to"] = Iso(*r.recovered_to);
+    ctx.run.vars["port"] = r.instance.port;
+    return r.instance.name + " on port " + std::to_string(r.instance.port) + " from snapshot " +
+           r.snapshot.Short() + ", newest transaction " + Iso(*r.recovered_to);
+  };
+  plan.steps.push_back(restore);
+
+  Step check;
+  check.name = "verify";
+  check.description = "verify the restored instance (rows, freshness, integrity, user checks)";
+  check.timeout_seconds = 3 * 3600;
+  check.run = [this](StepContext& ctx) -> Result<std::string> {
+    pg::InstanceRegistry registry(cfg_.state.dir);
+    std::string name = ctx.run.params["instance"];
+    LB_ASSIGN_OR_RETURN(std::optional<pg::Instance> inst, registry.Find(name));
+    if (!inst) return Status::NotFound("instance '" + name + "' does not exist");
+    LB_ASSIGN_OR_RETURN(verify::Report report, VerifyManagedInstance(*repo_, cfg_, *inst));
+    ctx.run.vars["verification"] = report.ToJson();
+    for (const auto& c : report.checks) {
+      ctx.say("  " + std::string(verify::OutcomeName(c.outcome)) + "  " + c.name +
+              (c.outcome == verify::Outcome::kPass ? "" : ": " + c.detail));
+    }
+    std::vector<std::string> failed = report.Failed();
+    if (!failed.empty()) {
+      std::string names;
+      for (const auto& f : failed) names += (names.empty() ? "" : ", ") + f;
+      return Status::Verification("verification of instance '" + name + "' failed: " + names,
+                                  "production is untouched; the restored instance is kept for "
+                                  "inspection; remove it with 'lifeboat instance drop " + name + "'");
+    }
+    return std::to_string(report.checks.size()) + " checks passed";
+  };
+  plan.steps.push_back(check);
+  plan.steps.push_back(CutoverStep());
+
+  Step report;
+  report.name = "report";
+  report.description = "measured RTO and RPO against the objectives";
+  report.run = [this](StepContext& ctx) { return Report(ctx); };
+  plan.steps.push_back(report);
+  plan.revert = [this](StepContext& ctx, const Status&) { return Revert(ctx); };
+  return plan;
+}
+
+Result<Plan> Scenario::PlanFor(const std::string& kind) {
+  if (kind == "recover") return RecoverPlan();
+  if (kind == "cutover") {
+    Plan plan;
+    plan.kind = "cutover";
+    plan.steps.push_back(CutoverStep());
+    plan.revert = [this](StepContext& ctx, const Status&) { return Revert(ctx); };
+    return plan;
+  }
+  if (kind == "revert") {
+    Plan plan;
+    plan.kind = "revert";
+    Step s;
+    s.name = "revert";
+    s.description = "previous secret version, rolling restart, health gate";
+    s.timeout_seconds = static_cast<double>(cfg_.recovery.gate_timeout_seconds) + 600;
+    s.run = [this](StepContext& ctx) { return Revert(ctx); };
+    plan.steps.push_back(s);
+    return plan;
+  }
+  return Status::Usage("runs of kind '" + kind + "' cannot be resumed by this lifeboat");
+}
+
+}  // namespace lifeboat::runbook

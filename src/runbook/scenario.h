@@ -1,0 +1,67 @@
+// Scenario 1 of the runbook as plans on the engine: recover (window, restore to a new
+// instance, verify, cutover with a health gate and automatic revert, report RTO and RPO), and
+// cutover and revert on their own. Each step is idempotent, so `resume` can run it again.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "config/config.h"
+#include "pg/instance.h"
+#include "platform/stack.h"
+#include "repository/repository.h"
+#include "runbook/engine.h"
+#include "verify/verifier.h"
+
+namespace lifeboat::runbook {
+
+// The [verify] and [objectives] sections as the verifier wants them; `sample` < 0 keeps
+// [verify] sample.
+verify::Policy PolicyFor(const Config& cfg, double sample = -1);
+
+// Verifies a managed instance against the snapshot it was restored from.
+Result<verify::Report> VerifyManagedInstance(Repository& repo, const Config& cfg,
+                                             const pg::Instance& instance, double sample = -1);
+
+struct RecoverRequest {
+  std::optional<UnixNanos> time;  // nullopt: latest
+};
+
+class Scenario {
+ public:
+  // Everything must outlive the scenario. `self` is the lifeboat binary.
+  Scenario(const Config& cfg, platform::Stack* stack, Repository* repo, std::string self)
+      : cfg_(cfg), stack_(stack), repo_(repo), self_(std::move(self)) {}
+
+  // The recover plan's resolved inputs: target, window, the new instance's name and port, the
+  // snapshot, the secret and its versions, the services to roll, the objectives. A target
+  // outside the window is Code::kUsage with the window in the message; nothing is changed.
+  Result<nlohmann::json> ResolveRecover(const RecoverRequest& request);
+  Result<nlohmann::json> ResolveCutover(const std::string& instance);
+  Result<nlohmann::json> ResolveRevert();
+
+  // The plan of a run kind ("recover", "cutover", "revert"), for new runs and for resume.
+  Result<Plan> PlanFor(const std::string& kind);
+
+ private:
+  Plan RecoverPlan();
+  Step CutoverStep();
+  Result<std::string> Cutover(StepContext& ctx);
+  Result<std::string> Revert(StepContext& ctx);
+  // Rolls every service using the secret onto its current version (nothing when all are).
+  Status RollServices(const std::vector<std::string>& services, const Say& say);
+  // Each service's health path and smoke request through the load balancer, until they pass
+  // or `deadline`.
+  Result<std::string> Gate(const std::vector<std::string>& services, double deadline);
+  Result<std::string> Report(StepContext& ctx);
+  std::vector<std::string> ServicesUsingSecret() const;
+
+  const Config& cfg_;
+  platform::Stack* stack_;
+  Repository* repo_;
+  std::string self_;
+};
+
+}  // namespace lifeboat::runbook

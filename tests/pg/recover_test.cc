@@ -1,0 +1,257 @@
+// Scenario 1 end to end on the shop under load: recover --time to just before a disaster, with
+// ground truth from shop-load's log; the dry run changes nothing; a failing gate reverts; a
+// recover killed with -9 during cutover resumes and completes.
+#include <signal.h>
+
+#include <chrono>
+#include <filesystem>
+#include <set>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "shop_harness.h"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace lifeboat::testing {
+namespace {
+
+std::string IsoAt(double seconds) {
+  time_t whole = static_cast<time_t>(seconds);
+  struct tm tm;
+  gmtime_r(&whole, &tm);
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<int>((seconds - static_cast<double>(whole)) * 1e6));
+  return buf;
+}
+
+double Now() {
+  return static_cast<double>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                 std::chrono::system_clock::now().time_since_epoch())
+                                 .count()) /
+         1e6;
+}
+
+// Every file under `dir` with its size and modification time, and the state of every
+// recorded process: what a dry run must leave unchanged.
+std::string Fingerprint(const std::string& dir) {
+  std::string out;
+  for (const auto& e : fs::recursive_directory_iterator(dir)) {
+    if (!e.is_regular_file()) continue;
+    std::string p = e.path().string();
+    if (p.find("/.out") != std::string::npos || p.find("/.err") != std::string::npos ||
+        p.find("/main/") != std::string::npos || p.find("haproxy.log") != std::string::npos ||
+        p.find("main.log") != std::string::npos || p.find("/replica-") != std::string::npos ||
+        p.find("audit.log") != std::string::npos) {
+      continue;  // PostgreSQL's and the services' own files, and the harness's output capture
+    }
+    out += p + " " + std::to_string(e.file_size()) + " " +
+           std::to_string(e.last_write_time().time_since_epoch().count()) + "\n";
+  }
+  for (pid_t pid : RecordedPids(dir + "/.lifeboat")) out += "pid " + std::to_string(pid) + "\n";
+  return out;
+}
+
+class RecoverTest : public ShopTest {
+ protected:
+  json LastRun() {
+    RunResult r = Run({"runs", "--json"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    json runs = json::parse(r.out);
+    return runs.empty() ? json() : runs[0];
+  }
+  // Up, a full backup, then orders for a while.
+  void Prepare() {
+    RunResult up = Run({"up"});
+    ASSERT_EQ(up.exit_code, 0) << up.err;
+    RunResult backup = Run({"backup"});
+    ASSERT_EQ(backup.exit_code, 0) << backup.err;
+  }
+};
+
+TEST_F(RecoverTest, RecoverToBeforeTheDisasterUnderLoad) {
+  Prepare();
+  StartLoad(20, 300);
+  std::this_thread::sleep_for(std::chrono::seconds(4));
+  double target = Now();
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  // The runbook's disaster, then the WAL that holds it is archived.
+  Sql("DELETE FROM order_order", "startupwebapp_prod");
+  SwitchWalAndWaitArchived();
+  double launched = Now();
+
+  RunResult dry = Run({"recover", "--time", IsoAt(target), "--dry-run"});
+  ASSERT_EQ(dry.exit_code, 0) << dry.err;
+  EXPECT_NE(dry.out.find("plan: recover (dry run: nothing is changed)"), std::string::npos) << dry.out;
+
+  RunResult rec = Run({"recover", "--time", IsoAt(target), "--yes", "--json"});
+  ASSERT_EQ(rec.exit_code, 0) << rec.err << rec.out;
+  json run = json::parse(rec.out);
+  EXPECT_EQ(run["state"], "succeeded");
+  std::string instance = run["params"]["instance"];
+  int port = run["vars"]["port"];
+  for (const auto& step : run["steps"]) EXPECT_EQ(step["state"], "done") << step.dump();
+  EXPECT_LT(run["result"]["rto_seconds"].get<double>(), 120);
+  EXPECT_LE(run["result"]["rpo_seconds"].get<double>(), 1.0);
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  StopLoad();
+
+  // Ground truth from shop-load's log: every order committed before the target is in the
+  // restored instance, and none sent after it and committed before recover began.
+  LoadLog log = ReadLoadLog(Path("load.log"));
+  for (const auto& f : log.failures) ADD_FAILURE() << "failed request: " << f;
+  std::string host = InstanceHost(instance);
+  std::set<std::string> restored;
+  for (const auto& row : SqlAt(host, port, "SELECT identifier FROM order_order", "startupwebapp_prod")) {
+    restored.insert(row);
+  }
+  int before = 0, between = 0, after = 0;
+  for (const auto& o : log.orders) {
+    if (o.committed < target) {
+      ++before;
+      EXPECT_TRUE(restored.count(o.identifier)) << "order " << o.id << " committed before the target is missing";
+    } else if (o.sent > target && o.committed < launched) {
+      ++between;
+      EXPECT_FALSE(restored.count(o.identifier)) << "order " << o.id << " sent after the target is present";
+    } else if (o.sent > launched) {
+      ++after;
+    }
+  }
+  EXPECT_GT(before, 40);
+  EXPECT_GT(between, 20);
+  EXPECT_GT(after, 0);  // orders kept flowing during and after the cutover
+  // Orders placed after the cutover went to the restored instance.
+  EXPECT_TRUE(restored.count(log.orders.back().identifier) ||
+              std::stoi(SqlAt(host, port, "SELECT count(*) FROM order_order WHERE identifier = '" +
+                                              log.orders.back().identifier + "'",
+                              "startupwebapp_prod")[0]) == 1);
+
+  // The inventory and the secret follow.
+  json inv = json::parse(Run({"inventory", "--json"}).out);
+  std::map<std::string, std::string> roles;
+  for (const auto& i : inv) {
+    if (i["type"] == "instance") roles[i["name"]] = i["role"];
+  }
+  EXPECT_EQ(roles["main"], "retired");
+  EXPECT_EQ(roles[instance], "production");
+  json secret = json::parse(Run({"secret", "get", "shop-db", "--show", "--json"}).out);
+  EXPECT_EQ(secret["values"]["PGPORT"], std::to_string(port));
+  EXPECT_EQ(secret["labels"], json::array({"current"}));
+  json audit = json::parse(Run({"audit", "--json"}).out);
+  ASSERT_FALSE(audit.empty());
+  bool logged = false;
+  for (const auto& e : audit) logged = logged || (e["what"].get<std::string>().find("recover --time") != std::string::npos && e["result"] == "ok");
+  EXPECT_TRUE(logged);
+}
+
+TEST_F(RecoverTest, DryRunChangesNothingAndATimeOutsideTheWindowIsRefused) {
+  Prepare();
+  SwitchWalAndWaitArchived();
+  std::string before = Fingerprint(dir_);
+  std::string audit_before = ReadWholeFile(Path(".lifeboat/audit.log"));
+  RunResult dry = Run({"recover", "--latest", "--dry-run", "--json"});
+  ASSERT_EQ(dry.exit_code, 0) << dry.err;
+  json plan = json::parse(dry.out);
+  EXPECT_EQ(plan["kind"], "recover");
+  EXPECT_EQ(plan["params"]["secret"], "shop-db");
+  EXPECT_EQ(plan["params"]["secret_version"], 1);
+  EXPECT_EQ(plan["params"]["new_secret_version"], 2);
+  EXPECT_EQ(plan["params"]["services"], json::array({"shop"}));
+  EXPECT_EQ(plan["params"]["instance"].get<std::string>().rfind("restore-", 0), 0u);
+  EXPECT_EQ(plan["steps"].size(), 5u);
+  EXPECT_EQ(Fingerprint(dir_), before);
+  EXPECT_EQ(ReadWholeFile(Path(".lifeboat/audit.log")), audit_before);  // a dry run is no action
+  EXPECT_EQ(Run({"runs", "--json"}).out, "[]\n");
+
+  RunResult outside = Run({"recover", "--time", "2001-01-01T00:00:00Z", "--yes"});
+  EXPECT_EQ(outside.exit_code, 1);
+  EXPECT_EQ(outside.err.rfind("error: recovery target 2001-01-01T00:00:00Z is outside the restorable window ", 0), 0u)
+      << outside.err;
+  EXPECT_NE(outside.err.find("hint: choose a time inside the window, or --latest"), std::string::npos);
+  RunResult unconfirmed = Run({"recover", "--latest"});
+  EXPECT_EQ(unconfirmed.exit_code, 1);
+  EXPECT_EQ(unconfirmed.err.rfind("error: this recovery switches the application to a restored instance", 0), 0u)
+      << unconfirmed.err;
+  EXPECT_EQ(Fingerprint(dir_), before);  // the refusals changed nothing either (they are audited)
+  EXPECT_NE(ReadWholeFile(Path(".lifeboat/audit.log")).find("exit 1: recovery target 2001"), std::string::npos);
+}
+
+TEST_F(RecoverTest, AFailingGateRevertsWithoutFailedRequests) {
+  Prepare();
+  SwitchWalAndWaitArchived();
+  RunResult restored = Run({"restore", "--latest", "--instance", "broken", "--json"});
+  ASSERT_EQ(restored.exit_code, 0) << restored.err;
+  int port = json::parse(restored.out)["port"];
+  // The application's role cannot log in on the restored instance: new replicas never get healthy.
+  SqlAt(InstanceHost("broken"), port, "ALTER ROLE shop NOLOGIN");
+  StartLoad(20, 12);
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  RunResult cut = Run({"cutover", "--instance", "broken", "--yes"});
+  EXPECT_EQ(cut.exit_code, 3) << cut.out;
+  EXPECT_EQ(cut.err.rfind("error: health gate failed: rolling restart stopped; the previous replicas "
+                          "still serve: service 'shop': replica ", 0), 0u) << cut.err;
+  EXPECT_NE(cut.err.find("failed to start: it was not healthy after 10s (health check answered 503)"),
+            std::string::npos) << cut.err;
+  WaitLoad();
+  LoadLog log = ReadLoadLog(Path("load.log"));
+  for (const auto& f : log.failures) ADD_FAILURE() << "failed request: " << f;
+  EXPECT_GT(log.orders.size(), 150u);
+
+  json run = LastRun();
+  EXPECT_EQ(run["state"], "reverted");
+  EXPECT_EQ(run["kind"], "cutover");
+  json secret = json::parse(Run({"secret", "history", "shop-db", "--json"}).out);
+  ASSERT_EQ(secret.size(), 2u);
+  EXPECT_EQ(secret[0]["labels"], json::array({"previous"}));  // the cutover's version 2
+  EXPECT_EQ(secret[1]["labels"], json::array({"current"}));   // version 1 again
+  json st = Status();
+  ASSERT_EQ(st["replicas"].size(), 2u);
+  for (const auto& r : st["replicas"]) EXPECT_EQ(r["secret_version"], 1);
+}
+
+TEST_F(RecoverTest, KilledDuringCutoverResumesAndCompletes) {
+  Prepare();
+  SwitchWalAndWaitArchived();
+  StartLoad(20, 300);
+  pid_t pid = Start({"recover", "--latest", "--yes"});
+  // Wait until the cutover step runs, then kill -9.
+  bool killed = false;
+  for (int i = 0; i < 600 && !killed; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    RunResult runs = Run({"runs", "--json"});
+    if (runs.exit_code != 0) continue;
+    json all = json::parse(runs.out);
+    if (all.empty()) continue;
+    for (const auto& s : all[0]["steps"]) {
+      if (s["name"] == "cutover" && s["state"] == "running") {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+        kill(pid, SIGKILL);
+        killed = true;
+      }
+    }
+  }
+  ASSERT_TRUE(killed);
+  waitpid(pid, nullptr, 0);
+  json run = LastRun();
+  EXPECT_EQ(run["state"], "interrupted");
+  RunResult resumed = Run({"resume", run["id"]});
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.err << resumed.out;
+  json after = LastRun();
+  EXPECT_EQ(after["id"], run["id"]);
+  EXPECT_EQ(after["state"], "succeeded");
+  StopLoad();
+  LoadLog log = ReadLoadLog(Path("load.log"));
+  for (const auto& f : log.failures) ADD_FAILURE() << "failed request: " << f;
+  // Every replica runs on the cutover's secret version; none is left over from the killed run.
+  json st = Status();
+  EXPECT_EQ(st["replicas"].size(), 2u);
+  for (const auto& r : st["replicas"]) EXPECT_EQ(r["secret_version"], 2);
+  EXPECT_EQ(Run({"resume", run["id"]}).exit_code, 1);  // finished: nothing to resume
+}
+
+}  // namespace
+}  // namespace lifeboat::testing

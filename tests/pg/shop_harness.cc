@@ -1,0 +1,80 @@
+#include "shop_harness.h"
+
+#include <signal.h>
+
+#include <fstream>
+
+namespace lifeboat::testing {
+
+LoadLog ReadLoadLog(const std::string& path) {
+  LoadLog log;
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) {
+    auto e = nlohmann::json::parse(line, nullptr, false);
+    if (!e.is_object()) continue;
+    if (e["event"] == "order") {
+      log.orders.push_back({e["order_id"].get<long long>(), e.value("identifier", ""),
+                            e["sent"].get<double>(), e["committed"].get<double>()});
+    } else {
+      log.failures.push_back(line);
+    }
+  }
+  return log;
+}
+
+void ShopTest::SetUp() {
+  PgTest::SetUp();
+  if (HasFatalFailure()) return;
+  ports_ = FreePortBlock(47000, 20);
+  std::string out;
+  ASSERT_EQ(RunWithEnv({std::string(SHOP_BIN_DIR) + "/shop-seed", "--app-role", "shop", "--orders", "300"},
+                       {{"PGHOST", dir_}, {"PGPORT", std::to_string(port_)}, {"PGUSER", "postgres"},
+                        {"SHOP_APP_PASSWORD", "shop-password"}},
+                       &out),
+            0)
+      << out;
+  WriteConfig(ConfigText() +
+              "\n[service.shop]\ncommand = \"" SHOP_BIN_DIR "/shop-server --port {port}\"\n"
+              "replicas = 2\nsecret = \"shop-db\"\nports = \"" + std::to_string(ports_ + 1) + "-" +
+              std::to_string(ports_ + 10) + "\"\n"
+              "routes = [\"/health\", \"/order\", \"/cart\", \"/orders\", \"/t/\"]\n"
+              "smoke_path = \"/order/products\"\nstart_timeout = \"10s\"\n"
+              "\n[load_balancer]\nport = " + std::to_string(ports_) + "\n");
+  WriteFile(Path("shop-password"), "shop-password\n");
+  RunResult set = Run({"secret", "set", "shop-db", "PGHOST=" + dir_, "PGPORT=" + std::to_string(port_),
+                       "PGUSER=shop", "PGPASSWORD=@" + Path("shop-password"),
+                       "PGDATABASE=startupwebapp_prod"});
+  ASSERT_EQ(set.exit_code, 0) << set.err;
+}
+
+void ShopTest::TearDown() {
+  if (load_pid_ > 0) {
+    kill(load_pid_, SIGKILL);
+    waitpid(load_pid_, nullptr, 0);
+  }
+  Run({"down"});
+  KillRecorded(Path(".lifeboat"));
+  PgTest::TearDown();
+}
+
+void ShopTest::StartLoad(double rate, double seconds, const std::string& log) {
+  load_pid_ = StartWithEnv({std::string(SHOP_BIN_DIR) + "/shop-load", "--url",
+                            "http://127.0.0.1:" + std::to_string(ports_), "--rate", std::to_string(rate),
+                            "--duration", std::to_string(seconds), "--log", Path(log)},
+                           {}, Path(log + ".out"));
+}
+
+void ShopTest::WaitLoad() {
+  int status = 0;
+  waitpid(load_pid_, &status, 0);
+  load_pid_ = 0;
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+void ShopTest::StopLoad() {
+  if (load_pid_ > 0) kill(load_pid_, SIGTERM);
+  WaitLoad();
+}
+
+}  // namespace lifeboat::testing

@@ -1,0 +1,45 @@
+// The shop on a test cluster: shop-seed's three tenant databases, the secret `shop-db` for the
+// application role, and a config with [service.shop] (two replicas) behind [load_balancer].
+// Teardown stops shop-load, runs `lifeboat down` and kills every recorded pid.
+#pragma once
+
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "../cli/platform_harness.h"
+#include "pg_harness.h"
+
+namespace lifeboat::testing {
+
+struct LoadLog {
+  struct Order {
+    long long id = 0;
+    std::string identifier;
+    double sent = 0, committed = 0;
+  };
+  std::vector<Order> orders;
+  std::vector<std::string> failures;  // the failed lines
+};
+LoadLog ReadLoadLog(const std::string& path);
+
+class ShopTest : public PgTest {
+ protected:
+  void SetUp() override;
+  void TearDown() override;
+  nlohmann::json Status() { return nlohmann::json::parse(Run({"service", "status", "shop", "--json"}).out); }
+  // Starts shop-load through the load balancer for `seconds`, logging to Path(log).
+  void StartLoad(double rate, double seconds, const std::string& log = "load.log");
+  // Waits for shop-load to finish; fails the test on a non-zero exit.
+  void WaitLoad();
+  // Stops shop-load now (SIGTERM: it finishes the order in flight and exits).
+  void StopLoad();
+
+  int ports_ = 0;
+  pid_t load_pid_ = 0;
+};
+
+}  // namespace lifeboat::testing

@@ -38,5 +38,6 @@ void AddCutover(CLI::App* app, Context* ctx);
 void AddRuns(CLI::App* app, Context* ctx);
 void AddResume(CLI::App* app, Context* ctx);
 void AddAudit(CLI::App* app, Context* ctx);
+void AddCleanup(CLI::App* app, Context* ctx);
 
 }  // namespace lifeboat::cli

@@ -16,6 +16,7 @@ namespace lifeboat::cli {
 Result<Config> Context::LoadConfig() {
   if (!config_) {
     LB_ASSIGN_OR_RETURN(Config cfg, lifeboat::LoadConfig(ConfigPath(config_flag)));
+    platform::ApplyProductionOverride(&cfg);
     // Started as root with a cluster to protect: work as the data directory's owner, so that
     // PostgreSQL programs run and archive_command can write everything lifeboat writes.
     if (cfg.database.present) {

@@ -115,6 +115,7 @@ int main(int argc, char** argv) {
   lifeboat::cli::AddRuns(&app, &ctx);
   lifeboat::cli::AddResume(&app, &ctx);
   lifeboat::cli::AddAudit(&app, &ctx);
+  lifeboat::cli::AddCleanup(&app, &ctx);
 
   try {
     app.parse(argc, argv);

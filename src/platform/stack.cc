@@ -57,6 +57,23 @@ pg::ClusterConfig ClusterFor(const Config& cfg) {
   return c;
 }
 
+void ApplyProductionOverride(Config* cfg) {
+  Result<Bytes> b = ReadFile(cfg->state.dir + "/production.json");
+  if (!b.ok()) return;
+  auto j = nlohmann::json::parse(b->begin(), b->end(), nullptr, false);
+  if (!j.is_object() || !cfg->database.present) return;
+  cfg->database.data_dir = j.value("data_dir", cfg->database.data_dir);
+  cfg->database.host = j.value("host", cfg->database.host);
+  cfg->database.port = j.value("port", cfg->database.port);
+}
+
+Status WriteProductionOverride(const Config& cfg, const std::string& data_dir, const std::string& host,
+                               int port) {
+  std::string text = nlohmann::json{{"data_dir", data_dir}, {"host", host}, {"port", port}}.dump(2) + "\n";
+  return WriteFileDurable(cfg.state.dir + "/production.json",
+                          ByteSpan(reinterpret_cast<const uint8_t*>(text.data()), text.size()), 0600);
+}
+
 Stack::Stack(const Config& cfg, std::string self)
     : cfg_(cfg), self_(std::move(self)), frontend_(cfg, self_), services_(cfg.services) {
   if (frontend_.configured()) services_.push_back(frontend_.AsService());

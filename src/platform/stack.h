@@ -25,6 +25,13 @@ namespace lifeboat::platform {
 // The [database] section as the pg layer wants it.
 pg::ClusterConfig ClusterFor(const Config& cfg);
 
+// After `cleanup`, production is the restored instance that took over: <state>/production.json
+// records its data directory, socket directory and port, and they replace [database] data_dir,
+// host and port for every command (backup, wal stream, window, ...).
+void ApplyProductionOverride(Config* cfg);
+Status WriteProductionOverride(const Config& cfg, const std::string& data_dir, const std::string& host,
+                               int port);
+
 // Progress lines for the person at the terminal ("database: running on port 5432").
 using Say = std::function<void(const std::string&)>;
 

@@ -411,6 +411,7 @@ Result<Plan> Scenario::PlanFor(const std::string& kind) {
     plan.revert = [this](StepContext& ctx, const Status&) { return Revert(ctx); };
     return plan;
   }
+  if (kind == "cleanup") return CleanupPlan();
   if (kind == "revert") {
     Plan plan;
     plan.kind = "revert";

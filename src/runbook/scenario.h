@@ -41,12 +41,17 @@ class Scenario {
   Result<nlohmann::json> ResolveRecover(const RecoverRequest& request);
   Result<nlohmann::json> ResolveCutover(const std::string& instance);
   Result<nlohmann::json> ResolveRevert();
+  // Cleanup (Scenario 1, step 6): refused before [recovery] cleanup_after has passed since the
+  // cutover unless `now`; an unreachable retired cluster (no final snapshot possible) needs
+  // `force`.
+  Result<nlohmann::json> ResolveCleanup(bool now, bool force);
 
   // The plan of a run kind ("recover", "cutover", "revert"), for new runs and for resume.
   Result<Plan> PlanFor(const std::string& kind);
 
  private:
   Plan RecoverPlan();
+  Plan CleanupPlan();
   Step CutoverStep();
   Result<std::string> Cutover(StepContext& ctx);
   Result<std::string> Revert(StepContext& ctx);

@@ -141,6 +141,37 @@ TEST_F(RecoverTest, RecoverToBeforeTheDisasterUnderLoad) {
   json secret = json::parse(Run({"secret", "get", "shop-db", "--show", "--json"}).out);
   EXPECT_EQ(secret["values"]["PGPORT"], std::to_string(port));
   EXPECT_EQ(secret["labels"], json::array({"current"}));
+
+  // Cleanup: refused inside the grace period; with --now a final snapshot of the retired
+  // cluster, which is then dropped, and the restored instance becomes "main".
+  RunResult early = Run({"cleanup", "--yes"});
+  EXPECT_EQ(early.exit_code, 1);
+  EXPECT_EQ(early.err.rfind("error: cleanup refused: the retired cluster is kept until ", 0), 0u) << early.err;
+  EXPECT_NE(early.err.find("[recovery] cleanup_after is 1d)\nhint: pass --now to clean up earlier\n"),
+            std::string::npos) << early.err;
+  int snapshots_before = static_cast<int>(json::parse(Run({"snapshots", "--json"}).out).size());
+  RunResult clean = Run({"cleanup", "--yes", "--now", "--json"});
+  ASSERT_EQ(clean.exit_code, 0) << clean.err;
+  json cleanup = json::parse(clean.out);
+  EXPECT_EQ(cleanup["state"], "succeeded");
+  EXPECT_TRUE(cleanup["vars"]["final_snapshot"].is_string());
+  EXPECT_EQ(static_cast<int>(json::parse(Run({"snapshots", "--json"}).out).size()), snapshots_before + 1);
+  EXPECT_FALSE(fs::exists(Path("main")));
+  json inv2 = json::parse(Run({"inventory", "--json"}).out);
+  int instances = 0;
+  for (const auto& i : inv2) {
+    if (i["type"] != "instance") continue;
+    ++instances;
+    EXPECT_EQ(i["name"], "main");
+    EXPECT_EQ(i["role"], "production");
+    EXPECT_EQ(i["port"], port);
+  }
+  EXPECT_EQ(instances, 1);
+  RunResult next_backup = Run({"backup"});  // backups follow the new production
+  EXPECT_EQ(next_backup.exit_code, 0) << next_backup.err;
+  std::string body;
+  EXPECT_EQ(HttpGet(ports_, "/health", &body), 200);
+
   json audit = json::parse(Run({"audit", "--json"}).out);
   ASSERT_FALSE(audit.empty());
   bool logged = false;
@@ -251,6 +282,17 @@ TEST_F(RecoverTest, KilledDuringCutoverResumesAndCompletes) {
   EXPECT_EQ(st["replicas"].size(), 2u);
   for (const auto& r : st["replicas"]) EXPECT_EQ(r["secret_version"], 2);
   EXPECT_EQ(Run({"resume", run["id"]}).exit_code, 1);  // finished: nothing to resume
+
+  // Cleanup with the retired cluster down: no final snapshot possible, so it asks for --force.
+  StopCluster();
+  RunResult refused = Run({"cleanup", "--yes", "--now"});
+  EXPECT_EQ(refused.exit_code, 2);
+  EXPECT_EQ(refused.err, "error: the retired cluster 'main' is not running, so cleanup cannot take its final "
+                         "snapshot\nhint: start it ('lifeboat up' starts the database) or pass --force to drop "
+                         "it without a final snapshot\n");
+  RunResult forced = Run({"cleanup", "--yes", "--now", "--force", "--json"});
+  ASSERT_EQ(forced.exit_code, 0) << forced.err;
+  EXPECT_TRUE(json::parse(forced.out)["vars"]["final_snapshot"].is_null());
 }
 
 }  // namespace

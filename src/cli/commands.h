@@ -39,5 +39,6 @@ void AddRuns(CLI::App* app, Context* ctx);
 void AddResume(CLI::App* app, Context* ctx);
 void AddAudit(CLI::App* app, Context* ctx);
 void AddCleanup(CLI::App* app, Context* ctx);
+void AddDrill(CLI::App* app, Context* ctx);
 
 }  // namespace lifeboat::cli

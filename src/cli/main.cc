@@ -116,6 +116,7 @@ int main(int argc, char** argv) {
   lifeboat::cli::AddResume(&app, &ctx);
   lifeboat::cli::AddAudit(&app, &ctx);
   lifeboat::cli::AddCleanup(&app, &ctx);
+  lifeboat::cli::AddDrill(&app, &ctx);
 
   try {
     app.parse(argc, argv);

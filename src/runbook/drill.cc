@@ -1,0 +1,247 @@
+#include "runbook/drill.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "base/fs.h"
+#include "base/process.h"
+#include "base/time.h"
+#include "pg/connection.h"
+#include "pg/restore.h"
+#include "platform/http_probe.h"
+#include "platform/secrets.h"
+#include "runbook/scenario.h"
+
+namespace lifeboat::runbook {
+
+namespace {
+
+constexpr const char* kStream = "drills";
+
+std::string Iso(UnixNanos t) { return FormatIso8601(t, true); }
+
+}  // namespace
+
+Result<std::pair<UnixNanos, std::string>> ProductionNewestCommit(const Config& cfg, Repository& repo) {
+  pg::ClusterConfig cluster = platform::ClusterFor(cfg);
+  Result<std::unique_ptr<pg::Connection>> conn = pg::Connection::Open(cluster.conn);
+  if (conn.ok()) {
+    Result<std::string> t = (*conn)->QueryValue(
+        "SELECT to_char((pg_last_committed_xact()).timestamp AT TIME ZONE 'UTC', "
+        "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')");
+    if (t.ok() && !t->empty()) {
+      LB_ASSIGN_OR_RETURN(UnixNanos when, ParseTimestamp(*t));
+      return std::make_pair(when, std::string("production's last commit"));
+    }
+  }
+  char tmpl[] = "/tmp/lifeboat-window-XXXXXX";
+  if (mkdtemp(tmpl) == nullptr) return ErrnoStatus("cannot create a scratch directory", errno);
+  Result<pg::Window> w = pg::ComputeWindow(repo, cluster, tmpl);
+  (void)RunProcess({"/bin/rm", "-rf", tmpl});
+  LB_RETURN_IF_ERROR(w.status());
+  if (w->empty()) return Status::Usage("nothing to drill: the repository has no restorable snapshot",
+                                       "take one with 'lifeboat backup'");
+  return std::make_pair(w->latest(), std::string("newest archived commit"));
+}
+
+Result<nlohmann::json> Drill::Resolve() {
+  if (!cfg_.database.present) return Status::Config("config '" + cfg_.file + "' has no [database] section");
+  LB_ASSIGN_OR_RETURN(auto newest, ProductionNewestCommit(cfg_, *repo_));
+  nlohmann::json services = nlohmann::json::array();
+  for (const auto& s : cfg_.services) services.push_back(s.name);
+  return nlohmann::json{{"instance", NewRunId("drill")},
+                        {"production_newest_commit", Iso(newest.first)},
+                        {"rpo_basis", newest.second},
+                        {"services", services},
+                        {"objectives", {{"rto_seconds", cfg_.objectives.rto_seconds},
+                                        {"rpo_seconds", cfg_.objectives.rpo_seconds}}}};
+}
+
+std::vector<ServiceConfig> Drill::ScratchServices(const std::string& run_id) const {
+  std::vector<ServiceConfig> out;
+  for (ServiceConfig s : cfg_.services) {
+    s.name = s.name + "-" + run_id;  // its own state: production's replicas are never touched
+    s.replicas = 1;
+    s.routes.clear();
+    out.push_back(s);
+  }
+  return out;
+}
+
+Plan Drill::DrillPlan() {
+  Plan plan;
+  plan.kind = "drill";
+  Step restore;
+  restore.name = "restore";
+  restore.description = "restore the latest point to a scratch instance";
+  restore.timeout_seconds = 6 * 3600;
+  restore.run = [this](StepContext& ctx) -> Result<std::string> {
+    pg::RestoreRequest req;
+    req.name = ctx.run.params["instance"];
+    req.instances_dir = cfg_.instances.dir;
+    req.state_dir = cfg_.state.dir;
+    req.port_first = cfg_.instances.port_first;
+    req.port_last = cfg_.instances.port_last;
+    req.lifeboat_binary = self_;
+    req.config_file = cfg_.file;
+    LB_ASSIGN_OR_RETURN(pg::RestoreResult r, pg::RestoreInstance(*repo_, platform::ClusterFor(cfg_), req, nullptr));
+    pg::InstanceRegistry registry(cfg_.state.dir);
+    pg::Instance scratch = r.instance;
+    scratch.role = "scratch";
+    LB_RETURN_IF_ERROR(registry.Update(scratch));
+    if (!r.recovered_to) return Status::Verification("the scratch instance replayed no transaction");
+    ctx.run.vars["recovered_to"] = Iso(*r.recovered_to);
+    return r.instance.name + " on port " + std::to_string(r.instance.port) + ", newest transaction " +
+           Iso(*r.recovered_to);
+  };
+  plan.steps.push_back(restore);
+
+  Step check;
+  check.name = "verify";
+  check.description = "verify the scratch instance";
+  check.timeout_seconds = 3 * 3600;
+  check.run = [this](StepContext& ctx) -> Result<std::string> {
+    pg::InstanceRegistry registry(cfg_.state.dir);
+    LB_ASSIGN_OR_RETURN(std::optional<pg::Instance> inst, registry.Find(ctx.run.params["instance"]));
+    if (!inst) return Status::NotFound("the scratch instance is gone");
+    LB_ASSIGN_OR_RETURN(verify::Report report, VerifyManagedInstance(*repo_, cfg_, *inst));
+    ctx.run.vars["verification"] = report.ToJson();
+    std::vector<std::string> failed = report.Failed();
+    if (!failed.empty()) {
+      std::string names;
+      for (const auto& f : failed) names += (names.empty() ? "" : ", ") + f;
+      return Status::Verification("verification failed: " + names);
+    }
+    return std::to_string(report.checks.size()) + " checks passed";
+  };
+  plan.steps.push_back(check);
+
+  Step app;
+  app.name = "scratch-app";
+  app.description = "one scratch replica of each service against the scratch instance; health and smoke";
+  app.timeout_seconds = 600;
+  app.run = [this](StepContext& ctx) -> Result<std::string> {
+    pg::InstanceRegistry registry(cfg_.state.dir);
+    LB_ASSIGN_OR_RETURN(std::optional<pg::Instance> inst, registry.Find(ctx.run.params["instance"]));
+    if (!inst) return Status::NotFound("the scratch instance is gone");
+    platform::ServiceManager scratch(cfg_.state.dir, self_, nullptr);
+    std::string detail;
+    for (const ServiceConfig& svc : ScratchServices(ctx.run.id)) {
+      const ServiceConfig* original = cfg_.FindService(svc.name.substr(0, svc.name.size() - ctx.run.id.size() - 1));
+      LB_ASSIGN_OR_RETURN(platform::ReplicaEnv env, stack_->EnvFor(*original, repo_));
+      // The production secret's values, pointed at the scratch instance; the secret itself is
+      // not changed.
+      env.vars["PGHOST"] = inst->host;
+      env.vars["PGPORT"] = std::to_string(inst->port);
+      LB_RETURN_IF_ERROR(scratch.Start(svc, env));
+      LB_ASSIGN_OR_RETURN(platform::ServiceState st, scratch.Load(svc.name));
+      int port = st.replicas.front().port;
+      std::vector<std::string> paths = {svc.health_path};
+      if (!svc.smoke_path.empty()) paths.push_back(svc.smoke_path);
+      for (const auto& path : paths) {
+        LB_ASSIGN_OR_RETURN(platform::HttpReply reply, platform::HttpGet("127.0.0.1", port, path, 5));
+        if (reply.status != 200) {
+          return Status::Verification("scratch " + original->name + ": GET " + path + " answered " +
+                                      std::to_string(reply.status));
+        }
+        detail += (detail.empty() ? "" : ", ") + original->name + " " + path + " 200";
+      }
+    }
+    ctx.run.vars["app_healthy_at"] = Iso(NowNanos());
+    return detail.empty() ? std::string("no services configured") : detail;
+  };
+  plan.steps.push_back(app);
+  return plan;
+}
+
+Status Drill::Teardown(const RunRecord& run, const Say& say) {
+  Status first = Status::Ok();
+  platform::ServiceManager scratch(cfg_.state.dir, self_, nullptr);
+  for (const ServiceConfig& svc : ScratchServices(run.id)) {
+    Status s = scratch.Stop(svc);
+    if (s.ok()) {
+      (void)RunProcess({"/bin/rm", "-rf", scratch.ServiceDir(svc.name)});
+    } else if (first.ok()) {
+      first = s;
+    }
+  }
+  pg::InstanceRegistry registry(cfg_.state.dir);
+  LB_ASSIGN_OR_RETURN(std::optional<pg::Instance> inst, registry.Find(run.params["instance"]));
+  if (inst) {
+    Status s = pg::DropInstance(platform::ClusterFor(cfg_), cfg_.state.dir, *inst);
+    if (!s.ok() && first.ok()) first = s;
+  }
+  say(first.ok() ? "[teardown] scratch replicas stopped, scratch instance dropped"
+                 : "[teardown] FAILED: " + first.message());
+  return first;
+}
+
+nlohmann::json Drill::Record(const RunRecord& run, const Status& outcome) {
+  nlohmann::json checks = nlohmann::json::array();
+  for (const auto& s : run.steps) {
+    checks.push_back({{"name", s.name}, {"passed", s.state == "done"}, {"detail", s.detail}});
+  }
+  if (run.vars.contains("verification")) {
+    for (const auto& c : run.vars["verification"]["checks"]) {
+      checks.push_back({{"name", "verify: " + c["name"].get<std::string>()},
+                        {"passed", c["result"] != "fail"},
+                        {"detail", c["detail"]}});
+    }
+  }
+  nlohmann::json rto = nullptr, rpo = nullptr;
+  bool within = false;
+  Result<UnixNanos> started = ParseTimestamp(run.started_at);
+  if (started.ok() && run.vars.contains("app_healthy_at") && run.vars.contains("recovered_to")) {
+    UnixNanos healthy = *ParseTimestamp(run.vars["app_healthy_at"].get<std::string>());
+    UnixNanos recovered = *ParseTimestamp(run.vars["recovered_to"].get<std::string>());
+    UnixNanos newest = *ParseTimestamp(run.params["production_newest_commit"].get<std::string>());
+    double rto_s = static_cast<double>(healthy - *started) / 1e9;
+    double rpo_s = std::max(0.0, static_cast<double>(newest - recovered) / 1e9);
+    rto = std::round(rto_s * 1000) / 1000;
+    rpo = std::round(rpo_s * 1000) / 1000;
+    bool rto_ok = rto_s <= static_cast<double>(cfg_.objectives.rto_seconds);
+    bool rpo_ok = rpo_s <= static_cast<double>(cfg_.objectives.rpo_seconds);
+    checks.push_back({{"name", "rto within objective"}, {"passed", rto_ok},
+                      {"detail", FormatDuration(rto_s) + " of " + FormatDuration(static_cast<double>(cfg_.objectives.rto_seconds))}});
+    checks.push_back({{"name", "rpo within objective"}, {"passed", rpo_ok},
+                      {"detail", FormatDuration(rpo_s) + " of " + FormatDuration(static_cast<double>(cfg_.objectives.rpo_seconds))}});
+    within = rto_ok && rpo_ok;
+  }
+  bool all = true;
+  for (const auto& c : checks) all = all && c["passed"].get<bool>();
+  std::string reason = !outcome.ok() ? outcome.message() : !within ? "an objective was missed" : "";
+  return {{"id", run.id},
+          {"started_at", run.started_at},
+          {"finished_at", FormatIso8601(NowNanos(), true)},
+          {"rto_seconds", rto},
+          {"rpo_seconds", rpo},
+          {"rpo_basis", run.params["rpo_basis"]},
+          {"passed", outcome.ok() && all && within},
+          {"objectives", run.params["objectives"]},
+          {"checks", checks},
+          {"reason", reason}};
+}
+
+Status Drill::Save(const nlohmann::json& record) {
+  std::string text = record.dump();
+  return repo_->PutNamed(kStream, record["id"].get<std::string>(),
+                         ByteSpan(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
+}
+
+Result<std::vector<nlohmann::json>> Drill::List() {
+  LB_ASSIGN_OR_RETURN(std::vector<std::string> names, repo_->ListNamed(kStream));
+  std::vector<nlohmann::json> out;
+  for (const auto& n : names) {
+    LB_ASSIGN_OR_RETURN(Bytes b, repo_->GetNamed(kStream, n));
+    auto j = nlohmann::json::parse(b.begin(), b.end(), nullptr, false);
+    if (j.is_object()) out.push_back(std::move(j));
+  }
+  std::sort(out.begin(), out.end(), [](const nlohmann::json& a, const nlohmann::json& b) {
+    return a.value("started_at", "") > b.value("started_at", "");
+  });
+  return out;
+}
+
+}  // namespace lifeboat::runbook

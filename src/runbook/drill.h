@@ -1,0 +1,51 @@
+// Drills: the runbook's restore test, run whenever asked while production keeps serving.
+// Restore latest to a scratch instance, verify it, start one scratch replica of each service
+// against it (never in the load balancer), health-check and smoke-test it, tear everything down
+// (also after a failure), and record what was measured in the repository (named/drills/<id>).
+// A drill never changes production's data, secrets or services.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "base/result.h"
+#include "config/config.h"
+#include "platform/stack.h"
+#include "repository/repository.h"
+#include "runbook/engine.h"
+
+namespace lifeboat::runbook {
+
+class Drill {
+ public:
+  Drill(const Config& cfg, platform::Stack* stack, Repository* repo, std::string self)
+      : cfg_(cfg), stack_(stack), repo_(repo), self_(std::move(self)) {}
+
+  // The drill's inputs: scratch instance name, production's newest commit now, objectives.
+  Result<nlohmann::json> Resolve();
+  Plan DrillPlan();
+  // Stops the scratch replicas and drops the scratch instance; safe to call twice.
+  Status Teardown(const RunRecord& run, const Say& say);
+  // The record stored in the repository: id, started_at, finished_at, rto_seconds,
+  // rpo_seconds, passed, objectives, checks, reason.
+  nlohmann::json Record(const RunRecord& run, const Status& outcome);
+  Status Save(const nlohmann::json& record);
+  // Every recorded drill, newest first.
+  Result<std::vector<nlohmann::json>> List();
+
+ private:
+  std::vector<ServiceConfig> ScratchServices(const std::string& run_id) const;
+  const Config& cfg_;
+  platform::Stack* stack_;
+  Repository* repo_;
+  std::string self_;
+};
+
+// Production's newest commit: pg_last_committed_xact() when track_commit_timestamp is on and
+// production answers, else the newest commit in the repository's WAL. The second element
+// says which.
+Result<std::pair<UnixNanos, std::string>> ProductionNewestCommit(const Config& cfg, Repository& repo);
+
+}  // namespace lifeboat::runbook

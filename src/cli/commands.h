@@ -40,5 +40,6 @@ void AddResume(CLI::App* app, Context* ctx);
 void AddAudit(CLI::App* app, Context* ctx);
 void AddCleanup(CLI::App* app, Context* ctx);
 void AddDrill(CLI::App* app, Context* ctx);
+void AddDemo(CLI::App* app, Context* ctx);
 
 }  // namespace lifeboat::cli

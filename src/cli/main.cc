@@ -117,6 +117,7 @@ int main(int argc, char** argv) {
   lifeboat::cli::AddAudit(&app, &ctx);
   lifeboat::cli::AddCleanup(&app, &ctx);
   lifeboat::cli::AddDrill(&app, &ctx);
+  lifeboat::cli::AddDemo(&app, &ctx);
 
   try {
     app.parse(argc, argv);

@@ -313,7 +313,8 @@ std::string ConfigPath(const std::string& flag) {
 }
 
 Result<Config> LoadConfig(const std::string& path) {
-  std::string abs = Absolute(path);
+  // Symlinks resolved: relative paths in the file are relative to where it really is.
+  std::string abs = RealPath(Absolute(path));
   Result<Bytes> bytes = ReadFile(abs);
   if (!bytes.ok()) {
     return Status::Config("cannot read config '" + abs + "': " +

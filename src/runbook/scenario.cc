@@ -24,9 +24,9 @@ Result<UnixNanos> TimeVar(const nlohmann::json& j, const std::string& key) {
   return ParseTimestamp(j[key].get<std::string>());
 }
 
-std::string Seconds(double s) {
+std::string Seconds(double s, int decimals = 1) {
   char buf[32];
-  std::snprintf(buf, sizeof(buf), "%.1f s", s);
+  std::snprintf(buf, sizeof(buf), "%.*f s", decimals, s);
   return buf;
 }
 
@@ -294,7 +294,7 @@ Result<std::string> Scenario::Report(StepContext& ctx) {
                 {"instance", run.params["instance"]},
                 {"recovered_to", run.vars["recovered_to"]}};
   return "RTO " + Seconds(rto) + " (objective " + FormatDuration(rto_obj) + (rto <= rto_obj ? ", met" : ", MISSED") +
-         "); RPO " + Seconds(rpo) + " (objective " + FormatDuration(rpo_obj) + (rpo <= rpo_obj ? ", met" : ", MISSED") + ")";
+         "); RPO " + Seconds(rpo, 3) + " (objective " + FormatDuration(rpo_obj) + (rpo <= rpo_obj ? ", met" : ", MISSED") + ")";
 }
 
 Step Scenario::CutoverStep() {

@@ -1,0 +1,374 @@
+#include "runbook/demo.h"
+
+#include <pwd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "base/fs.h"
+#include "base/privileges.h"
+#include "base/process.h"
+#include "base/time.h"
+#include "config/config.h"
+#include "pg/connection.h"
+#include "pg/instance.h"
+#include "platform/http_probe.h"
+#include "platform/stack.h"
+#include "repository/crypto.h"
+#include "runbook/journal.h"
+
+namespace lifeboat::runbook {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string RandomHex(size_t bytes) {
+  std::vector<uint8_t> b(bytes);
+  RandomBytes(b.data(), b.size());
+  static const char* kHex = "0123456789abcdef";
+  std::string out;
+  for (uint8_t c : b) {
+    out += kHex[c >> 4];
+    out += kHex[c & 15];
+  }
+  return out;
+}
+
+Status Write(const std::string& path, const std::string& text, mode_t mode = 0644) {
+  return WriteFileDurable(path, ByteSpan(reinterpret_cast<const uint8_t*>(text.data()), text.size()), mode);
+}
+
+int FreeTcpPort(int first, int last) {
+  for (int p = first; p <= last; ++p) {
+    if (platform::PortFree("127.0.0.1", p)) return p;
+  }
+  return 0;
+}
+
+class Sandbox {
+ public:
+  Sandbox(const DemoOptions& o, const Say& say) : o_(o), say_(say) {}
+
+  std::string cfg() const { return o_.dir + "/lifeboat.toml"; }
+  std::string shop(const std::string& prog) const { return o_.shop_dir + "/" + prog; }
+
+  // Runs lifeboat with the sandbox's config, its output on the terminal.
+  Status Lifeboat(const std::vector<std::string>& args, bool show = true) {
+    std::vector<std::string> argv = {o_.self, "-c", cfg()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    std::string line = "$ lifeboat";
+    for (const auto& a : args) line += " " + a;
+    if (show) say_("\n" + line);
+    ProcessOptions po;
+    po.capture = !show;
+    LB_ASSIGN_OR_RETURN(ProcessResult r, RunProcess(argv, po));
+    if (r.exit_code != 0) {
+      return Status::IO("demo step '" + line.substr(2) + "' failed with exit code " + std::to_string(r.exit_code) +
+                        (show ? "" : ": " + LastLines(r.err, 3)));
+    }
+    return Status::Ok();
+  }
+
+  Status Program(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env) {
+    ProcessOptions po;
+    po.env = env;
+    LB_ASSIGN_OR_RETURN(ProcessResult r, RunProcess(argv, po));
+    if (r.exit_code != 0) {
+      return Status::IO(Basename(argv[0]) + " failed: " + LastLines(r.err + r.out, 4));
+    }
+    return Status::Ok();
+  }
+
+  const DemoOptions& o_;
+  const Say& say_;
+};
+
+std::string FindShop(const DemoOptions& o) {
+  if (!o.shop_dir.empty()) return o.shop_dir;
+  const char* env = std::getenv("LIFEBOAT_SHOP_DIR");
+  if (env != nullptr && *env != '\0') return env;
+  std::string here = Dirname(o.self);
+  for (const std::string& d : {here + "/../../examples/shop", here}) {
+    if (access((d + "/shop-server").c_str(), X_OK) == 0) return RealPath(d);
+  }
+  return "";
+}
+
+// True when `uid`/`gid` may search every directory from / down to `path`.
+bool Traversable(const std::string& path, uid_t uid, gid_t gid) {
+  std::string p;
+  for (const auto& part : fs::path(path)) {
+    p = part == "/" ? "/" : (p == "/" ? "/" : p + "/") + part.string();
+    struct stat st {};
+    if (stat(p.c_str(), &st) != 0) return true;  // not created yet: it will be ours
+    bool ok = (st.st_mode & S_IXOTH) || (st.st_uid == uid && (st.st_mode & S_IXUSR)) ||
+              (st.st_gid == gid && (st.st_mode & S_IXGRP));
+    if (!ok) return false;
+  }
+  return true;
+}
+
+// Where the sandbox really lives: DIR itself, or, when PostgreSQL's user cannot reach DIR
+// (a checkout under /root, mode 0700), a directory under /var/tmp that DIR links to.
+std::string SandboxPath(const std::string& dir, const std::string& os_user) {
+  if (fs::is_symlink(dir)) return RealPath(dir);
+  const struct passwd* pw = getpwnam(os_user.c_str());
+  if (geteuid() != 0 || pw == nullptr || Traversable(dir, pw->pw_uid, pw->pw_gid)) return dir;
+  Id h = Sha256(ByteSpan(reinterpret_cast<const uint8_t*>(dir.data()), dir.size()));
+  return "/var/tmp/lifeboat-demo-" + h.Short();
+}
+
+Result<pid_t> ReadPid(const std::string& path) {
+  LB_ASSIGN_OR_RETURN(Bytes b, ReadFile(path));
+  return static_cast<pid_t>(std::atol(std::string(b.begin(), b.end()).c_str()));
+}
+
+}  // namespace
+
+Status DemoDown(const DemoOptions& options_in, const Say& say) {
+  DemoOptions options = options_in;
+  options.dir = RealPath(options.dir);  // the sandbox itself when DIR links to it
+  std::string cfg_path = options.dir + "/lifeboat.toml";
+  LB_ASSIGN_OR_RETURN(Config cfg, LoadConfig(cfg_path));
+  platform::ApplyProductionOverride(&cfg);
+  LB_RETURN_IF_ERROR(BecomeUser(cfg.database.os_user, {}));
+  for (const auto& [file, marker] : std::vector<std::pair<std::string, std::string>>{
+           {"/demo/load.pid", "shop-load"}, {"/demo/stream.pid", "wal stream"}}) {
+    Result<pid_t> pid = ReadPid(options.dir + file);
+    if (pid.ok()) LB_RETURN_IF_ERROR(StopProcess(*pid, marker, 15));
+  }
+  say("shop-load and wal stream: stopped");
+  platform::Stack stack(cfg, options.self);
+  LB_RETURN_IF_ERROR(stack.Down(say));
+  pg::ClusterConfig cluster = platform::ClusterFor(cfg);
+  pg::InstanceRegistry registry(cfg.state.dir);
+  LB_ASSIGN_OR_RETURN(std::vector<pg::Instance> instances, registry.List());
+  pg::Instance prod;
+  prod.name = cfg.database.name;
+  prod.data_dir = cfg.database.data_dir;
+  instances.push_back(prod);
+  for (const auto& i : instances) {
+    if (pg::InstanceStatus(i) != "running") continue;
+    LB_RETURN_IF_ERROR(pg::StopInstance(cluster, i));
+    say("PostgreSQL " + i.name + ": stopped");
+  }
+  say("the sandbox is down; its files stay in " + options.dir + " (remove them with rm -rf)");
+  return Status::Ok();
+}
+
+Status RunDemo(const DemoOptions& o_in, const Say& say) {
+  DemoOptions o = o_in;
+  double t_start = MonotonicSeconds();
+  o.shop_dir = FindShop(o);
+  if (o.shop_dir.empty()) {
+    return Status::Config("the shop's programs (shop-server, shop-seed, shop-load) were not found next to lifeboat",
+                          "build them ('make build-release'), or set LIFEBOAT_SHOP_DIR");
+  }
+  std::string os_user = "postgres";
+  if (geteuid() != 0) {
+    os_user = Username();
+  } else if (getpwnam("postgres") == nullptr) {
+    return Status::Config("the postgres user does not exist", "install Debian's postgresql-15 (scripts/setup does)");
+  }
+  if (fs::exists(o.dir + "/lifeboat.toml")) {
+    say("a previous demo is in " + o.dir + ": taking it down first");
+    // In a child: taking it down switches to the postgres user, and this process must stay
+    // itself to build the new sandbox.
+    LB_ASSIGN_OR_RETURN(ProcessResult down, RunProcess({o.self, "demo", "--dir", o.dir, "--down"}));
+    if (down.exit_code != 0) {
+      return Status::IO("cannot take the previous demo down: " + LastLines(down.err, 3),
+                        "run 'lifeboat demo --dir " + o.dir + " --down' and remove the directory");
+    }
+    fs::remove_all(RealPath(o.dir));
+    fs::remove(o.dir);
+  } else if (fs::exists(o.dir + "/demo")) {
+    fs::remove_all(RealPath(o.dir));  // what a demo that failed while building left
+    fs::remove(o.dir);
+  } else if (fs::exists(o.dir) && !fs::is_empty(o.dir)) {
+    return Status::Usage("'" + o.dir + "' exists and is not a lifeboat demo", "choose another --dir");
+  }
+  int pg_port = FreeTcpPort(55400, 55499);
+  int lb_port = platform::PortFree("127.0.0.1", 8080) ? 8080 : FreeTcpPort(8081, 8199);
+  if (pg_port == 0 || lb_port == 0) return Status::IO("no free ports for the demo");
+
+  std::string link = o.dir;
+  o.dir = SandboxPath(link, os_user);
+  const std::string& d = o.dir;
+  if (d != link) {
+    LB_RETURN_IF_ERROR(MakeDirs(Dirname(link), 0755));
+    fs::remove_all(d);
+    fs::create_symlink(d, link);
+    say("== building the sandbox in " + d + " (" + link + " links to it: PostgreSQL's user cannot reach " +
+        Dirname(link) + ")");
+  } else {
+    say("== building the sandbox in " + d);
+  }
+  // Everything from here on runs as the user PostgreSQL runs as, in directories it owns.
+  LB_RETURN_IF_ERROR(MakeDirs(d, 0755));
+  // The programs the sandbox runs are copied into it, so that PostgreSQL's user can run them
+  // wherever the build is.
+  std::vector<std::string> programs = {o.self, o.shop_dir + "/shop-server", o.shop_dir + "/shop-seed",
+                                       o.shop_dir + "/shop-load"};
+  for (const auto& sub : {"/bin", "/demo", "/site"}) LB_RETURN_IF_ERROR(MakeDirs(d + sub, 0755));
+  for (const auto& prog : programs) {
+    LB_ASSIGN_OR_RETURN(ProcessResult cp, RunProcess({"/bin/cp", prog, d + "/bin/"}));
+    if (cp.exit_code != 0) return Status::IO("cannot copy " + prog + " into the sandbox: " + LastLines(cp.err, 2));
+  }
+  if (geteuid() == 0) {
+    LB_ASSIGN_OR_RETURN(ProcessResult own, RunProcess({"/bin/chown", "-R", os_user + ":", d}));
+    if (own.exit_code != 0) return Status::IO("cannot give " + d + " to " + os_user + ": " + LastLines(own.err, 2));
+  }
+  LB_RETURN_IF_ERROR(BecomeUser(os_user, {}));
+  o.self = d + "/bin/lifeboat";
+  o.shop_dir = d + "/bin";
+  chmod(d.c_str(), 0755);
+  Sandbox box(o, say);
+  LB_RETURN_IF_ERROR(Write(d + "/passphrase", RandomHex(24) + "\n", 0600));
+  std::string shop_password = RandomHex(16);
+  LB_RETURN_IF_ERROR(Write(d + "/demo/shop-password", shop_password + "\n", 0600));
+  LB_RETURN_IF_ERROR(Write(d + "/site/index.html",
+                           "<!doctype html><title>StartupWebApp</title><h1>StartupWebApp shop</h1>\n"
+                           "<p>Served from a front end snapshot through haproxy.</p>\n"));
+  std::ostringstream toml;
+  toml << "# The demo sandbox, written by 'lifeboat demo'.\n"
+       << "[repository]\npath = \"repo\"\npassphrase_file = \"passphrase\"\n\n"
+       << "[database]\ndata_dir = \"pgdata\"\nhost = \"" << d << "\"\nport = " << pg_port
+       << "\nuser = \"postgres\"\nos_user = \"" << os_user << "\"\n\n"
+       << "[instances]\nports = \"" << pg_port + 1 << "-" << pg_port + 40 << "\"\n\n"
+       << "[objectives]\nrto = \"60s\"\nrpo = \"1s\"\n\n"
+       << "[service.shop]\ncommand = \"" << box.shop("shop-server") << " --port {port}\"\nreplicas = 2\n"
+       << "secret = \"shop-db\"\nhealth_path = \"/health\"\nsmoke_path = \"/order/products\"\n"
+       << "routes = [\"/health\", \"/order\", \"/cart\", \"/orders\", \"/t/\"]\n\n"
+       << "[load_balancer]\nport = " << lb_port << "\n\n"
+       << "[frontend]\ndir = \"site\"\n\n"
+       << "[verify]\ncritical_tables = [\"startupwebapp_prod.public.order_product\", "
+          "\"startupwebapp_prod.public.user_member\"]\n";
+  LB_RETURN_IF_ERROR(Write(box.cfg(), toml.str()));
+
+  std::string bin = "/usr/lib/postgresql/15/bin";
+  std::string pgdata = d + "/pgdata";
+  say("PostgreSQL 15: initdb, archiving and streaming through lifeboat, port " + std::to_string(pg_port));
+  std::string auth = os_user == "postgres" ? "peer" : "trust";
+  LB_RETURN_IF_ERROR(box.Program({bin + "/initdb", "-D", pgdata, "-U", "postgres", "--auth-local=" + auth,
+                                  "--auth-host=scram-sha-256", "--data-checksums", "-N"}, {}));
+  LB_RETURN_IF_ERROR(Write(pgdata + "/pg_hba.conf",
+                           "# The shop's role signs in with its password; the postgres OS user over the socket.\n"
+                           "local all shop scram-sha-256\nlocal all all " + auth + "\nlocal replication all " + auth + "\n"));
+  std::ofstream(pgdata + "/postgresql.conf", std::ios::app)
+      << "\n# lifeboat demo\nport = " << pg_port << "\nunix_socket_directories = '" << d << "'\n"
+      << "listen_addresses = ''\nwal_level = replica\narchive_mode = on\n"
+      << "archive_command = '" << o.self << " -c " << box.cfg() << " wal push %p'\n"
+      << "archive_timeout = 60\nmax_wal_senders = 5\nmax_replication_slots = 5\n"
+      << "track_commit_timestamp = on\nshared_buffers = 64MB\n";
+  LB_RETURN_IF_ERROR(box.Program({bin + "/pg_ctl", "start", "-D", pgdata, "-l", d + "/demo/postgresql.log", "-w", "-s"}, {}));
+  LB_RETURN_IF_ERROR(box.Lifeboat({"repo", "init"}));
+  say("\n$ shop-seed --app-role shop   (three tenant databases, orders spread over 30 days)");
+  LB_RETURN_IF_ERROR(box.Program({box.shop("shop-seed"), "--app-role", "shop", "--orders", "5000", "--days", "30"},
+                                 {{"PGHOST", d}, {"PGPORT", std::to_string(pg_port)}, {"PGUSER", "postgres"},
+                                  {"SHOP_APP_PASSWORD", shop_password}}));
+  LB_RETURN_IF_ERROR(box.Lifeboat({"secret", "set", "shop-db", "PGHOST=" + d, "PGPORT=" + std::to_string(pg_port),
+                                   "PGUSER=shop", "PGPASSWORD=@" + d + "/demo/shop-password",
+                                   "PGDATABASE=startupwebapp_prod"}));
+  say("\n$ lifeboat wal stream   (in the background: the segment in progress reaches the repository every second)");
+  LB_ASSIGN_OR_RETURN(pid_t stream, SpawnDaemon({o.self, "-c", box.cfg(), "wal", "stream"},
+                                                {{"PATH", "/usr/bin:/bin"}}, d + "/demo/stream.log"));
+  LB_RETURN_IF_ERROR(Write(d + "/demo/stream.pid", std::to_string(stream) + "\n"));
+  LB_RETURN_IF_ERROR(box.Lifeboat({"up"}));
+  std::string url = "http://127.0.0.1:" + std::to_string(lb_port);
+  say("\n$ shop-load --url " + url + " --rate 20   (in the background, logging every order to demo/load.log)");
+  LB_ASSIGN_OR_RETURN(pid_t load, SpawnDaemon({box.shop("shop-load"), "--url", url, "--rate", "20", "--duration", "0",
+                                               "--log", d + "/demo/load.log"},
+                                              {{"PATH", "/usr/bin:/bin"}}, d + "/demo/load.out"));
+  LB_RETURN_IF_ERROR(Write(d + "/demo/load.pid", std::to_string(load) + "\n"));
+
+  say("\n== 1. a backup and a drill (the runbook's restore test, while the shop keeps serving)");
+  LB_RETURN_IF_ERROR(box.Lifeboat({"backup"}));
+  LB_RETURN_IF_ERROR(box.Lifeboat({"drill"}));
+
+  say("\n== 2. the disaster: DELETE FROM order_order, with no WHERE, in startupwebapp_prod");
+  usleep(3000000);
+  LB_ASSIGN_OR_RETURN(Config cfg, LoadConfig(box.cfg()));
+  pg::ClusterConfig cluster = platform::ClusterFor(cfg);
+  pg::ConnInfo conn = cluster.conn;
+  conn.dbname = "startupwebapp_prod";
+  LB_ASSIGN_OR_RETURN(std::unique_ptr<pg::Connection> c, pg::Connection::Open(conn));
+  UnixNanos disaster = NowNanos();
+  LB_ASSIGN_OR_RETURN(std::string before, c->QueryValue("SELECT count(*) FROM order_order"));
+  LB_RETURN_IF_ERROR(c->Query("DELETE FROM order_order").status());
+  say("at " + FormatIso8601(disaster, true) + ": " + before + " orders deleted");
+  c.reset();
+
+  // The streamer stores the segment in progress every second; wait until the window reaches
+  // past the disaster, so that "just before it" is restorable.
+  for (int i = 0; i < 40; ++i) {
+    LB_ASSIGN_OR_RETURN(ProcessResult w, RunProcess({o.self, "-c", box.cfg(), "window", "--json"}));
+    auto j = nlohmann::json::parse(w.out, nullptr, false);
+    if (j.is_object() && j["latest"].is_string()) {
+      Result<UnixNanos> latest = ParseTimestamp(j["latest"].get<std::string>());
+      if (latest.ok() && *latest > disaster) break;
+    }
+    usleep(500000);
+  }
+
+  say("\n== 3. recover to just before the disaster: restore, verify, cutover, measure");
+  double recover_start = static_cast<double>(NowNanos()) / 1e9;
+  LB_RETURN_IF_ERROR(box.Lifeboat({"recover", "--time", FormatIso8601(disaster, true), "--yes"}));
+  double recover_end = static_cast<double>(NowNanos()) / 1e9;
+
+  int failed = 0, orders = 0;
+  std::ifstream log(d + "/demo/load.log");
+  std::string line;
+  while (std::getline(log, line)) {
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    if (!j.is_object()) continue;
+    if (j["event"] == "failed" && j["time"].get<double>() >= recover_start && j["time"].get<double>() <= recover_end) {
+      ++failed;
+    }
+    if (j["event"] == "order") ++orders;
+  }
+  Journal journal(cfg.state.dir, nullptr);
+  LB_ASSIGN_OR_RETURN(std::vector<RunRecord> runs, journal.List());
+  say("\n== result");
+  for (const auto& r : runs) {
+    if (r.kind != "recover") continue;
+    const auto& res = r.result;
+    char buf[256];
+    std::snprintf(buf, sizeof(buf), "RTO %.1f s (objective 60 s: %s)   RPO %.3f s (objective 1 s: %s)",
+                  res.value("rto_seconds", 0.0), res.value("rto_met", false) ? "met" : "MISSED",
+                  res.value("rpo_seconds", 0.0), res.value("rpo_met", false) ? "met" : "MISSED");
+    say(buf);
+    break;
+  }
+  say("requests that failed during the recovery: " + std::to_string(failed) + " (shop-load placed " +
+      std::to_string(orders) + " orders so far, 20 a second)");
+  std::string psql = "runuser -u postgres -- psql -h <host> -p <port> startupwebapp_prod   (see inventory)";
+  pg::InstanceRegistry registry(cfg.state.dir);
+  if (Result<std::vector<pg::Instance>> all = registry.List(); all.ok()) {
+    for (const auto& i : *all) {
+      if (i.role == "production") {
+        psql = (os_user == "postgres" ? "runuser -u postgres -- " : "") + std::string("psql -h ") + i.host +
+               " -p " + std::to_string(i.port) + " startupwebapp_prod";
+      }
+    }
+  }
+  char took[64];
+  std::snprintf(took, sizeof(took), "%.0f s", MonotonicSeconds() - t_start);
+  say("the whole demo took " + std::string(took) + "\n\nThe stack keeps running. Explore it:\n"
+      "  lifeboat -c " + box.cfg() + " snapshots\n"
+      "  lifeboat -c " + box.cfg() + " window\n"
+      "  lifeboat -c " + box.cfg() + " drills\n"
+      "  lifeboat -c " + box.cfg() + " inventory\n"
+      "  lifeboat -c " + box.cfg() + " runs\n"
+      "  lifeboat -c " + box.cfg() + " status\n"
+      "  curl " + url + "/order/products      curl " + url + "/site/\n"
+      "  " + psql + "\n"
+      "Tear it down (no process is left behind):\n"
+      "  lifeboat demo --dir " + link + " --down");
+  return Status::Ok();
+}
+
+}  // namespace lifeboat::runbook

@@ -1,0 +1,27 @@
+// `lifeboat demo`: the embedded default. Builds a sandbox in one directory with everything
+// local (a PostgreSQL cluster with the shop's three tenant databases, a repository, WAL
+// streaming, the shop with two replicas behind haproxy, the front end, shop-load placing
+// orders), then runs the runbook: a backup and a drill, the disaster (DELETE FROM order_order
+// with no WHERE), and recover --time to just before it, each step printed as it runs. It leaves
+// the stack running; `demo --down` stops every process it started.
+#pragma once
+
+#include <string>
+
+#include "base/result.h"
+#include "runbook/engine.h"
+
+namespace lifeboat::runbook {
+
+struct DemoOptions {
+  std::string dir;       // the sandbox
+  std::string self;      // the lifeboat binary
+  std::string shop_dir;  // where shop-server, shop-seed and shop-load are ("" find them)
+};
+
+// REQUIRES: no thread started yet (it may become the postgres user).
+Status RunDemo(const DemoOptions& options, const Say& say);
+// Stops the load, the streamer, the stack and every cluster of the sandbox at `dir`.
+Status DemoDown(const DemoOptions& options, const Say& say);
+
+}  // namespace lifeboat::runbook

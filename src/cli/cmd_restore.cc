@@ -6,6 +6,7 @@
 #include "cli/commands.h"
 #include "cli/output.h"
 #include "pg/restore.h"
+#include "runbook/scenario.h"
 
 namespace lifeboat::cli {
 
@@ -39,17 +40,13 @@ Status Run(Context& ctx, const Options& opt) {
   LB_ASSIGN_OR_RETURN(pg::ClusterConfig cluster, ctx.Cluster());
   LB_ASSIGN_OR_RETURN(Config cfg, ctx.LoadConfig());
   LB_ASSIGN_OR_RETURN(std::unique_ptr<Repository> repo, ctx.OpenRepository());
-  req.name = opt.instance;
-  req.instances_dir = cfg.instances.dir;
-  req.state_dir = cfg.state.dir;
+  pg::RestoreTarget target = req.target;
+  req = runbook::RestoreRequestFor(cfg, opt.instance, SelfPath());
+  req.target = target;
   req.port = opt.port;
-  req.port_first = cfg.instances.port_first;
-  req.port_last = cfg.instances.port_last;
   req.start = !opt.no_start;
   req.archive = opt.archive;
   req.target.timeline = opt.timeline;
-  req.lifeboat_binary = SelfPath();
-  req.config_file = cfg.file;
   double start = MonotonicSeconds();
   Progress progress("restore");
   LB_ASSIGN_OR_RETURN(pg::RestoreResult r, pg::RestoreInstance(*repo, cluster, req, &progress));

@@ -2,6 +2,7 @@
 // with the values it resolved when it started.
 #include "cli/commands.h"
 #include "cli/plan_runner.h"
+#include "runbook/deploy.h"
 
 namespace lifeboat::cli {
 
@@ -21,7 +22,9 @@ Status Run(Context& ctx, const std::string& id) {
   }
   LB_ASSIGN_OR_RETURN(platform::Stack * stack, ctx.Stack());
   runbook::Scenario scenario(cfg, stack, repo.get(), SelfPath());
-  LB_ASSIGN_OR_RETURN(runbook::Plan plan, scenario.PlanFor(run.kind));
+  runbook::Deployments deployments(cfg, stack, repo.get());
+  bool deploy = run.kind == "deploy" || run.kind == "rollback";
+  LB_ASSIGN_OR_RETURN(runbook::Plan plan, deploy ? deployments.PlanFor(run.kind) : scenario.PlanFor(run.kind));
   return ContinueRun(ctx, repo.get(), std::move(run), plan);
 }
 

@@ -24,9 +24,10 @@ Result<const ServiceConfig*> Find(platform::Stack* stack, const std::string& nam
   return svc;
 }
 
-// The repository is opened only for a service that takes its environment from a secret.
+// The repository is opened only for a service that takes its environment from a secret or
+// runs a deployed release.
 Result<std::unique_ptr<Repository>> RepoFor(Context& ctx, const ServiceConfig& svc) {
-  if (svc.secret.empty()) return std::unique_ptr<Repository>();
+  if (svc.secret.empty() && !svc.UsesRelease()) return std::unique_ptr<Repository>();
   return ctx.OpenRepository(false);
 }
 

@@ -65,17 +65,7 @@ Status VerifySnapshotCommand(Context& ctx, const Options& opt) {
   LB_ASSIGN_OR_RETURN(Config cfg, ctx.LoadConfig());
   LB_ASSIGN_OR_RETURN(std::unique_ptr<Repository> repo, ctx.OpenRepository());
   LB_ASSIGN_OR_RETURN(Id id, repo->ResolveSnapshot(opt.snapshot));
-  pg::RestoreRequest req;
-  std::string stamp = FormatIso8601(NowNanos());
-  for (char& c : stamp) if (c == ':' || c == '-') c = 0;
-  stamp.erase(std::remove(stamp.begin(), stamp.end(), '\0'), stamp.end());
-  req.name = "verify-" + id.Short() + "-" + stamp.substr(0, 15);
-  req.instances_dir = cfg.instances.dir;
-  req.state_dir = cfg.state.dir;
-  req.port_first = cfg.instances.port_first;
-  req.port_last = cfg.instances.port_last;
-  req.lifeboat_binary = SelfPath();
-  req.config_file = cfg.file;
+  pg::RestoreRequest req = runbook::RestoreRequestFor(cfg, runbook::NewRunId("verify-" + id.Short()), SelfPath());
   LB_ASSIGN_OR_RETURN(verify::SnapshotVerification v,
                       verify::VerifySnapshot(*repo, cluster, req, id.Hex(), runbook::PolicyFor(cfg, opt.sample)));
   return Report(ctx, "snapshot " + id.Short(), v.report,

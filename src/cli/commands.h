@@ -41,5 +41,9 @@ void AddAudit(CLI::App* app, Context* ctx);
 void AddCleanup(CLI::App* app, Context* ctx);
 void AddDrill(CLI::App* app, Context* ctx);
 void AddDemo(CLI::App* app, Context* ctx);
+void AddRelease(CLI::App* app, Context* ctx);
+void AddDeploy(CLI::App* app, Context* ctx);
+void AddRollback(CLI::App* app, Context* ctx);
+void AddRevisions(CLI::App* app, Context* ctx);
 
 }  // namespace lifeboat::cli

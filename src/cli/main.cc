@@ -32,7 +32,8 @@ int Report(const lifeboat::Status& s) {
 bool Audited(int argc, char** argv) {
   static const std::set<std::string> kQuiet = {
       "snapshots", "window", "instances", "inventory", "status", "runs", "audit", "drills",
-      "wal", "_supervise", "_static", "get", "history", "list", "versions", "check", "stats"};
+      "wal", "_supervise", "_static", "get", "history", "list", "versions", "check", "stats",
+      "releases", "revisions", "migrations"};
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--dry-run" || kQuiet.count(a)) return false;
@@ -118,6 +119,10 @@ int main(int argc, char** argv) {
   lifeboat::cli::AddCleanup(&app, &ctx);
   lifeboat::cli::AddDrill(&app, &ctx);
   lifeboat::cli::AddDemo(&app, &ctx);
+  lifeboat::cli::AddRelease(&app, &ctx);
+  lifeboat::cli::AddDeploy(&app, &ctx);
+  lifeboat::cli::AddRollback(&app, &ctx);
+  lifeboat::cli::AddRevisions(&app, &ctx);
 
   try {
     app.parse(argc, argv);

@@ -242,6 +242,10 @@ Status ParsePlatform(const toml::table& root, const std::string& base_dir, Confi
       if (!routes.empty()) svc.routes = routes;
       LB_RETURN_IF_ERROR(r.Duration("start_timeout", &svc.start_timeout_seconds));
       LB_RETURN_IF_ERROR(r.Duration("drain", &svc.drain_seconds));
+      LB_RETURN_IF_ERROR(r.StringList("databases", &svc.databases));
+      LB_RETURN_IF_ERROR(r.Duration("bake", &svc.bake_seconds));
+      LB_RETURN_IF_ERROR(r.Double("error_threshold", &svc.error_threshold, 0, 1));
+      LB_RETURN_IF_ERROR(r.Int("keep_releases", &svc.keep_releases, 1, 1000));
       LB_RETURN_IF_ERROR(r.Finish());
       for (const std::string& route : svc.routes) {
         if (route.empty() || route.front() != '/' ||
@@ -251,7 +255,9 @@ Status ParsePlatform(const toml::table& root, const std::string& base_dir, Confi
         }
       }
       std::string& program = svc.command.front();
-      if (program.find('/') != std::string::npos) program = Resolve(base_dir, program);
+      if (program.find('/') != std::string::npos && program.rfind("{release}", 0) != 0) {
+        program = Resolve(base_dir, program);
+      }
       cfg->services.push_back(std::move(svc));
     }
   }

@@ -41,10 +41,12 @@ struct RetentionConfigSection {
   int days = 7;  // the point-in-time window
 };
 
+// Default port ranges lie below Linux's ephemeral range (32768-60999): a port there can be
+// taken at any moment by an outgoing connection, and its TIME_WAIT then blocks a listener.
 struct InstancesConfigSection {
   std::string dir;       // where restores create new instances; default: <state dir>/instances
-  int port_first = 55000;
-  int port_last = 55099;
+  int port_first = 24000;
+  int port_last = 24099;
 };
 
 struct ObjectivesConfigSection {
@@ -80,12 +82,25 @@ struct ServiceConfig {
   std::string health_path = "/health";  // 200 means healthy
   std::string smoke_path;               // a request a health gate also makes ("" none)
   std::string secret;                   // its keys become the replicas' environment ("" none)
-  int port_first = 56100;
-  int port_last = 56199;
+  int port_first = 24100;
+  int port_last = 24199;
   std::map<std::string, std::string> env;  // extra environment
   std::vector<std::string> routes = {"/"};  // path prefixes the load balancer sends here
   int64_t start_timeout_seconds = 30;    // a new replica must be healthy within this
   int64_t drain_seconds = 1;             // a removed replica keeps running this long
+  // Deployments: databases that migrations apply to (default: the secret's PGDATABASE), how
+  // long a new revision is watched, and the share of failed requests that rolls it back.
+  std::vector<std::string> databases;
+  int64_t bake_seconds = 5;
+  double error_threshold = 0.1;
+  int keep_releases = 10;                // retention: the newest N releases, plus any deployed
+  // True when the command runs a deployed release ("{release}" in it).
+  bool UsesRelease() const {
+    for (const auto& a : command) {
+      if (a.find("{release}") != std::string::npos) return true;
+    }
+    return false;
+  }
 };
 
 // [load_balancer]: haproxy in front of every service.
@@ -101,8 +116,8 @@ struct FrontendConfigSection {
   bool present = false;
   std::string dir;             // required: the source directory that `frontend publish` snapshots
   std::string path = "/site/";  // the path prefix the load balancer sends to it
-  int port_first = 56200;
-  int port_last = 56219;
+  int port_first = 24200;
+  int port_last = 24219;
 };
 
 // [recovery]: how recover, cutover and cleanup switch the application over.

@@ -28,8 +28,8 @@ struct RestoreRequest {
   std::string instances_dir;
   std::string state_dir;
   int port = 0;              // 0: the first free port of the range
-  int port_first = 55000;
-  int port_last = 55099;
+  int port_first = 24000;
+  int port_last = 24099;
   bool start = true;
   // The restored cluster archives into this repository on its new timeline: for the instance
   // that will become production. Scratch restores leave it off, so they never move `latest`.

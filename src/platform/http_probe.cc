@@ -50,10 +50,16 @@ bool PortOpen(const std::string& host, int port) {
 bool PortFree(const std::string& host, int port) {
   sockaddr_in addr;
   if (!Address(host, port, &addr)) return false;
+  // Nothing may be listening (SO_REUSEPORT below would let a second listener in beside it)...
+  if (PortOpen(host, port)) return false;
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return false;
+  // ...and the port must be bindable the way servers bind it. The connections a server closed
+  // linger in TIME_WAIT for a minute; servers that set SO_REUSEPORT (cpp-httplib, haproxy)
+  // leave TIME_WAIT sockets that only a socket with both options may bind over.
   int one = 1;
   setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
   bool free = bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
   close(fd);
   return free;

@@ -17,7 +17,7 @@ namespace {
 
 nlohmann::json ReplicaToJson(const Replica& r) {
   return {{"id", r.id}, {"port", r.port}, {"pid", r.pid}, {"started_at", r.started_at},
-          {"secret_version", r.secret_version}, {"registered", r.registered}};
+          {"secret_version", r.secret_version}, {"registered", r.registered}, {"release", r.release}};
 }
 
 std::string ReadLogTail(const std::string& path, size_t lines) {
@@ -67,6 +67,7 @@ Result<ServiceState> ServiceManager::Load(const std::string& name) const {
       x.started_at = r.at("started_at").get<std::string>();
       x.secret_version = r.at("secret_version").get<int>();
       x.registered = r.at("registered").get<bool>();
+      x.release = r.value("release", "");
       s.replicas.push_back(x);
     }
   } catch (const std::exception& e) {
@@ -122,16 +123,24 @@ Result<int> ServiceManager::PickPort(const ServiceConfig& svc) const {
 
 Result<Replica> ServiceManager::Spawn(const ServiceConfig& svc, const ReplicaEnv& env,
                                       ServiceState* state) {
+  if (svc.UsesRelease() && env.release_dir.empty()) {
+    return Status::Usage("service '" + svc.name + "' runs a release and none is deployed",
+                         "deploy one with 'lifeboat deploy " + svc.name + " TAG'");
+  }
   LB_ASSIGN_OR_RETURN(int port, PickPort(svc));
   Replica r;
+  r.release = env.release;
   r.id = state->next_id++;
   r.port = port;
   r.secret_version = env.secret_version;
   r.started_at = FormatIso8601(NowNanos(), true);
   std::vector<std::string> argv = {self_, "_supervise", "--status", StatusFile(svc.name, r.id), "--"};
   for (std::string arg : svc.command) {
-    for (size_t at = arg.find("{port}"); at != std::string::npos; at = arg.find("{port}", at)) {
-      arg.replace(at, 6, std::to_string(port));
+    for (const auto& [key, value] : {std::pair<std::string, std::string>{"{port}", std::to_string(port)},
+                                     {"{release}", env.release_dir}}) {
+      for (size_t at = arg.find(key); at != std::string::npos; at = arg.find(key, at + value.size())) {
+        arg.replace(at, key.size(), value);
+      }
     }
     argv.push_back(arg);
   }

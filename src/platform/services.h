@@ -30,6 +30,7 @@ struct Replica {
   int secret_version = 0;   // the version of the service's secret in its environment (0: none)
   // In the load balancer: false while it starts (not yet healthy) and while it drains.
   bool registered = false;
+  std::string release;      // the release tag it runs ("" when the command names no release)
 };
 
 struct ServiceState {
@@ -43,6 +44,8 @@ struct ServiceState {
 struct ReplicaEnv {
   std::map<std::string, std::string> vars;
   int secret_version = 0;
+  std::string release;      // the release tag; "{release}" in the command becomes release_dir
+  std::string release_dir;
 };
 
 struct ReplicaHealth {

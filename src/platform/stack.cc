@@ -3,6 +3,7 @@
 #include "base/fs.h"
 #include "base/process.h"
 #include "pg/instance.h"
+#include "platform/releases.h"
 
 namespace lifeboat::platform {
 
@@ -93,6 +94,14 @@ pg::ClusterConfig Stack::Cluster() const { return ClusterFor(cfg_); }
 Result<ReplicaEnv> Stack::EnvFor(const ServiceConfig& svc, Repository* repo) {
   ReplicaEnv env;
   env.vars = svc.env;
+  if (svc.UsesRelease() && repo != nullptr) {
+    Releases releases(cfg_, repo);
+    LB_ASSIGN_OR_RETURN(std::optional<Revision> active, releases.Active(svc.name));
+    if (active) {
+      env.release = active->tag;
+      LB_ASSIGN_OR_RETURN(env.release_dir, releases.Install(svc.name, active->tag));
+    }
+  }
   if (svc.secret.empty()) return env;
   if (repo == nullptr) return Status::Usage("service '" + svc.name + "' needs its secret: open the repository");
   SecretStore store(cfg_.state.dir, repo);
@@ -115,6 +124,19 @@ Status Stack::StartService(const ServiceConfig& svc, Repository* repo) {
 Status Stack::RestartService(const ServiceConfig& svc, Repository* repo) {
   LB_ASSIGN_OR_RETURN(ReplicaEnv env, EnvFor(svc, repo));
   return manager_->RollingRestart(svc, env);
+}
+
+Result<HttpReply> Stack::Probe(const ServiceConfig& svc, const std::string& path, int attempt) {
+  if (lb_->configured() && lb_->Running()) {
+    return HttpGet(cfg_.load_balancer.bind, cfg_.load_balancer.port, path, 5);
+  }
+  LB_ASSIGN_OR_RETURN(ServiceState st, manager_->Load(svc.name));
+  std::vector<int> ports;
+  for (const auto& r : st.replicas) {
+    if (r.registered) ports.push_back(r.port);
+  }
+  if (ports.empty()) return Status::IO("service '" + svc.name + "' has no replica in service");
+  return HttpGet("127.0.0.1", ports[static_cast<size_t>(attempt) % ports.size()], path, 5);
 }
 
 std::string Stack::DatabaseState() const {

@@ -15,6 +15,7 @@
 #include "config/config.h"
 #include "pg/cluster.h"
 #include "platform/frontend.h"
+#include "platform/http_probe.h"
 #include "platform/load_balancer.h"
 #include "platform/secrets.h"
 #include "platform/services.h"
@@ -53,6 +54,10 @@ class Stack {
   // Starts one service and brings the load balancer up to date.
   Status StartService(const ServiceConfig& svc, Repository* repo);
   Status RestartService(const ServiceConfig& svc, Repository* repo);
+
+  // GET `path` of `svc` the way users reach it: through the load balancer when it runs, else
+  // straight to replica number `attempt` (modulo the replicas), for gates and bakes.
+  Result<HttpReply> Probe(const ServiceConfig& svc, const std::string& path, int attempt = 0);
 
   Status Up(Repository& repo, const Say& say);
   Status Down(const Say& say);

@@ -191,7 +191,7 @@ Status RunDemo(const DemoOptions& o_in, const Say& say) {
   } else if (fs::exists(o.dir) && !fs::is_empty(o.dir)) {
     return Status::Usage("'" + o.dir + "' exists and is not a lifeboat demo", "choose another --dir");
   }
-  int pg_port = FreeTcpPort(55400, 55499);
+  int pg_port = FreeTcpPort(24300, 24399);
   int lb_port = platform::PortFree("127.0.0.1", 8080) ? 8080 : FreeTcpPort(8081, 8199);
   if (pg_port == 0 || lb_port == 0) return Status::IO("no free ports for the demo");
 

@@ -78,14 +78,7 @@ Plan Drill::DrillPlan() {
   restore.description = "restore the latest point to a scratch instance";
   restore.timeout_seconds = 6 * 3600;
   restore.run = [this](StepContext& ctx) -> Result<std::string> {
-    pg::RestoreRequest req;
-    req.name = ctx.run.params["instance"];
-    req.instances_dir = cfg_.instances.dir;
-    req.state_dir = cfg_.state.dir;
-    req.port_first = cfg_.instances.port_first;
-    req.port_last = cfg_.instances.port_last;
-    req.lifeboat_binary = self_;
-    req.config_file = cfg_.file;
+    pg::RestoreRequest req = RestoreRequestFor(cfg_, ctx.run.params["instance"], self_);
     LB_ASSIGN_OR_RETURN(pg::RestoreResult r, pg::RestoreInstance(*repo_, platform::ClusterFor(cfg_), req, nullptr));
     pg::InstanceRegistry registry(cfg_.state.dir);
     pg::Instance scratch = r.instance;

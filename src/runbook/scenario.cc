@@ -11,6 +11,7 @@
 #include "pg/restore.h"
 #include "pg/wal.h"
 #include "platform/http_probe.h"
+#include "platform/releases.h"
 #include "verify/snapshot_verification.h"
 
 namespace lifeboat::runbook {
@@ -48,6 +49,18 @@ class ScratchDir {
 };
 
 }  // namespace
+
+pg::RestoreRequest RestoreRequestFor(const Config& cfg, const std::string& name, const std::string& self) {
+  pg::RestoreRequest req;
+  req.name = name;
+  req.instances_dir = cfg.instances.dir;
+  req.state_dir = cfg.state.dir;
+  req.port_first = cfg.instances.port_first;
+  req.port_last = cfg.instances.port_last;
+  req.lifeboat_binary = self;
+  req.config_file = cfg.file;
+  return req;
+}
 
 verify::Policy PolicyFor(const Config& cfg, double sample) {
   verify::Policy p;
@@ -119,6 +132,24 @@ Result<nlohmann::json> Scenario::ResolveRecover(const RecoverRequest& request) {
                          "take one with 'lifeboat backup'");
   }
   UnixNanos point = request.time ? *request.time : window.latest();
+  std::string lsn;
+  if (!request.restore_point.empty()) {
+    // Deploys record their restore points in the services' revisions.
+    platform::Releases releases(cfg_, repo_);
+    for (const auto& svc : cfg_.services) {
+      LB_ASSIGN_OR_RETURN(std::vector<platform::Revision> revs, releases.Revisions(svc.name));
+      for (const auto& r : revs) {
+        if (r.restore_point.is_object() && r.restore_point.value("name", "") == request.restore_point) {
+          lsn = r.restore_point["lsn"];
+          LB_ASSIGN_OR_RETURN(point, ParseTimestamp(r.restore_point["time"].get<std::string>()));
+        }
+      }
+    }
+    if (lsn.empty()) {
+      return Status::NotFound("no restore point named '" + request.restore_point + "'",
+                              "restore points are listed by 'lifeboat migrations SERVICE'");
+    }
+  }
   std::optional<pg::WindowRange> range = window.Covering(point);
   if (!range) {
     return Status::Usage("recovery target " + Iso(point) + " is outside the restorable window " +
@@ -130,7 +161,11 @@ Result<nlohmann::json> Scenario::ResolveRecover(const RecoverRequest& request) {
   LB_ASSIGN_OR_RETURN(std::vector<pg::Instance> taken, registry.List());
   LB_ASSIGN_OR_RETURN(int port, pg::FreePort(cfg_.instances.port_first, cfg_.instances.port_last, taken));
   LB_ASSIGN_OR_RETURN(nlohmann::json p, ResolveCutover(name));
-  p["target"] = request.time ? "time" : "latest";
+  p["target"] = !lsn.empty() ? "lsn" : request.time ? "time" : "latest";
+  if (!lsn.empty()) {
+    p["target_lsn"] = lsn;
+    p["restore_point"] = request.restore_point;
+  }
   p["target_time"] = Iso(point);
   p["window"] = {{"earliest", Iso(window.earliest())}, {"latest", Iso(window.latest())},
                  {"timeline", window.timeline}};
@@ -176,26 +211,17 @@ Status Scenario::RollServices(const std::vector<std::string>& services, const Sa
 }
 
 Result<std::string> Scenario::Gate(const std::vector<std::string>& services, double deadline) {
-  const auto& lb = cfg_.load_balancer;
-  std::string last;
   std::string passed;
   for (const std::string& name : services) {
     const ServiceConfig* svc = stack_->FindService(name);
     std::vector<std::string> paths = {svc->health_path};
     if (!svc->smoke_path.empty()) paths.push_back(svc->smoke_path);
     for (const std::string& path : paths) {
-      while (true) {
-        int port = lb.port;
-        if (!lb.present) {
-          LB_ASSIGN_OR_RETURN(platform::ServiceState st, stack_->manager().Load(name));
-          if (st.replicas.empty()) return Status::Verification("health gate: service '" + name + "' has no replica");
-          port = st.replicas.front().port;
-        }
-        std::string host = lb.present ? lb.bind : "127.0.0.1";
-        Result<platform::HttpReply> r = platform::HttpGet(host, port, path, 5);
+      for (int attempt = 0;; ++attempt) {
+        Result<platform::HttpReply> r = stack_->Probe(*svc, path, attempt);
         if (r.ok() && r->status == 200) break;
-        last = "GET http://" + host + ":" + std::to_string(port) + path + " answered " +
-               (r.ok() ? std::to_string(r->status) + " " + r->body.substr(0, 200) : r.status().message());
+        std::string last = "GET " + path + " of " + name + " answered " +
+                           (r.ok() ? std::to_string(r->status) + " " + r->body.substr(0, 200) : r.status().message());
         if (MonotonicSeconds() > deadline) return Status::Verification("health gate failed: " + last);
         usleep(200000);
       }
@@ -278,7 +304,7 @@ Result<std::string> Scenario::Report(StepContext& ctx) {
   LB_ASSIGN_OR_RETURN(UnixNanos started, ParseTimestamp(run.started_at));
   LB_ASSIGN_OR_RETURN(UnixNanos gate, TimeVar(run.vars, "gate_passed_at"));
   LB_ASSIGN_OR_RETURN(UnixNanos recovered, TimeVar(run.vars, "recovered_to"));
-  std::string basis_key = run.params["target"] == "time" ? "target_time" : "production_newest_commit";
+  std::string basis_key = run.params["target"] == "latest" ? "production_newest_commit" : "target_time";
   LB_ASSIGN_OR_RETURN(UnixNanos basis, TimeVar(run.params, basis_key));
   double rto = static_cast<double>(gate - started) / 1e9;
   double rpo = std::max(0.0, static_cast<double>(basis - recovered) / 1e9);
@@ -340,19 +366,15 @@ Plan Scenario::RecoverPlan() {
   };
   restore.run = [this](StepContext& ctx) -> Result<std::string> {
     const auto& p = ctx.run.params;
-    pg::RestoreRequest req;
+    pg::RestoreRequest req = RestoreRequestFor(cfg_, p["instance"], self_);
     if (p["target"] == "time") {
       req.target.kind = pg::RestoreTarget::Kind::kTime;
       LB_ASSIGN_OR_RETURN(req.target.time, ParseTimestamp(p["target_time"].get<std::string>()));
+    } else if (p["target"] == "lsn") {
+      req.target.kind = pg::RestoreTarget::Kind::kLsn;
+      LB_ASSIGN_OR_RETURN(req.target.lsn, pg::ParseLsn(p["target_lsn"].get<std::string>()));
     }
-    req.name = p["instance"];
-    req.instances_dir = cfg_.instances.dir;
-    req.state_dir = cfg_.state.dir;
-    req.port_first = cfg_.instances.port_first;
-    req.port_last = cfg_.instances.port_last;
     req.archive = true;  // it becomes production: it archives on its new timeline
-    req.lifeboat_binary = self_;
-    req.config_file = cfg_.file;
     LB_ASSIGN_OR_RETURN(pg::RestoreResult r, pg::RestoreInstance(*repo_, platform::ClusterFor(cfg_), req, nullptr));
     if (!r.recovered_to) {
       return Status::Verification("instance " + r.instance.name + " replayed no transaction",

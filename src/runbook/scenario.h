@@ -10,6 +10,7 @@
 #include "base/result.h"
 #include "config/config.h"
 #include "pg/instance.h"
+#include "pg/restore.h"
 #include "platform/stack.h"
 #include "repository/repository.h"
 #include "runbook/engine.h"
@@ -21,12 +22,18 @@ namespace lifeboat::runbook {
 // [verify] sample.
 verify::Policy PolicyFor(const Config& cfg, double sample = -1);
 
+// A restore request for a new instance `name` with the config's directories and port range;
+// restore_command runs `self` with the config's file. The target is left to the caller.
+pg::RestoreRequest RestoreRequestFor(const Config& cfg, const std::string& name, const std::string& self);
+
 // Verifies a managed instance against the snapshot it was restored from.
 Result<verify::Report> VerifyManagedInstance(Repository& repo, const Config& cfg,
                                              const pg::Instance& instance, double sample = -1);
 
 struct RecoverRequest {
   std::optional<UnixNanos> time;  // nullopt: latest
+  // A named restore point (a deploy's, before its migrations): recovery stops at its LSN.
+  std::string restore_point;
 };
 
 class Scenario {

@@ -46,7 +46,9 @@ bool PortFree(int port) {
 }
 
 int FreePortBlock(int first, int width) {
-  int base = first + static_cast<int>(getpid() % 500) * width;
+  // Blocks stay below the kernel's ephemeral ports (32768 and up), which outgoing connections
+  // take at random; 100 blocks from `first`.
+  int base = first + static_cast<int>(getpid() % 100) * width;
   for (;; base += width) {
     bool all = true;
     for (int p = base; p < base + width && all; ++p) all = PortFree(p);

@@ -24,7 +24,7 @@ class PlatformCliTest : public CliTest {
  protected:
   void SetUp() override {
     CliTest::SetUp();
-    ports_ = FreePortBlock(46000, 20);
+    ports_ = FreePortBlock(10000, 20);
     lb_port_ = ports_;
   }
   void TearDown() override {

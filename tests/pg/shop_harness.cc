@@ -26,7 +26,7 @@ LoadLog ReadLoadLog(const std::string& path) {
 void ShopTest::SetUp() {
   PgTest::SetUp();
   if (HasFatalFailure()) return;
-  ports_ = FreePortBlock(47000, 20);
+  ports_ = FreePortBlock(12000, 20);
   std::string out;
   ASSERT_EQ(RunWithEnv({std::string(SHOP_BIN_DIR) + "/shop-seed", "--app-role", "shop", "--orders", "300"},
                        {{"PGHOST", dir_}, {"PGPORT", std::to_string(port_)}, {"PGUSER", "postgres"},

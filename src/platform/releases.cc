@@ -1,0 +1,145 @@
+#include "platform/releases.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+
+#include "base/fs.h"
+#include "base/process.h"
+#include "base/time.h"
+#include "files/tree_backup.h"
+#include "files/tree_restore.h"
+#include "repository/lock.h"
+
+namespace lifeboat::platform {
+
+namespace {
+
+std::string SnapshotName(const std::string& service, const std::string& tag) {
+  return "release/" + service + "/" + tag;
+}
+
+}  // namespace
+
+nlohmann::json RevisionToJson(const Revision& r) {
+  return {{"revision", r.number}, {"tag", r.tag},       {"created_at", r.created_at},
+          {"created_by", r.created_by}, {"state", r.state}, {"reason", r.reason},
+          {"restore_point", r.restore_point}, {"migrations", r.migrations}};
+}
+
+Result<std::string> Releases::Add(const std::string& service, const std::string& tag, const std::string& path) {
+  if (cfg_.FindService(service) == nullptr) {
+    return Status::NotFound("no service named '" + service + "'", "add [service." + service + "] to the config");
+  }
+  bool ok = !tag.empty() && tag.size() <= 64;
+  for (char c : tag) ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_');
+  if (!ok) return Status::Usage("invalid tag '" + tag + "'", "tags are 1-64 letters, digits, '.', '-' or '_'");
+  LB_ASSIGN_OR_RETURN(std::vector<ReleaseInfo> existing, List(service));
+  for (const auto& r : existing) {
+    if (r.tag == tag) {
+      return Status::AlreadyExists("release " + service + ":" + tag + " exists (snapshot " +
+                                       r.snapshot.substr(0, 12) + "); a tag is never reused",
+                                   "give the new build a new tag");
+    }
+  }
+  LB_ASSIGN_OR_RETURN(auto lock, RepositoryLock::Acquire(repo_, LockKind::kShared, "release add"));
+  TreeBackupOptions options;
+  options.name = SnapshotName(service, tag);
+  Result<TreeBackupResult> r = BackupTree(*repo_, path, options, nullptr);
+  if (!r.ok()) return r.status().Context("release " + service + ":" + tag + " from '" + path + "' failed");
+  return r->id.Hex();
+}
+
+Result<std::vector<ReleaseInfo>> Releases::List(const std::string& service) {
+  LB_ASSIGN_OR_RETURN(auto all, repo_->LoadAllSnapshots());
+  LB_ASSIGN_OR_RETURN(std::vector<Revision> revisions, Revisions(service));
+  std::string prefix = SnapshotName(service, "");
+  std::vector<ReleaseInfo> out;
+  for (auto it = all.rbegin(); it != all.rend(); ++it) {
+    const auto& [id, snap] = *it;
+    if (snap.kind != "files" || snap.name.rfind(prefix, 0) != 0) continue;
+    ReleaseInfo info;
+    info.tag = snap.name.substr(prefix.size());
+    info.snapshot = id.Hex();
+    info.created_at = FormatIso8601(snap.started_at);
+    info.bytes = snap.logical_bytes;
+    for (const auto& rev : revisions) {
+      if (rev.tag == info.tag) info.deployed_at = rev.created_at;
+    }
+    out.push_back(info);
+  }
+  return out;
+}
+
+Result<std::string> Releases::Install(const std::string& service, const std::string& tag) {
+  std::string dir = cfg_.state.dir + "/releases/" + service + "/" + tag;
+  if (access(dir.c_str(), F_OK) == 0) return dir;
+  LB_ASSIGN_OR_RETURN(std::vector<ReleaseInfo> all, List(service));
+  for (const auto& r : all) {
+    if (r.tag != tag) continue;
+    LB_ASSIGN_OR_RETURN(Id id, repo_->ResolveSnapshot(r.snapshot));
+    LB_ASSIGN_OR_RETURN(Snapshot snap, repo_->LoadSnapshot(id));
+    std::string partial = dir + ".partial";
+    LB_RETURN_IF_ERROR(RunProcess({"/bin/rm", "-rf", partial}).status());
+    LB_RETURN_IF_ERROR(MakeDirs(Dirname(dir), 0755));
+    LB_RETURN_IF_ERROR(RestoreTree(*repo_, snap, partial, nullptr).status());
+    if (std::rename(partial.c_str(), dir.c_str()) != 0) return ErrnoStatus("cannot install " + dir, errno);
+    LB_RETURN_IF_ERROR(FsyncDir(Dirname(dir)));
+    return dir;
+  }
+  return Status::NotFound("release " + service + ":" + tag + " does not exist",
+                          "list releases with 'lifeboat releases " + service + "'");
+}
+
+Result<std::vector<Revision>> Releases::Revisions(const std::string& service) const {
+  std::vector<Revision> out;
+  Result<Bytes> b = ReadFile(RevisionsFile(service));
+  if (!b.ok() && b.status().code() == Code::kNotFound && repo_ != nullptr) {
+    Result<Bytes> mirrored = repo_->GetNamed("revisions", service);
+    if (mirrored.ok()) b = std::move(mirrored);
+  }
+  if (!b.ok()) {
+    if (b.status().code() == Code::kNotFound) return out;
+    return b.status();
+  }
+  auto j = nlohmann::json::parse(b->begin(), b->end(), nullptr, false);
+  try {
+    for (const auto& r : j.at("revisions")) {
+      Revision rev;
+      rev.number = r.at("revision");
+      rev.tag = r.at("tag");
+      rev.created_at = r.at("created_at");
+      rev.created_by = r.at("created_by");
+      rev.state = r.at("state");
+      rev.reason = r.at("reason");
+      rev.restore_point = r.at("restore_point");
+      rev.migrations = r.at("migrations").get<std::vector<std::string>>();
+      out.push_back(rev);
+    }
+  } catch (const std::exception& e) {
+    return Status::Corruption("revisions of '" + service + "' are damaged: " + e.what());
+  }
+  return out;
+}
+
+Status Releases::SaveRevisions(const std::string& service, const std::vector<Revision>& revisions) {
+  nlohmann::json arr = nlohmann::json::array();
+  for (const auto& r : revisions) arr.push_back(RevisionToJson(r));
+  std::string text = nlohmann::json{{"service", service}, {"revisions", arr}}.dump(2) + "\n";
+  ByteSpan bytes(reinterpret_cast<const uint8_t*>(text.data()), text.size());
+  LB_RETURN_IF_ERROR(MakeDirs(Dirname(RevisionsFile(service)), 0700));
+  LB_RETURN_IF_ERROR(WriteFileDurable(RevisionsFile(service), bytes, 0600));
+  if (repo_ != nullptr) LB_RETURN_IF_ERROR(repo_->PutNamed("revisions", service, bytes));
+  return Status::Ok();
+}
+
+Result<std::optional<Revision>> Releases::Active(const std::string& service) const {
+  LB_ASSIGN_OR_RETURN(std::vector<Revision> all, Revisions(service));
+  for (auto it = all.rbegin(); it != all.rend(); ++it) {
+    if (it->state == "active") return std::optional<Revision>(*it);
+  }
+  return std::optional<Revision>();
+}
+
+}  // namespace lifeboat::platform

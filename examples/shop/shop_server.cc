@@ -65,7 +65,10 @@ void Route(Register reg, const std::string& path) {
   reg("(?:/t/([a-z0-9_]+))?" + path);
 }
 
+bool g_broken_health = false;  // $SHOP_BROKEN_HEALTH: a build whose health check always fails
+
 void Health(const httplib::Request& req, httplib::Response& res) {
+  if (g_broken_health) return Reply(res, 503, {{"error", "this build is broken (SHOP_BROKEN_HEALTH)"}});
   shop::Db& db = DbFor(DatabaseOf(req));
   auto r = db.Exec("SELECT 1");
   if (!r) return DbError(res, db);
@@ -205,6 +208,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "error: --port is required\nusage: shop-server --port P [--host H]\n");
     return 1;
   }
+  const char* broken = std::getenv("SHOP_BROKEN_HEALTH");
+  g_broken_health = broken != nullptr && *broken != '\0';
   const char* pgdb = std::getenv("PGDATABASE");
   g_default_db = pgdb != nullptr && *pgdb != '\0' ? pgdb : shop::TenantDatabase(shop::kTenants[0]);
 

@@ -53,6 +53,27 @@ Status RunDrill(Context& ctx) {
                               "the drill is recorded ('lifeboat drills'); its scratch instance and replicas are gone");
 }
 
+Status RunRollbackDrill(Context& ctx, const std::string& service) {
+  LB_ASSIGN_OR_RETURN(Config cfg, ctx.LoadConfig());
+  LB_ASSIGN_OR_RETURN(platform::Stack * stack, ctx.Stack());
+  LB_ASSIGN_OR_RETURN(std::unique_ptr<Repository> repo, ctx.OpenRepository());
+  runbook::Drill drill(cfg, stack, repo.get(), SelfPath());
+  bool json = ctx.json;
+  runbook::Say say = [json](const std::string& line) { (json ? std::cerr : std::cout) << line << std::endl; };
+  LB_ASSIGN_OR_RETURN(nlohmann::json record, drill.RollbackDrill(service, say));
+  LB_RETURN_IF_ERROR(drill.Save(record));
+  if (json) {
+    std::cout << record.dump(2) << "\n";
+  } else {
+    std::cout << "drill " << record["id"].get<std::string>() << ": " << (record["passed"].get<bool>() ? "PASSED" : "FAILED")
+              << "\n  detected in " << Figure(record["detect_seconds"]) << ", back on the good revision in "
+              << Figure(record["rollback_seconds"]) << ", " << record["failed_requests"] << " of " << record["requests"]
+              << " requests failed\n";
+  }
+  if (record["passed"].get<bool>()) return Status::Ok();
+  return Status::Verification("drill " + record["id"].get<std::string>() + " failed: " + record["reason"].get<std::string>());
+}
+
 Status ListDrills(Context& ctx) {
   LB_ASSIGN_OR_RETURN(Config cfg, ctx.LoadConfig());
   LB_ASSIGN_OR_RETURN(platform::Stack * stack, ctx.Stack());
@@ -65,10 +86,14 @@ Status ListDrills(Context& ctx) {
   }
   std::vector<std::vector<std::string>> rows;
   for (const auto& d : all) {
-    rows.push_back({d["id"], d["started_at"], d["passed"].get<bool>() ? "passed" : "FAILED",
-                    Figure(d["rto_seconds"]), Figure(d["rpo_seconds"]), d.value("reason", "")});
+    bool rb = d.value("kind", "restore") == "rollback";
+    std::string figures = rb ? "detect " + Figure(d["detect_seconds"]) + ", rollback " + Figure(d["rollback_seconds"]) +
+                                   ", " + d["failed_requests"].dump() + " failed requests"
+                             : "RTO " + Figure(d["rto_seconds"]) + ", RPO " + Figure(d["rpo_seconds"]);
+    rows.push_back({d["id"], rb ? "rollback" : "restore", d["started_at"], d["passed"].get<bool>() ? "passed" : "FAILED",
+                    figures, d.value("reason", "")});
   }
-  PrintTable({"ID", "STARTED", "RESULT", "RTO", "RPO", "REASON"}, rows);
+  PrintTable({"ID", "KIND", "STARTED", "RESULT", "MEASURED", "REASON"}, rows);
   if (all.empty()) std::cout << "no drill yet: run 'lifeboat drill'\n";
   return Status::Ok();
 }
@@ -76,8 +101,14 @@ Status ListDrills(Context& ctx) {
 }  // namespace
 
 void AddDrill(CLI::App* app, Context* ctx) {
-  app->add_subcommand("drill", "restore test: scratch instance, verify, scratch app, measured RTO/RPO")
-      ->callback([ctx] { ctx->run = [ctx] { return RunDrill(*ctx); }; });
+  CLI::App* drill = app->add_subcommand("drill", "restore test: scratch instance, verify, scratch app, measured RTO/RPO");
+  drill->callback([ctx, drill] {
+    if (drill->get_subcommands().empty()) ctx->run = [ctx] { return RunDrill(*ctx); };
+  });
+  auto service = std::make_shared<std::string>();
+  CLI::App* rb = drill->add_subcommand("rollback", "deployment drill: a revision that cannot start, detected and rolled back");
+  rb->add_option("--service", *service, "the service to copy (default: the first)");
+  rb->callback([ctx, service] { ctx->run = [ctx, service] { return RunRollbackDrill(*ctx, *service); }; });
   app->add_subcommand("drills", "recorded drills, newest first")
       ->callback([ctx] { ctx->run = [ctx] { return ListDrills(*ctx); }; });
 }

@@ -43,6 +43,14 @@ Result<std::string> Releases::Add(const std::string& service, const std::string&
                                    "give the new build a new tag");
     }
   }
+  // A release must run: its directory holds at least one executable file.
+  LB_ASSIGN_OR_RETURN(ProcessResult exe, RunProcess({"/usr/bin/find", path, "-type", "f", "-perm", "-u+x",
+                                                     "-print", "-quit"}));
+  if (exe.exit_code != 0) return Status::Usage("cannot read release directory '" + path + "': " + LastLines(exe.err, 1));
+  if (exe.out.empty()) {
+    return Status::Usage("release directory '" + path + "' holds no executable file",
+                         "a release is the service's program (e.g. bin/server), its assets and migrations/");
+  }
   LB_ASSIGN_OR_RETURN(auto lock, RepositoryLock::Acquire(repo_, LockKind::kShared, "release add"));
   TreeBackupOptions options;
   options.name = SnapshotName(service, tag);
@@ -88,8 +96,27 @@ Result<std::string> Releases::Install(const std::string& service, const std::str
     LB_RETURN_IF_ERROR(FsyncDir(Dirname(dir)));
     return dir;
   }
+  // The closest tags by edit distance, for a typo.
+  auto distance = [](const std::string& a, const std::string& b) {
+    std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+    for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+    for (size_t i = 1; i <= a.size(); ++i) {
+      cur[0] = i;
+      for (size_t j = 1; j <= b.size(); ++j) {
+        cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      }
+      std::swap(prev, cur);
+    }
+    return prev[b.size()];
+  };
+  std::vector<std::pair<size_t, std::string>> ranked;
+  for (const auto& r : all) ranked.emplace_back(distance(tag, r.tag), r.tag);
+  std::sort(ranked.begin(), ranked.end());
+  std::string closest;
+  for (size_t i = 0; i < ranked.size() && i < 3; ++i) closest += (closest.empty() ? "" : ", ") + ranked[i].second;
   return Status::NotFound("release " + service + ":" + tag + " does not exist",
-                          "list releases with 'lifeboat releases " + service + "'");
+                          closest.empty() ? "store one with 'lifeboat release add " + service + " TAG PATH'"
+                                          : "closest tags: " + closest);
 }
 
 Result<std::vector<Revision>> Releases::Revisions(const std::string& service) const {

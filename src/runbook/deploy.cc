@@ -233,7 +233,13 @@ Result<std::string> Deployments::Migrate(StepContext& ctx) {
       Status s = InTransaction(*c, sql,
                                "INSERT INTO lifeboat_migrations (service, name, release) VALUES ($1, $2, $3)",
                                {service, name, tag});
-      if (!s.ok()) return s.Context("migration " + name + " failed in " + db + " (rolled back)");
+      if (!s.ok()) {
+        // The deploy stops here: replicas were not touched; the ledger tells which migrations
+        // applied where.
+        return Status::Verification("migration " + name + " failed in " + db + " and was rolled back: " +
+                                        s.message() + "; replicas stay on the old release",
+                                    "see 'lifeboat migrations " + service + "' for what is applied where");
+      }
       ctx.say("  " + db + ": applied " + name);
       ++count;
     }

@@ -3,6 +3,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <thread>
 #include <cmath>
 
 #include "base/fs.h"
@@ -206,6 +208,7 @@ nlohmann::json Drill::Record(const RunRecord& run, const Status& outcome) {
   for (const auto& c : checks) all = all && c["passed"].get<bool>();
   std::string reason = !outcome.ok() ? outcome.message() : !within ? "an objective was missed" : "";
   return {{"id", run.id},
+          {"kind", "restore"},
           {"started_at", run.started_at},
           {"finished_at", FormatIso8601(NowNanos(), true)},
           {"rto_seconds", rto},
@@ -235,6 +238,90 @@ Result<std::vector<nlohmann::json>> Drill::List() {
     return a.value("started_at", "") > b.value("started_at", "");
   });
   return out;
+}
+
+Result<nlohmann::json> Drill::RollbackDrill(const std::string& service, const Say& say) {
+  const ServiceConfig* original = service.empty() ? (cfg_.services.empty() ? nullptr : &cfg_.services.front())
+                                                  : cfg_.FindService(service);
+  if (original == nullptr) {
+    return Status::NotFound("no service named '" + service + "' to drill", "services are [service.NAME] in the config");
+  }
+  std::string id = NewRunId("drill-rollback");
+  ServiceConfig good = *original;
+  good.name = original->name + "-" + id;  // its own state; never in the load balancer
+  good.replicas = 2;
+  good.routes.clear();
+  ServiceConfig bad = good;
+  bad.command = {"/bin/sh", "-c", "echo 'drill: this revision cannot start' >&2; exit 1"};
+  LB_ASSIGN_OR_RETURN(platform::ReplicaEnv env, stack_->EnvFor(*original, repo_));
+  platform::ServiceManager scratch(cfg_.state.dir, self_, nullptr);
+  std::string started_at = FormatIso8601(NowNanos(), true);
+  nlohmann::json checks = nlohmann::json::array();
+  double detect = -1, rollback = -1;
+  int probes = 0, failures = 0;
+  std::string reason;
+  Status s = scratch.Start(good, env);
+  say("[scratch] " + std::string(s.ok() ? "2 replicas of " + original->name + " on its current revision" : s.message()));
+  checks.push_back({{"name", "scratch copy healthy"}, {"passed", s.ok()}, {"detail", s.ok() ? "" : s.message()}});
+  if (s.ok()) {
+    // Requests to the scratch copy, from another thread, for the whole deploy and rollback.
+    std::atomic<bool> done{false};
+    std::thread load([&] {
+      while (!done) {
+        Result<platform::ServiceState> st = scratch.Load(good.name);
+        std::vector<int> ports;
+        if (st.ok()) {
+          for (const auto& r : st->replicas) {
+            if (r.registered) ports.push_back(r.port);
+          }
+        }
+        Result<platform::HttpReply> r = ports.empty()
+            ? Result<platform::HttpReply>(Status::IO("no replica in service"))
+            : platform::HttpGet("127.0.0.1", ports[static_cast<size_t>(probes) % ports.size()], good.health_path, 2);
+        ++probes;
+        if (!r.ok() || r->status != 200) ++failures;
+        usleep(50000);
+      }
+    });
+    double t0 = MonotonicSeconds();
+    platform::ReplicaEnv bad_env = env;
+    Status deployed = scratch.RollingRestart(bad, bad_env);
+    double t1 = MonotonicSeconds();
+    detect = t1 - t0;
+    say("[deploy] a revision that cannot start: " +
+        std::string(deployed.ok() ? "it was NOT detected" : "detected in " + FormatDuration(detect)));
+    checks.push_back({{"name", "bad revision detected"}, {"passed", !deployed.ok()}, {"detail", deployed.ok() ? "" : deployed.message()}});
+    Status back = scratch.RollingRestart(good, env);
+    rollback = MonotonicSeconds() - t1;
+    say("[rollback] back on the good revision in " + FormatDuration(rollback));
+    checks.push_back({{"name", "back on the good revision"}, {"passed", back.ok()}, {"detail", back.ok() ? "" : back.message()}});
+    done = true;
+    load.join();
+    checks.push_back({{"name", "no failed request"}, {"passed", failures == 0},
+                      {"detail", std::to_string(failures) + " of " + std::to_string(probes) + " requests failed"}});
+    if (deployed.ok()) reason = "the bad revision was not detected";
+    else if (!back.ok()) reason = back.message();
+    else if (failures > 0) reason = std::to_string(failures) + " requests failed";
+  } else {
+    reason = s.message();
+  }
+  Status stopped = scratch.Stop(good);
+  if (stopped.ok()) (void)RunProcess({"/bin/rm", "-rf", scratch.ServiceDir(good.name)});
+  say("[teardown] " + std::string(stopped.ok() ? "scratch replicas stopped" : "FAILED: " + stopped.message()));
+  bool passed = reason.empty() && stopped.ok();
+  auto round3 = [](double v) { return v < 0 ? nlohmann::json() : nlohmann::json(std::round(v * 1000) / 1000); };
+  return nlohmann::json{{"id", id},
+                        {"kind", "rollback"},
+                        {"service", original->name},
+                        {"started_at", started_at},
+                        {"finished_at", FormatIso8601(NowNanos(), true)},
+                        {"detect_seconds", round3(detect)},
+                        {"rollback_seconds", round3(rollback)},
+                        {"failed_requests", failures},
+                        {"requests", probes},
+                        {"passed", passed},
+                        {"checks", checks},
+                        {"reason", stopped.ok() ? reason : stopped.message()}};
 }
 
 }  // namespace lifeboat::runbook

@@ -35,6 +35,12 @@ class Drill {
   // Every recorded drill, newest first.
   Result<std::vector<nlohmann::json>> List();
 
+  // The deployment drill: a scratch copy of `service` (one replica... two, on its current
+  // release) gets a revision whose command exits at once; measures the time to detect it
+  // (detect_seconds) and to be back on the good revision (rollback_seconds) while requests go to
+  // the scratch copy (failed_requests), tears the copy down and returns the record.
+  Result<nlohmann::json> RollbackDrill(const std::string& service, const Say& say);
+
  private:
   std::vector<ServiceConfig> ScratchServices(const std::string& run_id) const;
   const Config& cfg_;

@@ -103,8 +103,19 @@ Result<RunLock> RunLock::Take(const std::string& state_dir) {
   if (fd < 0) return ErrnoStatus("cannot open " + dir + "/lock", errno);
   if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
     close(fd);
-    return Status::Busy("another run is in progress in this state directory",
-                        "see 'lifeboat runs'; wait for it to finish");
+    // Name the run that holds it: the newest one still running.
+    std::string holder = "another run";
+    Journal journal(state_dir, nullptr);
+    if (Result<std::vector<RunRecord>> runs = journal.List(); runs.ok()) {
+      for (const auto& r : *runs) {
+        if (r.DisplayState() == "running") {
+          holder = "run " + r.id + " (pid " + std::to_string(r.pid) + ")";
+          break;
+        }
+      }
+    }
+    return Status::Busy(holder + " is in progress in this state directory",
+                        "wait for it to finish; 'lifeboat runs' shows its steps");
   }
   return RunLock(fd);
 }

@@ -304,7 +304,9 @@ Result<std::string> Scenario::Report(StepContext& ctx) {
   LB_ASSIGN_OR_RETURN(UnixNanos started, ParseTimestamp(run.started_at));
   LB_ASSIGN_OR_RETURN(UnixNanos gate, TimeVar(run.vars, "gate_passed_at"));
   LB_ASSIGN_OR_RETURN(UnixNanos recovered, TimeVar(run.vars, "recovered_to"));
-  std::string basis_key = run.params["target"] == "latest" ? "production_newest_commit" : "target_time";
+  // The RPO of the choice: for a time, what was committed before it and is lost; for the latest
+  // point or a restore point, everything production committed after the point recovered.
+  std::string basis_key = run.params["target"] == "time" ? "target_time" : "production_newest_commit";
   LB_ASSIGN_OR_RETURN(UnixNanos basis, TimeVar(run.params, basis_key));
   double rto = static_cast<double>(gate - started) / 1e9;
   double rpo = std::max(0.0, static_cast<double>(basis - recovered) / 1e9);

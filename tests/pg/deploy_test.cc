@@ -149,3 +149,105 @@ TEST_F(DeployTest, DeployRollbackCircuitBreakerAndRestorePoint) {
 
 }  // namespace
 }  // namespace lifeboat::testing
+
+namespace lifeboat::testing {
+namespace {
+
+// The shop's own releases (examples/shop/releases): v1 good, v2 a reversible migration, v3 a
+// broken health check, v4 a migration that fails half-way.
+TEST_F(DeployTest, TheShopsReleasesUnderLoad) {
+  std::string rel = std::string(SHOP_BIN_DIR) + "/releases/";
+  for (const char* v : {"v1", "v2", "v3", "v4"}) {
+    RunResult add = Run({"release", "add", "shop", v, rel + v});
+    ASSERT_EQ(add.exit_code, 0) << add.err;
+  }
+  fs::create_directories(Path("empty-release/migrations"));
+  GiveToPostgres(Path("empty-release"));
+  RunResult noexe = Run({"release", "add", "shop", "v5", Path("empty-release")});
+  EXPECT_EQ(noexe.exit_code, 1);
+  EXPECT_EQ(noexe.err, "error: release directory '" + Path("empty-release") + "' holds no executable file\n"
+                       "hint: a release is the service's program (e.g. bin/server), its assets and migrations/\n");
+  RunResult unknown = Run({"deploy", "shop", "v9", "--yes"});
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_EQ(unknown.err, "error: release shop:v9 does not exist\nhint: closest tags: v1, v2, v3\n");
+
+  ASSERT_EQ(Run({"deploy", "shop", "v1", "--yes"}).exit_code, 0);
+  ASSERT_EQ(Run({"up"}).exit_code, 0);
+  StartLoad(20, 300);
+  RunResult v2 = Run({"deploy", "shop", "v2", "--yes"});
+  ASSERT_EQ(v2.exit_code, 0) << v2.err << v2.out;
+  for (const char* db : {"startupwebapp_prod", "healthtech_prod", "fintech_prod"}) {
+    EXPECT_EQ(SqlValue("SELECT count(*) FROM information_schema.columns WHERE column_name = 'delivery_note'", db), "1");
+  }
+
+  // v3 never gets healthy: rolled back automatically.
+  RunResult v3 = Run({"deploy", "shop", "v3", "--yes"});
+  EXPECT_EQ(v3.exit_code, 3);
+  EXPECT_NE(v3.err.find("failed to start: it was not healthy after 10s (health check answered 503)"), std::string::npos)
+      << v3.err;
+  // v4's second migration fails half-way: nothing of it anywhere, replicas stay on v2.
+  RunResult v4 = Run({"deploy", "shop", "v4", "--yes"});
+  EXPECT_EQ(v4.exit_code, 3);
+  EXPECT_EQ(v4.err.rfind("error: migration 0002_gift_wrap failed in fintech_prod and was rolled back: ", 0), 0u) << v4.err;
+  EXPECT_NE(v4.err.find("relation \"order_gift\" does not exist"), std::string::npos) << v4.err;
+  for (const char* db : {"startupwebapp_prod", "healthtech_prod", "fintech_prod"}) {
+    EXPECT_EQ(SqlValue("SELECT count(*) FROM information_schema.columns WHERE column_name = 'gift_wrap'", db), "0");
+    EXPECT_EQ(SqlValue("SELECT string_agg(name || ':' || release, ',') FROM lifeboat_migrations", db),
+              "0001_delivery_note:v2");
+  }
+  json st = Status();
+  for (const auto& r : st["replicas"]) EXPECT_EQ(r["release"], "v2");
+
+  // Back to v1 (0001's down script runs), forward to v2, then two revisions back.
+  RunResult back = Run({"rollback", "shop", "--yes"});
+  ASSERT_EQ(back.exit_code, 0) << back.err << back.out;
+  EXPECT_EQ(SqlValue("SELECT count(*) FROM information_schema.columns WHERE column_name = 'delivery_note'",
+                     "healthtech_prod"), "0");
+  ASSERT_EQ(Run({"deploy", "shop", "v2", "--yes"}).exit_code, 0);
+  RunResult two = Run({"rollback", "shop", "--steps", "2", "--yes", "--json"});
+  ASSERT_EQ(two.exit_code, 0) << two.err << two.out;
+  EXPECT_EQ(json::parse(two.out)["params"]["tag"], "v1");
+  json revs = Revisions();
+  EXPECT_EQ(revs[0]["tag"], "v1");
+  EXPECT_EQ(revs[0]["state"], "active");
+  StopLoad();
+  LoadLog log = ReadLoadLog(Path("load.log"));
+  for (const auto& f : log.failures) ADD_FAILURE() << "failed request: " << f;
+
+  // A deploy while another runs: refused, naming it.
+  pid_t first = Start({"deploy", "shop", "v2", "--yes"});
+  bool running = false;
+  for (int i = 0; i < 200 && !running; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    RunResult runs = Run({"runs", "--json"});
+    json all = json::parse(runs.out, nullptr, false);
+    running = all.is_array() && !all.empty() && all[0]["kind"] == "deploy" && all[0]["state"] == "running";
+  }
+  ASSERT_TRUE(running);
+  RunResult second = Run({"deploy", "shop", "v2", "--yes"});
+  EXPECT_EQ(second.exit_code, 2);
+  EXPECT_EQ(second.err.rfind("error: run deploy-", 0), 0u) << second.err;
+  EXPECT_NE(second.err.find("(pid " + std::to_string(first) + ") is in progress in this state directory"),
+            std::string::npos) << second.err;
+  int status = 0;
+  waitpid(first, &status, 0);
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+
+  // The deployment drill, on a scratch copy: production's replicas are not touched.
+  json before = Status();
+  RunResult drill = Run({"drill", "rollback", "--json"});
+  ASSERT_EQ(drill.exit_code, 0) << drill.err << drill.out;
+  json record = json::parse(drill.out);
+  EXPECT_EQ(record["passed"], true);
+  EXPECT_GT(record["detect_seconds"].get<double>(), 0);
+  EXPECT_GE(record["rollback_seconds"].get<double>(), 0);
+  EXPECT_EQ(record["failed_requests"], 0);
+  EXPECT_GT(record["requests"].get<int>(), 10);
+  EXPECT_EQ(Status()["replicas"], before["replicas"]);
+  json drills = json::parse(Run({"drills", "--json"}).out);
+  ASSERT_EQ(drills.size(), 1u);
+  EXPECT_EQ(drills[0]["kind"], "rollback");
+}
+
+}  // namespace
+}  // namespace lifeboat::testing

@@ -1,0 +1,1 @@
+ALTER TABLE order_order DROP COLUMN gift_wrap;

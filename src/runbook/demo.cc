@@ -218,6 +218,8 @@ Status RunDemo(const DemoOptions& o_in, const Say& say) {
     LB_ASSIGN_OR_RETURN(ProcessResult cp, RunProcess({"/bin/cp", prog, d + "/bin/"}));
     if (cp.exit_code != 0) return Status::IO("cannot copy " + prog + " into the sandbox: " + LastLines(cp.err, 2));
   }
+  LB_ASSIGN_OR_RETURN(ProcessResult cp, RunProcess({"/bin/cp", "-r", o.shop_dir + "/releases", d + "/releases"}));
+  if (cp.exit_code != 0) return Status::IO("cannot copy the shop's releases: " + LastLines(cp.err, 2));
   if (geteuid() == 0) {
     LB_ASSIGN_OR_RETURN(ProcessResult own, RunProcess({"/bin/chown", "-R", os_user + ":", d}));
     if (own.exit_code != 0) return Status::IO("cannot give " + d + " to " + os_user + ": " + LastLines(own.err, 2));
@@ -240,7 +242,9 @@ Status RunDemo(const DemoOptions& o_in, const Say& say) {
        << "\nuser = \"postgres\"\nos_user = \"" << os_user << "\"\n\n"
        << "[instances]\nports = \"" << pg_port + 1 << "-" << pg_port + 40 << "\"\n\n"
        << "[objectives]\nrto = \"60s\"\nrpo = \"1s\"\n\n"
-       << "[service.shop]\ncommand = \"" << box.shop("shop-server") << " --port {port}\"\nreplicas = 2\n"
+       << "[service.shop]\ncommand = \"{release}/bin/shop-server --port {port}\"\nreplicas = 2\n"
+       << "databases = [\"startupwebapp_prod\", \"healthtech_prod\", \"fintech_prod\"]\nbake = \"2s\"\n"
+       << "start_timeout = \"10s\"\n"
        << "secret = \"shop-db\"\nhealth_path = \"/health\"\nsmoke_path = \"/order/products\"\n"
        << "routes = [\"/health\", \"/order\", \"/cart\", \"/orders\", \"/t/\"]\n\n"
        << "[load_balancer]\nport = " << lb_port << "\n\n"
@@ -277,6 +281,11 @@ Status RunDemo(const DemoOptions& o_in, const Say& say) {
   LB_ASSIGN_OR_RETURN(pid_t stream, SpawnDaemon({o.self, "-c", box.cfg(), "wal", "stream"},
                                                 {{"PATH", "/usr/bin:/bin"}}, d + "/demo/stream.log"));
   LB_RETURN_IF_ERROR(Write(d + "/demo/stream.pid", std::to_string(stream) + "\n"));
+  say("\n$ lifeboat release add shop v1..v4 " + d + "/releases/...   (the shop's builds: v3 and v4 are bad ones)");
+  for (const char* v : {"v1", "v2", "v3", "v4"}) {
+    LB_RETURN_IF_ERROR(box.Lifeboat({"release", "add", "shop", v, d + "/releases/" + v}, false));
+  }
+  LB_RETURN_IF_ERROR(box.Lifeboat({"deploy", "shop", "v1", "--yes"}));
   LB_RETURN_IF_ERROR(box.Lifeboat({"up"}));
   std::string url = "http://127.0.0.1:" + std::to_string(lb_port);
   say("\n$ shop-load --url " + url + " --rate 20   (in the background, logging every order to demo/load.log)");
@@ -364,6 +373,7 @@ Status RunDemo(const DemoOptions& o_in, const Say& say) {
       "  lifeboat -c " + box.cfg() + " inventory\n"
       "  lifeboat -c " + box.cfg() + " runs\n"
       "  lifeboat -c " + box.cfg() + " status\n"
+      "  lifeboat -c " + box.cfg() + " releases shop      deploy shop v2 --yes      drill rollback\n"
       "  curl " + url + "/order/products      curl " + url + "/site/\n"
       "  " + psql + "\n"
       "Tear it down (no process is left behind):\n"

@@ -364,20 +364,22 @@ Status RunDemo(const DemoOptions& o_in, const Say& say) {
       }
     }
   }
+  // The commands to explore name the lifeboat that ran the demo (it may not be on PATH).
+  const std::string lb = o_in.self;
   char took[64];
   std::snprintf(took, sizeof(took), "%.0f s", MonotonicSeconds() - t_start);
   say("the whole demo took " + std::string(took) + "\n\nThe stack keeps running. Explore it:\n"
-      "  lifeboat -c " + box.cfg() + " snapshots\n"
-      "  lifeboat -c " + box.cfg() + " window\n"
-      "  lifeboat -c " + box.cfg() + " drills\n"
-      "  lifeboat -c " + box.cfg() + " inventory\n"
-      "  lifeboat -c " + box.cfg() + " runs\n"
-      "  lifeboat -c " + box.cfg() + " status\n"
-      "  lifeboat -c " + box.cfg() + " releases shop      deploy shop v2 --yes      drill rollback\n"
+      "  " + lb + " -c " + box.cfg() + " snapshots\n"
+      "  " + lb + " -c " + box.cfg() + " window\n"
+      "  " + lb + " -c " + box.cfg() + " drills\n"
+      "  " + lb + " -c " + box.cfg() + " inventory\n"
+      "  " + lb + " -c " + box.cfg() + " runs\n"
+      "  " + lb + " -c " + box.cfg() + " status\n"
+      "  " + lb + " -c " + box.cfg() + " releases shop      deploy shop v2 --yes      drill rollback\n"
       "  curl " + url + "/order/products      curl " + url + "/site/\n"
       "  " + psql + "\n"
       "Tear it down (no process is left behind):\n"
-      "  lifeboat demo --dir " + link + " --down");
+      "  " + lb + " demo --dir " + link + " --down");
   return Status::Ok();
 }
 

@@ -1,9 +1,11 @@
-// lifeboat expire [--dry-run] [--now T] [--json]: apply [retention] days, then prune.
+// lifeboat expire [--dry-run] [--now T] [--json]: apply [retention] days (PostgreSQL snapshots
+// and WAL, and releases beyond [service.NAME] keep_releases), then prune.
 #include <iostream>
 
 #include "cli/commands.h"
 #include "cli/output.h"
 #include "pg/expire.h"
+#include "platform/releases.h"
 #include "repository/lock.h"
 #include "repository/prune.h"
 
@@ -31,8 +33,20 @@ Status Run(Context& ctx, const Options& opt) {
   LB_ASSIGN_OR_RETURN(std::unique_ptr<Repository> repo, ctx.OpenRepository());
   LB_ASSIGN_OR_RETURN(auto lock, RepositoryLock::Acquire(repo.get(), LockKind::kExclusive, "expire"));
   LB_ASSIGN_OR_RETURN(pg::ExpirePlan plan, pg::PlanExpire(*repo, now, cfg.retention.days));
+  // Releases: [service.NAME] keep_releases, plus any deployed inside the window.
+  std::vector<std::pair<std::string, std::string>> releases;
+  platform::Releases store(cfg, repo.get());
+  for (const auto& svc : cfg.services) {
+    if (!svc.UsesRelease()) continue;
+    LB_ASSIGN_OR_RETURN(auto expired, store.Expired(svc.name, svc.keep_releases, plan.window_start));
+    releases.insert(releases.end(), expired.begin(), expired.end());
+  }
   PruneReport pruned;
   if (!opt.dry_run) {
+    for (const auto& [snapshot, why] : releases) {
+      LB_ASSIGN_OR_RETURN(Id id, repo->ResolveSnapshot(snapshot));
+      LB_RETURN_IF_ERROR(repo->DeleteSnapshot(id));
+    }
     LB_RETURN_IF_ERROR(pg::ApplyExpire(*repo, plan));
     LB_ASSIGN_OR_RETURN(pruned, Prune(*repo, PruneOptions{}));
   }
@@ -43,6 +57,8 @@ Status Run(Context& ctx, const Options& opt) {
     j["snapshots"] = nlohmann::ordered_json::array();
     for (const auto& [id, why] : plan.snapshots) j["snapshots"].push_back({{"id", id.Hex()}, {"reason", why}});
     j["wal_files"] = plan.wal_files;
+    j["releases"] = nlohmann::ordered_json::array();
+    for (const auto& [id, why] : releases) j["releases"].push_back({{"snapshot", id}, {"reason", why}});
     j["kept"] = nlohmann::ordered_json::array();
     for (const Id& id : plan.kept) j["kept"].push_back(id.Hex());
     j["bytes_freed"] = Freed(plan, pruned, opt.dry_run);
@@ -52,6 +68,7 @@ Status Run(Context& ctx, const Options& opt) {
   std::string verb = opt.dry_run ? "would remove" : "removed";
   std::cout << "window starts " << FormatIso8601(plan.window_start) << " (" << cfg.retention.days << " days)\n";
   for (const auto& [id, why] : plan.snapshots) std::cout << verb << " snapshot " << id.Short() << ": " << why << "\n";
+  for (const auto& [id, why] : releases) std::cout << verb << " snapshot " << id.substr(0, 8) << ": " << why << "\n";
   if (!plan.wal_files.empty()) {
     std::cout << verb << " " << plan.wal_files.size() << " WAL file(s) " << plan.wal_files.front() << " .. "
               << plan.wal_files.back() << ": older than the oldest kept snapshot\n";

@@ -119,6 +119,24 @@ Result<std::string> Releases::Install(const std::string& service, const std::str
                                           : "closest tags: " + closest);
 }
 
+Result<std::vector<std::pair<std::string, std::string>>> Releases::Expired(const std::string& service, int keep,
+                                                                          UnixNanos window_start) {
+  LB_ASSIGN_OR_RETURN(std::vector<ReleaseInfo> all, List(service));  // newest first
+  LB_ASSIGN_OR_RETURN(std::optional<Revision> active, Active(service));
+  std::vector<std::pair<std::string, std::string>> out;
+  for (size_t i = 0; i < all.size(); ++i) {
+    const ReleaseInfo& r = all[i];
+    if (static_cast<int>(i) < keep || (active && active->tag == r.tag)) continue;
+    if (!r.deployed_at.empty()) {
+      Result<UnixNanos> deployed = ParseTimestamp(r.deployed_at);
+      if (deployed.ok() && *deployed >= window_start) continue;
+    }
+    out.emplace_back(r.snapshot, "release " + service + ":" + r.tag + " is older than the newest " +
+                                     std::to_string(keep) + " and was not deployed inside the window");
+  }
+  return out;
+}
+
 Result<std::vector<Revision>> Releases::Revisions(const std::string& service) const {
   std::vector<Revision> out;
   Result<Bytes> b = ReadFile(RevisionsFile(service));

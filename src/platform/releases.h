@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/result.h"
+#include "base/time.h"
 #include "config/config.h"
 #include "repository/repository.h"
 
@@ -51,6 +52,11 @@ class Releases {
   Result<std::vector<ReleaseInfo>> List(const std::string& service);
   // The installed directory of the release, restoring it from the repository if needed.
   Result<std::string> Install(const std::string& service, const std::string& tag);
+
+  // Retention: the releases to remove, with why. Kept: the newest `keep`, any deployed at or
+  // after `window_start`, and the one serving now.
+  Result<std::vector<std::pair<std::string, std::string>>> Expired(const std::string& service, int keep,
+                                                                    UnixNanos window_start);
 
   Result<std::vector<Revision>> Revisions(const std::string& service) const;
   Status SaveRevisions(const std::string& service, const std::vector<Revision>& revisions);

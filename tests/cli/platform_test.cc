@@ -252,5 +252,38 @@ TEST_F(PlatformCliTest, FrontendVersionsServedThroughTheLoadBalancer) {
   EXPECT_EQ(HttpGet(lb_port_, "/site/"), 0);
 }
 
+TEST_F(PlatformCliTest, ReleasesAreImmutableAndExpireKeepsTheNewest) {
+  WriteConfig("[repository]\npath = \"repo\"\n\n[service.web]\ncommand = \"{release}/bin/web --port {port}\"\n"
+              "keep_releases = 2\nports = " + Ports(1, 5) + "\n");
+  ASSERT_EQ(Run({"repo", "init"}).exit_code, 0);
+  for (const char* tag : {"1.0", "1.1", "1.2", "1.3"}) {
+    std::string dir = Path(std::string("rel-") + tag);
+    WriteFile(dir + "/bin/web", "#!/bin/sh\necho " + std::string(tag) + "\n");
+    chmod((dir + "/bin/web").c_str(), 0755);
+    RunResult add = Run({"release", "add", "web", tag, dir});
+    ASSERT_EQ(add.exit_code, 0) << add.err;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // distinct creation times
+  }
+  json list = json::parse(Run({"releases", "web", "--json"}).out);
+  ASSERT_EQ(list.size(), 4u);
+  EXPECT_EQ(list[0]["tag"], "1.3");
+  EXPECT_TRUE(list[0]["deployed_at"].is_null());
+
+  RunResult dry = Run({"expire", "--dry-run", "--json"});
+  ASSERT_EQ(dry.exit_code, 0) << dry.err;
+  json plan = json::parse(dry.out);
+  ASSERT_EQ(plan["releases"].size(), 2u);
+  EXPECT_EQ(plan["releases"][0]["reason"],
+            "release web:1.1 is older than the newest 2 and was not deployed inside the window");
+  EXPECT_EQ(json::parse(Run({"releases", "web", "--json"}).out).size(), 4u);  // a dry run removes nothing
+  RunResult expire = Run({"expire", "--json"});
+  ASSERT_EQ(expire.exit_code, 0) << expire.err;
+  json kept = json::parse(Run({"releases", "web", "--json"}).out);
+  ASSERT_EQ(kept.size(), 2u);
+  EXPECT_EQ(kept[0]["tag"], "1.3");
+  EXPECT_EQ(kept[1]["tag"], "1.2");
+  EXPECT_EQ(Run({"repo", "check", "--read-data"}).exit_code, 0);
+}
+
 }  // namespace
 }  // namespace lifeboat::testing

@@ -140,6 +140,9 @@ TEST_F(DeployTest, DeployRollbackCircuitBreakerAndRestorePoint) {
   RunResult rec = Run({"recover", "--restore-point", point, "--yes", "--json"});
   ASSERT_EQ(rec.exit_code, 0) << rec.err << rec.out;
   json run = json::parse(rec.out);
+  // The RPO of that choice: what production committed after the restore point is given up.
+  EXPECT_EQ(run["result"]["rpo_basis"], "production_newest_commit");
+  EXPECT_GT(run["result"]["rpo_seconds"].get<double>(), 0);
   int port = run["vars"]["port"];
   std::string host = InstanceHost(run["params"]["instance"]);
   EXPECT_EQ(SqlAt(host, port, "SELECT count(*) FROM pg_tables WHERE tablename = 'audit_trail'", "healthtech_prod")[0], "0");

@@ -295,5 +295,44 @@ TEST_F(RecoverTest, KilledDuringCutoverResumesAndCompletes) {
   EXPECT_TRUE(json::parse(forced.out)["vars"]["final_snapshot"].is_null());
 }
 
+TEST_F(RecoverTest, KilledDuringRestoreResumesAndCompletes) {
+  Prepare();
+  SwitchWalAndWaitArchived();
+  StartLoad(20, 300);
+  pid_t pid = Start({"recover", "--latest", "--yes"});
+  bool killed = false;
+  for (int i = 0; i < 600 && !killed; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    if (!fs::exists(Path(".lifeboat/runs"))) continue;
+    json all = json::parse(ReadWholeFile(Path(".lifeboat/runs/" + [&] {
+      for (const auto& e : fs::directory_iterator(Path(".lifeboat/runs"))) {
+        std::string f = e.path().filename().string();
+        if (f.rfind("recover-", 0) == 0) return f;
+      }
+      return std::string("none");
+    }())), nullptr, false);
+    if (!all.is_object()) continue;
+    for (const auto& s : all["steps"]) {
+      if (s["name"] == "restore" && s["state"] == "running") {
+        kill(pid, SIGKILL);
+        killed = true;
+      }
+    }
+  }
+  ASSERT_TRUE(killed);
+  waitpid(pid, nullptr, 0);
+  json run = LastRun();
+  EXPECT_EQ(run["state"], "interrupted");
+  RunResult resumed = Run({"resume", run["id"]});
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.err << resumed.out;
+  EXPECT_EQ(LastRun()["state"], "succeeded");
+  StopLoad();
+  LoadLog log = ReadLoadLog(Path("load.log"));
+  for (const auto& f : log.failures) ADD_FAILURE() << "failed request: " << f;
+  json instances = json::parse(Run({"instances", "--json"}).out);
+  ASSERT_EQ(instances.size(), 1u);  // the incomplete one was dropped and restored again
+  EXPECT_EQ(instances[0]["role"], "production");
+}
+
 }  // namespace
 }  // namespace lifeboat::testing

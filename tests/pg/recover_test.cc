@@ -64,6 +64,43 @@ class RecoverTest : public ShopTest {
     json runs = json::parse(r.out);
     return runs.empty() ? json() : runs[0];
   }
+  // Under shop-load, `recover --latest` killed with -9 `delay_ms` after `step` starts, then
+  // `resume`: the same run must succeed with no failed request. Returns the run as it was killed.
+  json KillDuringStepThenResume(const std::string& step, int delay_ms) {
+    Prepare();
+    SwitchWalAndWaitArchived();
+    StartLoad(20, 300);
+    pid_t pid = Start({"recover", "--latest", "--yes"});
+    bool killed = false;
+    for (int i = 0; i < 3000 && !killed; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      if (!fs::exists(Path(".lifeboat/runs"))) continue;
+      for (const auto& e : fs::directory_iterator(Path(".lifeboat/runs"))) {
+        if (e.path().filename().string().rfind("recover-", 0) != 0) continue;
+        json run = json::parse(ReadWholeFile(e.path().string()), nullptr, false);  // written by rename
+        if (!run.is_object()) continue;
+        for (const auto& s : run["steps"]) {
+          if (s["name"] != step || s["state"] != "running") continue;
+          std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+          kill(pid, SIGKILL);
+          killed = true;
+        }
+      }
+    }
+    EXPECT_TRUE(killed);
+    waitpid(pid, nullptr, 0);
+    json run = LastRun();
+    EXPECT_EQ(run["state"], "interrupted");
+    RunResult resumed = Run({"resume", run["id"]});
+    EXPECT_EQ(resumed.exit_code, 0) << resumed.err << resumed.out;
+    json after = LastRun();
+    EXPECT_EQ(after["id"], run["id"]);
+    EXPECT_EQ(after["state"], "succeeded");
+    StopLoad();
+    LoadLog log = ReadLoadLog(Path("load.log"));
+    for (const auto& f : log.failures) ADD_FAILURE() << "failed request: " << f;
+    return run;
+  }
   // Up, a full backup, then orders for a while.
   void Prepare() {
     RunResult up = Run({"up"});
@@ -245,38 +282,7 @@ TEST_F(RecoverTest, AFailingGateRevertsWithoutFailedRequests) {
 }
 
 TEST_F(RecoverTest, KilledDuringCutoverResumesAndCompletes) {
-  Prepare();
-  SwitchWalAndWaitArchived();
-  StartLoad(20, 300);
-  pid_t pid = Start({"recover", "--latest", "--yes"});
-  // Wait until the cutover step runs, then kill -9.
-  bool killed = false;
-  for (int i = 0; i < 600 && !killed; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    RunResult runs = Run({"runs", "--json"});
-    if (runs.exit_code != 0) continue;
-    json all = json::parse(runs.out);
-    if (all.empty()) continue;
-    for (const auto& s : all[0]["steps"]) {
-      if (s["name"] == "cutover" && s["state"] == "running") {
-        std::this_thread::sleep_for(std::chrono::milliseconds(1500));
-        kill(pid, SIGKILL);
-        killed = true;
-      }
-    }
-  }
-  ASSERT_TRUE(killed);
-  waitpid(pid, nullptr, 0);
-  json run = LastRun();
-  EXPECT_EQ(run["state"], "interrupted");
-  RunResult resumed = Run({"resume", run["id"]});
-  ASSERT_EQ(resumed.exit_code, 0) << resumed.err << resumed.out;
-  json after = LastRun();
-  EXPECT_EQ(after["id"], run["id"]);
-  EXPECT_EQ(after["state"], "succeeded");
-  StopLoad();
-  LoadLog log = ReadLoadLog(Path("load.log"));
-  for (const auto& f : log.failures) ADD_FAILURE() << "failed request: " << f;
+  json run = KillDuringStepThenResume("cutover", 1500);
   // Every replica runs on the cutover's secret version; none is left over from the killed run.
   json st = Status();
   EXPECT_EQ(st["replicas"].size(), 2u);
@@ -296,39 +302,7 @@ TEST_F(RecoverTest, KilledDuringCutoverResumesAndCompletes) {
 }
 
 TEST_F(RecoverTest, KilledDuringRestoreResumesAndCompletes) {
-  Prepare();
-  SwitchWalAndWaitArchived();
-  StartLoad(20, 300);
-  pid_t pid = Start({"recover", "--latest", "--yes"});
-  bool killed = false;
-  for (int i = 0; i < 600 && !killed; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    if (!fs::exists(Path(".lifeboat/runs"))) continue;
-    json all = json::parse(ReadWholeFile(Path(".lifeboat/runs/" + [&] {
-      for (const auto& e : fs::directory_iterator(Path(".lifeboat/runs"))) {
-        std::string f = e.path().filename().string();
-        if (f.rfind("recover-", 0) == 0) return f;
-      }
-      return std::string("none");
-    }())), nullptr, false);
-    if (!all.is_object()) continue;
-    for (const auto& s : all["steps"]) {
-      if (s["name"] == "restore" && s["state"] == "running") {
-        kill(pid, SIGKILL);
-        killed = true;
-      }
-    }
-  }
-  ASSERT_TRUE(killed);
-  waitpid(pid, nullptr, 0);
-  json run = LastRun();
-  EXPECT_EQ(run["state"], "interrupted");
-  RunResult resumed = Run({"resume", run["id"]});
-  ASSERT_EQ(resumed.exit_code, 0) << resumed.err << resumed.out;
-  EXPECT_EQ(LastRun()["state"], "succeeded");
-  StopLoad();
-  LoadLog log = ReadLoadLog(Path("load.log"));
-  for (const auto& f : log.failures) ADD_FAILURE() << "failed request: " << f;
+  KillDuringStepThenResume("restore", 0);
   json instances = json::parse(Run({"instances", "--json"}).out);
   ASSERT_EQ(instances.size(), 1u);  // the incomplete one was dropped and restored again
   EXPECT_EQ(instances[0]["role"], "production");

@@ -202,9 +202,48 @@ Status ServiceManager::StopReplica(const ServiceConfig& svc, const Replica& r) {
   return Status::Ok();
 }
 
+Status ServiceManager::ReapUnrecorded(const ServiceConfig& svc, const ServiceState& state) {
+  std::string prefix = ServiceDir(svc.name) + "/replica-";
+  DIR* proc = opendir("/proc");
+  if (proc == nullptr) return Status::Ok();
+  std::vector<std::pair<pid_t, std::string>> found;
+  while (dirent* e = readdir(proc)) {
+    std::string name = e->d_name;
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+    Result<Bytes> b = ReadFile("/proc/" + name + "/cmdline");
+    if (!b.ok()) continue;
+    std::vector<std::string> args;
+    std::string cur;
+    for (uint8_t c : *b) {
+      if (c == 0) {
+        args.push_back(cur);
+        cur.clear();
+      } else {
+        cur += static_cast<char>(c);
+      }
+    }
+    // lifeboat _supervise --status <prefix>N.status -- ...
+    if (args.size() < 4 || args[1] != "_supervise" || args[2] != "--status" || args[3].rfind(prefix, 0) != 0) continue;
+    found.emplace_back(static_cast<pid_t>(std::stol(name)), args[3]);
+  }
+  closedir(proc);
+  for (const auto& [pid, status_file] : found) {
+    bool recorded = false;
+    for (const auto& r : state.replicas) recorded = recorded || StatusFile(svc.name, r.id) == status_file;
+    if (recorded) continue;
+    ReplicaStatus st = ReadReplicaStatus(status_file);
+    LB_RETURN_IF_ERROR(StopProcess(pid, status_file, 15));
+    if (st.child_pid > 0 && !svc.command.empty()) {
+      LB_RETURN_IF_ERROR(StopProcess(st.child_pid, Basename(svc.command.front()), 10));
+    }
+  }
+  return Status::Ok();
+}
+
 Status ServiceManager::Start(const ServiceConfig& svc, const ReplicaEnv& env) {
   LB_ASSIGN_OR_RETURN(FileLock lock, FileLock::Take(ServiceDir(svc.name) + "/lock", "service '" + svc.name + "'"));
   LB_ASSIGN_OR_RETURN(ServiceState state, Load(svc.name));
+  LB_RETURN_IF_ERROR(ReapUnrecorded(svc, state));
   // Replicas whose supervisor is gone (a reboot, a kill -9) are forgotten first.
   auto dead = std::remove_if(state.replicas.begin(), state.replicas.end(),
                              [&](const Replica& r) { return !Alive(svc.name, r); });
@@ -235,6 +274,7 @@ Status ServiceManager::Start(const ServiceConfig& svc, const ReplicaEnv& env) {
 Status ServiceManager::Stop(const ServiceConfig& svc) {
   LB_ASSIGN_OR_RETURN(FileLock lock, FileLock::Take(ServiceDir(svc.name) + "/lock", "service '" + svc.name + "'"));
   LB_ASSIGN_OR_RETURN(ServiceState state, Load(svc.name));
+  LB_RETURN_IF_ERROR(ReapUnrecorded(svc, state));
   if (state.replicas.empty()) return Status::Ok();
   for (auto& r : state.replicas) r.registered = false;
   LB_RETURN_IF_ERROR(Save(state));
@@ -250,6 +290,7 @@ Status ServiceManager::Stop(const ServiceConfig& svc) {
 Status ServiceManager::RollingRestart(const ServiceConfig& svc, const ReplicaEnv& env) {
   LB_ASSIGN_OR_RETURN(FileLock lock, FileLock::Take(ServiceDir(svc.name) + "/lock", "service '" + svc.name + "'"));
   LB_ASSIGN_OR_RETURN(ServiceState state, Load(svc.name));
+  LB_RETURN_IF_ERROR(ReapUnrecorded(svc, state));
   // Replicas not in the load balancer (one a killed restart left starting) go first, so the
   // ones serving are replaced last.
   std::vector<Replica> old = state.replicas;

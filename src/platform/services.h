@@ -93,6 +93,10 @@ class ServiceManager {
   Result<Replica> Spawn(const ServiceConfig& svc, const ReplicaEnv& env, ServiceState* state);
   Status WaitHealthy(const ServiceConfig& svc, const Replica& r);
   Status StopReplica(const ServiceConfig& svc, const Replica& r);
+  // Stops supervisors of this service that the state file does not list: a lifeboat killed
+  // between starting a replica and recording it leaves one. They are found by the status-file
+  // path on their command line, which only lifeboat gives them.
+  Status ReapUnrecorded(const ServiceConfig& svc, const ServiceState& state);
   // Deregisters `r`, waits `drain` (if it was serving), stops it and forgets it.
   Status Retire(const ServiceConfig& svc, const Replica& r, ServiceState* state);
   bool Alive(const std::string& name, const Replica& r) const;

@@ -186,12 +186,13 @@ Status Stack::Down(const Say& say) {
   }
   LB_ASSIGN_OR_RETURN(auto states, manager_->LoadAll());
   for (const auto& [name, state] : states) {
-    if (state.replicas.empty()) continue;
     const ServiceConfig* known = FindService(name);
     ServiceConfig svc;
     svc.name = name;  // a service no longer in the config is still stopped, by its recorded pids
     LB_RETURN_IF_ERROR(manager_->Stop(known ? *known : svc));
-    say("service " + name + ": stopped " + std::to_string(state.replicas.size()) + " replica(s)");
+    if (!state.replicas.empty()) {
+      say("service " + name + ": stopped " + std::to_string(state.replicas.size()) + " replica(s)");
+    }
   }
   StackRecord rec = ReadRecord(cfg_);
   if (rec.started_database && cfg_.database.present) {

@@ -89,7 +89,10 @@ void KillRecorded(const std::string& state_dir) {
   }
 }
 
-bool AnyCommandLineContains(const std::string& text) {
+bool AnyCommandLineContains(const std::string& text) { return CountCommandLines(text) > 0; }
+
+int CountCommandLines(const std::string& text) {
+  int count = 0;
   for (const auto& e : fs::directory_iterator("/proc")) {
     std::string name = e.path().filename().string();
     if (name.find_first_not_of("0123456789") != std::string::npos) continue;
@@ -97,9 +100,9 @@ bool AnyCommandLineContains(const std::string& text) {
     for (char& c : cmdline) {
       if (c == '\0') c = ' ';
     }
-    if (cmdline.find(text) != std::string::npos) return true;
+    if (cmdline.find(text) != std::string::npos && ProcessRunning(std::stoi(name))) ++count;
   }
-  return false;
+  return count;
 }
 
 }  // namespace lifeboat::testing

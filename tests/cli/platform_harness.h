@@ -24,8 +24,9 @@ bool ProcessRunning(pid_t pid);
 std::vector<pid_t> RecordedPids(const std::string& state_dir);
 // SIGKILL to every recorded pid still running (the safety net after `lifeboat down`).
 void KillRecorded(const std::string& state_dir);
-// True when some process's command line contains `text`.
+// True when some process's command line contains `text`; how many do.
 bool AnyCommandLineContains(const std::string& text);
+int CountCommandLines(const std::string& text);
 
 }  // namespace lifeboat::testing
 

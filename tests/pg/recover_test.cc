@@ -287,6 +287,8 @@ TEST_F(RecoverTest, KilledDuringCutoverResumesAndCompletes) {
   json st = Status();
   EXPECT_EQ(st["replicas"].size(), 2u);
   for (const auto& r : st["replicas"]) EXPECT_EQ(r["secret_version"], 2);
+  // A replica the killed run started but had not recorded yet is stopped by the next change.
+  EXPECT_EQ(CountCommandLines("_supervise --status " + Path(".lifeboat/services/shop/")), 2);
   EXPECT_EQ(Run({"resume", run["id"]}).exit_code, 1);  // finished: nothing to resume
 
   // Cleanup with the retired cluster down: no final snapshot possible, so it asks for --force.

@@ -1,6 +1,8 @@
 // Scenario 2 on the shop under load: releases, deploys with migrations and restore points, a
 // rollback that runs down scripts, the circuit breaker rolling back a crashing release, a
 // rollback refused for a migration without a down script, and recover --restore-point.
+#include <signal.h>
+
 #include <filesystem>
 #include <thread>
 
@@ -250,6 +252,53 @@ TEST_F(DeployTest, TheShopsReleasesUnderLoad) {
   json drills = json::parse(Run({"drills", "--json"}).out);
   ASSERT_EQ(drills.size(), 1u);
   EXPECT_EQ(drills[0]["kind"], "rollback");
+}
+
+TEST_F(DeployTest, KilledMidDeployResumesAndFinishes) {
+  std::string rel = std::string(SHOP_BIN_DIR) + "/releases/";
+  for (const char* v : {"v1", "v2"}) ASSERT_EQ(Run({"release", "add", "shop", v, rel + v}).exit_code, 0);
+  ASSERT_EQ(Run({"deploy", "shop", "v1", "--yes"}).exit_code, 0);
+  ASSERT_EQ(Run({"up"}).exit_code, 0);
+  StartLoad(20, 300);
+  pid_t pid = Start({"deploy", "shop", "v2", "--yes"});
+  // kill -9 once the rollout has begun replacing replicas.
+  bool killed = false;
+  for (int i = 0; i < 3000 && !killed; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    if (!fs::exists(Path(".lifeboat/runs"))) continue;
+    for (const auto& e : fs::directory_iterator(Path(".lifeboat/runs"))) {
+      if (e.path().filename().string().rfind("deploy-", 0) != 0) continue;
+      json run = json::parse(ReadWholeFile(e.path().string()), nullptr, false);
+      if (!run.is_object() || run["params"]["tag"] != "v2") continue;
+      for (const auto& step : run["steps"]) {
+        if (step["name"] == "rollout" && step["state"] == "running" && !killed) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+          kill(pid, SIGKILL);
+          killed = true;
+        }
+      }
+    }
+  }
+  ASSERT_TRUE(killed);
+  waitpid(pid, nullptr, 0);
+  json runs = json::parse(Run({"runs", "--json"}).out);
+  ASSERT_FALSE(runs.empty());
+  EXPECT_EQ(runs[0]["kind"], "deploy");
+  EXPECT_EQ(runs[0]["state"], "interrupted");
+  RunResult resumed = Run({"resume", runs[0]["id"]});
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.err << resumed.out;
+  StopLoad();
+  LoadLog log = ReadLoadLog(Path("load.log"));
+  for (const auto& f : log.failures) ADD_FAILURE() << "failed request: " << f;
+  json st = Status();
+  ASSERT_EQ(st["replicas"].size(), 2u);
+  for (const auto& r : st["replicas"]) EXPECT_EQ(r["release"], "v2");
+  EXPECT_EQ(CountCommandLines("_supervise --status " + Path(".lifeboat/services/shop/")), 2);
+  json revs = Revisions();
+  EXPECT_EQ(revs[0]["tag"], "v2");
+  EXPECT_EQ(revs[0]["state"], "active");
+  EXPECT_EQ(revs.size(), 2u);  // the resumed run recorded its revision once
+  EXPECT_EQ(SqlValue("SELECT string_agg(name, ',') FROM lifeboat_migrations", "fintech_prod"), "0001_delivery_note");
 }
 
 }  // namespace

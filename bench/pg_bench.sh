@@ -98,6 +98,7 @@ for round in $(seq 1 "$rounds"); do
   as_pg "$pgbin/psql" -qh "$work" -p "$port" -U postgres -c \
     "UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE aid <= $((scale * 1000)); CHECKPOINT" >/dev/null
   drop_caches; r=$(measure "$bin" -c "$work/lifeboat.toml" backup --type incremental); record lb_incr "${r%% *}"
+  incr_line=$(grep '^incremental:' "$work/cmd.err" || true)
   drop_caches; r=$(measure "${br[@]}" backup --type=incr); record br_incr "${r%% *}"
   drop_caches; rm -rf "$work/basebackup"
   r=$(measure runuser -u postgres -- "$pgbin/pg_basebackup" -D "$work/basebackup" -h "$work" -p "$port" -U postgres -c fast -X none)
@@ -134,4 +135,5 @@ database: pgbench scale $scale, $((db_bytes / 1048576)) MiB on disk; $rounds rou
 
 peak RSS: lifeboat backup $((${m[lb_rss]%.*} / 1024)) MiB, pgBackRest backup $((${m[br_rss]%.*} / 1024)) MiB
 repository size: lifeboat $((lb_repo / 1048576)) MiB, pgBackRest $((br_repo / 1048576)) MiB
+lifeboat's last $incr_line
 REPORT

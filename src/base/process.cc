@@ -67,7 +67,11 @@ Result<ProcessResult> RunProcess(const std::vector<std::string>& argv,
         char buf[65536];
         ssize_t got = read(fds[i].fd, buf, sizeof(buf));
         if (got > 0) {
-          sinks[i]->append(buf, static_cast<size_t>(got));
+          if (i == 0 && options.on_stdout) {
+            options.on_stdout(std::string_view(buf, static_cast<size_t>(got)));
+          } else {
+            sinks[i]->append(buf, static_cast<size_t>(got));
+          }
         } else if (got == 0 || errno != EINTR) {
           close(fds[i].fd);
           fds[i].fd = -1;

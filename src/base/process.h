@@ -4,8 +4,10 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/result.h"
@@ -17,6 +19,9 @@ struct ProcessOptions {
   std::string cwd;                         // empty: inherit
   double timeout_seconds = 0;              // 0: none; on expiry the child is killed (SIGKILL)
   bool capture = true;                     // collect stdout and stderr; else inherit them
+  // With capture: stdout is handed to this, piece by piece as it arrives (pieces split lines
+  // anywhere), instead of being collected in ProcessResult::out. For outputs too large to hold.
+  std::function<void(std::string_view)> on_stdout;
 };
 
 struct ProcessResult {

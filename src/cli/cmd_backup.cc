@@ -21,11 +21,12 @@ Status Run(Context& ctx, const Options& opt) {
   }
   pg::BackupType type = opt.type == "full" ? pg::BackupType::kFull : pg::BackupType::kIncremental;
   LB_ASSIGN_OR_RETURN(pg::ClusterConfig cluster, ctx.Cluster());
+  LB_ASSIGN_OR_RETURN(Config cfg, ctx.LoadConfig());
   LB_ASSIGN_OR_RETURN(std::unique_ptr<Repository> repo, ctx.OpenRepository());
   LB_ASSIGN_OR_RETURN(auto lock, RepositoryLock::Acquire(repo.get(), LockKind::kShared, "backup"));
   double start = MonotonicSeconds();
   Progress progress("backup");
-  Result<TreeBackupResult> r = pg::BackupCluster(*repo, cluster, type, &progress);
+  Result<TreeBackupResult> r = pg::BackupCluster(*repo, cluster, type, cfg.state.dir + "/scratch", &progress);
   if (!r.ok()) return r.status().Context("backup failed");
   double secs = MonotonicSeconds() - start;
   if (ctx.json) {
@@ -49,6 +50,19 @@ Status Run(Context& ctx, const Options& opt) {
                FormatBytes(r->snapshot.stored_bytes).c_str(),
                m["start_lsn"].get<std::string>().c_str(), m["stop_lsn"].get<std::string>().c_str(),
                secs);
+  if (m.contains("incremental")) {
+    const auto& inc = m["incremental"];
+    if (inc["method"] == "blocks") {
+      std::fprintf(stderr, "incremental: block-level, %s of WAL scanned, %lu changed blocks; "
+                           "%s read, %s taken from the parent unread\n",
+                   FormatBytes(inc["wal_bytes"].get<uint64_t>()).c_str(),
+                   inc["blocks_changed"].get<unsigned long>(), FormatBytes(r->bytes_read).c_str(),
+                   FormatBytes(r->bytes_reused).c_str());
+    } else {
+      std::fprintf(stderr, "incremental: file-level (changed files read whole): %s\n",
+                   inc["reason"].get<std::string>().c_str());
+    }
+  }
   return Status::Ok();
 }
 

@@ -33,7 +33,7 @@ Status Run(Context& ctx) {
         for (const char* k : {"type", "pg_version", "system_identifier", "timeline", "start_lsn",
                               "stop_lsn", "start_time", "stop_time", "start_wal_file",
                               "stop_wal_file", "data_checksums", "pages_checked",
-                              "checksum_failures", "tablespaces", "databases"}) {
+                              "checksum_failures", "tablespaces", "databases", "incremental"}) {
           if (s.metadata.contains(k)) j[k] = s.metadata[k];
         }
       }

@@ -58,6 +58,11 @@ Status TreeBackup::LoadParent() {
   return Status::Ok();
 }
 
+Result<const Snapshot*> TreeBackup::Parent() {
+  LB_RETURN_IF_ERROR(LoadParent());
+  return parent_ ? &parent_->second : nullptr;
+}
+
 Status TreeBackup::AddRoot(const std::string& prefix, const std::string& path,
                            const WalkFilter& filter) {
   // Directory entries for the prefix's components that no earlier root created.
@@ -102,6 +107,8 @@ Status TreeBackup::Read(Progress* progress) {
     if (e.type != EntryType::kFile || !e.chunks.empty()) continue;
     ++files_;
     snap_.logical_bytes += e.size;
+    uint64_t chunks = (e.size + chunk_size - 1) / chunk_size;
+    std::vector<bool> read(chunks, true);
     auto p = parent_files_.find(e.path);
     if (p != parent_files_.end()) {
       const FileEntry& before = *p->second;
@@ -113,14 +120,32 @@ Status TreeBackup::Read(Progress* progress) {
         e.chunks = before.chunks;
         continue;
       }
+      std::optional<std::vector<bool>> changed;
+      if (options_.changed_chunks) changed = options_.changed_chunks(e.path, chunks);
+      if (changed && changed->size() == chunks) {
+        // A chunk is taken from the parent only when it is whole in both versions.
+        uint64_t whole = std::min(e.size, before.size) / chunk_size;
+        for (uint64_t c = 0; c < whole; ++c) {
+          read[c] = (*changed)[c] || !repo_->index().Contains(before.chunks[c]);
+        }
+      }
     }
     ++files_read_;
-    to_read += e.size;
-    uint64_t chunks = (e.size + chunk_size - 1) / chunk_size;
     e.chunks.resize(chunks);
     lengths[i].resize(chunks);
-    for (uint64_t c = 0; c < chunks; c += kChunksPerTask) {
-      tasks.push_back({i, c, std::min(kChunksPerTask, chunks - c)});
+    for (uint64_t c = 0; c < chunks;) {
+      if (!read[c]) {
+        e.chunks[c] = p->second->chunks[c];
+        lengths[i][c] = static_cast<uint32_t>(chunk_size);
+        bytes_reused_ += chunk_size;
+        ++c;
+        continue;
+      }
+      uint64_t n = 0;
+      while (c + n < chunks && read[c + n] && n < kChunksPerTask) ++n;
+      tasks.push_back({i, c, n});
+      to_read += std::min(e.size, (c + n) * chunk_size) - c * chunk_size;
+      c += n;
     }
   }
   if (progress) {
@@ -220,6 +245,7 @@ Result<TreeBackupResult> TreeBackup::Commit(const nlohmann::json& metadata) {
   result.files = files_;
   result.files_read = files_read_;
   result.bytes_read = bytes_read_;
+  result.bytes_reused = bytes_reused_;
   return result;
 }
 

@@ -34,6 +34,12 @@ struct TreeBackupOptions {
   // Called with every chunk read (snapshot path, offset in the file, bytes), from the worker
   // threads: must be thread-safe. PostgreSQL backups verify page checksums here.
   std::function<void(const std::string& path, uint64_t offset, ByteSpan data)> inspect;
+  // For a file that changed since the parent (snapshot path, chunk count of its current size):
+  // which chunks may differ from the parent's. Chunks not flagged, complete in both versions
+  // and still in the repository are taken from the parent without being read. nullopt, or no
+  // function: read the file whole. PostgreSQL backups answer from the WAL's block references.
+  std::function<std::optional<std::vector<bool>>(const std::string& path, uint64_t chunks)>
+      changed_chunks;
 };
 
 struct TreeBackupResult {
@@ -42,6 +48,7 @@ struct TreeBackupResult {
   uint64_t files = 0;
   uint64_t files_read = 0;     // files whose content was read (not unchanged)
   uint64_t bytes_read = 0;
+  uint64_t bytes_reused = 0;   // of files read, bytes taken from the parent unread
 };
 
 class TreeBackup {
@@ -61,6 +68,11 @@ class TreeBackup {
   Result<TreeBackupResult> Commit(const nlohmann::json& metadata);
 
   UnixNanos started_at() const { return snap_.started_at; }
+  // After Read(): bytes read from files, and bytes of changed files taken from the parent.
+  uint64_t bytes_read() const { return bytes_read_; }
+  uint64_t bytes_reused() const { return bytes_reused_; }
+  // The parent snapshot (kind, name and host match; the newest), if any and if use_parent.
+  Result<const Snapshot*> Parent();
 
  private:
   Status LoadParent();
@@ -81,6 +93,7 @@ class TreeBackup {
   uint64_t files_ = 0;
   uint64_t files_read_ = 0;
   uint64_t bytes_read_ = 0;
+  uint64_t bytes_reused_ = 0;
 };
 
 // The single-directory case: `lifeboat files backup`.

@@ -20,16 +20,20 @@ WalkDecision DataDirFilter(const std::string& rel, EntryType type);
 
 enum class BackupType {
   kFull,         // every file read
-  // Files unchanged since the previous PostgreSQL snapshot (same size, mtime, ctime and inode,
-  // and last modified well before that snapshot began) are not read: their chunk lists are
-  // reused. Changed files are read whole and only their changed chunks stored. The snapshot
-  // lists every file and restores on its own. Why this cannot miss a change:
-  // docs/architecture.md, "Incremental backups".
+  // Only what changed since the previous PostgreSQL snapshot is read. Files whose size, mtime,
+  // ctime and inode are unchanged (and were last modified well before that snapshot began)
+  // reuse their chunk lists. Of the other relation files, only the 1 MiB chunks that hold a
+  // block named by a WAL record since the parent's start LSN are read (block-level); when the
+  // WAL cannot say (missing, or CREATE DATABASE and the like in it), changed files are read
+  // whole (file-level). The snapshot lists every file and restores on its own. Why this cannot
+  // miss a change: docs/architecture.md, "Incremental backups".
   kIncremental,
 };
 
-// REQUIRES: the caller holds a shared lock on `repo`. `progress` may be null.
+// REQUIRES: the caller holds a shared lock on `repo`. `scratch` is a directory for temporary
+// files (WAL read by an incremental backup). `progress` may be null.
 Result<TreeBackupResult> BackupCluster(Repository& repo, const ClusterConfig& cluster,
-                                       BackupType type, Progress* progress);
+                                       BackupType type, const std::string& scratch,
+                                       Progress* progress);
 
 }  // namespace lifeboat::pg

@@ -1,6 +1,7 @@
 #include "pg/page_check.h"
 
-#include <cctype>
+#include "pg/block_changes.h"
+
 #include <cstring>
 
 extern "C" uint16_t lifeboat_pg_checksum_page(char* page, uint32_t blkno);
@@ -14,40 +15,10 @@ uint16_t PageChecksum(const uint8_t* page, uint32_t blkno) {
   return lifeboat_pg_checksum_page(reinterpret_cast<char*>(copy), blkno);
 }
 
-bool RelationFileFirstBlock(const std::string& path, uint64_t* first_block) {
-  // Relation files live in global/, base/<db>/ or a tablespace's <version>/<db>/.
-  size_t slash = path.find_last_of('/');
-  std::string dir = slash == std::string::npos ? "" : path.substr(0, slash);
-  std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
-  bool in_relation_dir = dir == "data/global" || dir.rfind("data/base/", 0) == 0 ||
-                         dir.rfind("tablespaces/", 0) == 0;
-  if (!in_relation_dir || name.empty() || !std::isdigit(static_cast<unsigned char>(name[0]))) {
-    return false;
-  }
-  size_t i = 0;
-  while (i < name.size() && std::isdigit(static_cast<unsigned char>(name[i]))) ++i;
-  std::string rest = name.substr(i);
-  for (const char* fork : {"_fsm", "_vm", "_init"}) {
-    if (rest.rfind(fork, 0) == 0) {
-      rest = rest.substr(std::strlen(fork));
-      break;
-    }
-  }
-  uint64_t segno = 0;
-  if (!rest.empty()) {
-    if (rest[0] != '.' || rest.size() == 1) return false;
-    for (size_t k = 1; k < rest.size(); ++k) {
-      if (!std::isdigit(static_cast<unsigned char>(rest[k]))) return false;
-      segno = segno * 10 + static_cast<uint64_t>(rest[k] - '0');
-    }
-  }
-  *first_block = segno * kPagesPerSegment;
-  return true;
-}
-
 void PageChecker::Inspect(const std::string& path, uint64_t offset, ByteSpan data) {
-  uint64_t first_block = 0;
-  if (offset % kPageSize != 0 || !RelationFileFirstBlock(path, &first_block)) return;
+  std::optional<RelationFile> file = ParseRelationFile(path);
+  if (offset % kPageSize != 0 || !file) return;
+  const uint64_t first_block = uint64_t{file->segment} * kPagesPerSegment;
   std::vector<BadPage> found;
   uint64_t checked = 0;
   for (size_t pos = 0; pos + kPageSize <= data.size(); pos += kPageSize) {

@@ -45,8 +45,4 @@ class PageChecker {
   uint64_t checked_ = 0;
 };
 
-// The first block number of a relation file ("16384", "16384.2", "16384_fsm"), or false when
-// the path is not a relation file.
-bool RelationFileFirstBlock(const std::string& path, uint64_t* first_block);
-
 }  // namespace lifeboat::pg

@@ -6,6 +6,7 @@
 
 #include "base/time.h"
 #include "config/config.h"
+#include "pg/block_changes.h"
 #include "pg/page_check.h"
 #include "pg/wal.h"
 #include "repository/index.h"
@@ -60,8 +61,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)pg::IsWalFileName(text);
   (void)pg::ReadSystemIdentifier(in);
   (void)verify::ParseExpectation(text);
-  uint64_t block = 0;
-  (void)pg::RelationFileFirstBlock(text, &block);
+  (void)pg::ParseRelationFile(text);
+  (void)pg::ChangedBlocks::FromWaldumpOutput(text, 8192, 131072);
   pg::PageChecker checker(~pg::Lsn{0});
   checker.Inspect("data/base/1/1", 0, in);
 #endif

@@ -142,26 +142,91 @@ TEST_F(WalArchiveTest, ANamedObjectMovedUnderAnotherNameIsDetected) {
 }  // namespace
 }  // namespace lifeboat::pg
 
+#include "pg/block_changes.h"
 #include "pg/page_check.h"
 
 namespace lifeboat::pg {
 namespace {
 
-TEST(PageCheckTest, RecognisesRelationFilesAndTheirBlockNumbers) {
-  uint64_t b = 99;
-  EXPECT_TRUE(RelationFileFirstBlock("data/base/5/16384", &b));
-  EXPECT_EQ(b, 0u);
-  EXPECT_TRUE(RelationFileFirstBlock("data/base/5/16384.2", &b));
-  EXPECT_EQ(b, 2 * kPagesPerSegment);
-  EXPECT_TRUE(RelationFileFirstBlock("data/global/1262_fsm", &b));
-  EXPECT_TRUE(RelationFileFirstBlock("data/base/5/16384_vm.1", &b));
-  EXPECT_EQ(b, kPagesPerSegment);
-  EXPECT_TRUE(RelationFileFirstBlock("tablespaces/16390/PG_15_202209061/5/16391", &b));
-  EXPECT_FALSE(RelationFileFirstBlock("data/base/5/pg_filenode.map", &b));
-  EXPECT_FALSE(RelationFileFirstBlock("data/base/5/PG_VERSION", &b));
-  EXPECT_FALSE(RelationFileFirstBlock("data/pg_xact/0000", &b));
-  EXPECT_FALSE(RelationFileFirstBlock("data/base/5/16384.", &b));
-  EXPECT_FALSE(RelationFileFirstBlock("data/base/5/16384_xyz", &b));
+TEST(PageCheckTest, RecognisesRelationFilesTheirForksAndSegments) {
+  auto parsed = [](const std::string& path) {
+    std::optional<RelationFile> f = ParseRelationFile(path);
+    if (!f) return std::string("none");
+    return std::to_string(f->database) + "/" + std::to_string(f->relfilenode) + " fork '" +
+           f->fork + "' segment " + std::to_string(f->segment);
+  };
+  EXPECT_EQ(parsed("data/base/5/16384"), "5/16384 fork '' segment 0");
+  EXPECT_EQ(parsed("data/base/5/16384.2"), "5/16384 fork '' segment 2");
+  EXPECT_EQ(parsed("data/global/1262_fsm"), "0/1262 fork 'fsm' segment 0");
+  EXPECT_EQ(parsed("data/base/5/16384_vm.1"), "5/16384 fork 'vm' segment 1");
+  EXPECT_EQ(parsed("data/base/5/16384_init"), "5/16384 fork 'init' segment 0");
+  EXPECT_EQ(parsed("tablespaces/16390/PG_15_202209061/5/16391"), "5/16391 fork '' segment 0");
+  EXPECT_EQ(parsed("data/pg_tblspc/16390/PG_15_202209061/7/16392.3"), "7/16392 fork '' segment 3");
+  EXPECT_EQ(parsed("data/base/5/pg_filenode.map"), "none");
+  EXPECT_EQ(parsed("data/base/5/PG_VERSION"), "none");
+  EXPECT_EQ(parsed("data/pg_xact/0000"), "none");
+  EXPECT_EQ(parsed("data/base/5/16384."), "none");
+  EXPECT_EQ(parsed("data/base/5/16384_xyz"), "none");
+  EXPECT_EQ(parsed("data/base/x/16384"), "none");
+  EXPECT_EQ(parsed("data/base/5/99999999999"), "none");
+}
+
+TEST(ChangedBlocksTest, MapsBlockReferencesToTheChunksOfEachSegmentFile) {
+  // Lines as pg_waldump 15 prints them; 8 KiB blocks, 128 per 1 MiB chunk.
+  const char* dump =
+      "rmgr: Heap        len (rec/tot):     59/    59, tx:        7, lsn: 0/0155E1B8, prev "
+      "0/0155E180, desc: UPDATE off 3 xmax 7 ; new off 4 xmax 0, blkref #0: rel 1663/5/16384 blk "
+      "300, blkref #1: rel 1663/5/16384 blk 2\n"
+      "rmgr: Heap2       len (rec/tot):     64/  8256, tx:        0, lsn: 0/0155E200, prev "
+      "0/0155E1B8, desc: VISIBLE cutoff xid 7 flags 0x01, blkref #0: rel 1663/5/16384 fork vm blk "
+      "0 FPW, blkref #1: rel 1663/5/16384 blk 131073 FPW\n"
+      "rmgr: Btree       len (rec/tot):     64/    64, tx:        8, lsn: 0/0155F000, prev "
+      "0/0155E200, desc: INSERT_LEAF off 121, blkref #0: rel 1663/5/16390 blk 10\n"
+      "rmgr: Storage     len (rec/tot):     42/    42, tx:        9, lsn: 0/01560000, prev "
+      "0/0155F000, desc: CREATE base/5/16400\n"
+      "rmgr: Storage     len (rec/tot):     46/    46, tx:        9, lsn: 0/01560030, prev "
+      "0/01560000, desc: TRUNCATE pg_tblspc/16385/PG_15_202209061/7/16401 to 0 blocks flags 7\n"
+      "rmgr: Transaction len (rec/tot):     34/    34, tx:        9, lsn: 0/01560060, prev "
+      "0/01560030, desc: COMMIT 2026-11-29 10:00:11.652877 UTC\n";
+  Result<ChangedBlocks> c = ChangedBlocks::FromWaldumpOutput(dump, 8192, 131072);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->records(), 6u);
+  EXPECT_EQ(c->block_refs(), 5u);
+  EXPECT_EQ(c->blocks(), 4u);  // 16384: 2, 300, 131073; 16390: 10 (the vm fork is not counted)
+  auto chunks = [&](const std::string& path, uint64_t n) {
+    std::optional<std::vector<bool>> v = c->ChangedChunks(path, n, 1 << 20);
+    if (!v) return std::string("whole");
+    std::string out;
+    for (bool b : *v) out += b ? '1' : '0';
+    return out;
+  };
+  EXPECT_EQ(chunks("data/base/5/16384", 4), "1010");  // blocks 2 and 300
+  EXPECT_EQ(chunks("data/base/5/16384.1", 2), "10");  // block 131073 is block 1 of segment 1
+  EXPECT_EQ(chunks("tablespaces/16385/PG_15_202209061/5/16390", 1), "1");
+  EXPECT_EQ(chunks("data/base/5/16391", 3), "000");   // not in the WAL: nothing changed
+  EXPECT_EQ(chunks("data/base/5/16384_vm", 1), "whole");
+  EXPECT_EQ(chunks("data/base/5/16384_fsm", 1), "whole");
+  EXPECT_EQ(chunks("data/base/5/16400", 2), "whole");  // created in the range
+  EXPECT_EQ(chunks("tablespaces/16385/PG_15_202209061/7/16401", 2), "whole");  // truncated
+  EXPECT_EQ(chunks("data/base/5/pg_filenode.map", 1), "whole");
+}
+
+TEST(ChangedBlocksTest, RecordsThatChangeFilesWithoutNamingBlocksAreRefused) {
+  Result<ChangedBlocks> c = ChangedBlocks::FromWaldumpOutput(
+      "rmgr: Database    len (rec/tot):     42/    42, tx:      740, lsn: 0/09000060, prev "
+      "0/09000028, desc: CREATE_WAL_LOG create dir 1663/16413\n",
+      8192, 131072);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().message(),
+            "the WAL holds a Database record (CREATE_WAL_LOG create dir 1663/16413), which changes "
+            "files without naming their blocks");
+  c = ChangedBlocks::FromWaldumpOutput(
+      "rmgr: Heap len (rec/tot): 1/1, tx: 1, lsn: 0/1, prev 0/0, desc: X, blkref #0: rel 1663/x\n",
+      8192, 131072);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().message(),
+            "cannot read a block reference in 'Heap len (rec/tot): 1/1, tx: 1, lsn: 0/1, prev 0/0, "
+            "desc: X, blkref #0: rel 1663/x'");
 }
 
 TEST(PageCheckTest, FlagsOnlyPagesWhoseChecksumDisagreesAndThatPredateTheBackup) {

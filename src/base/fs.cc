@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <random>
 
@@ -34,7 +35,30 @@ Result<FileLock> FileLock::Take(const std::string& path, const std::string& what
   return FileLock(std::move(fd));
 }
 
+namespace {
+
+std::atomic<FsObserver*> g_observer{nullptr};
+
+// Reports to the observer, if any; false means: fail as a disk that lost power would.
+template <typename F>
+bool Observe(F&& report) {
+  FsObserver* o = g_observer.load(std::memory_order_acquire);
+  return o == nullptr || report(o);
+}
+
+Status PowerCut(const std::string& what, const std::string& path) {
+  return ErrnoStatus(what + " '" + path + "'", EIO);
+}
+
+}  // namespace
+
+void SetFsObserver(FsObserver* observer) { g_observer.store(observer, std::memory_order_release); }
+
 Result<UniqueFd> OpenFile(const std::string& path, int flags, mode_t mode) {
+  if ((flags & O_CREAT) != 0 && ::access(path.c_str(), F_OK) != 0 &&
+      !Observe([&](FsObserver* o) { return o->OnCreate(path); })) {
+    return PowerCut("cannot open", path);
+  }
   int fd = ::open(path.c_str(), flags | O_CLOEXEC, mode);
   if (fd < 0) return ErrnoStatus("cannot open '" + path + "'", errno);
   return UniqueFd(fd);
@@ -81,6 +105,7 @@ Status PreadExact(int fd, void* buf, size_t length, uint64_t offset, const std::
 }
 
 Status WriteAll(int fd, const void* buf, size_t length, const std::string& path) {
+  if (!Observe([&](FsObserver* o) { return o->OnWrite(path); })) return PowerCut("cannot write", path);
   const auto* p = static_cast<const uint8_t*>(buf);
   size_t done = 0;
   while (done < length) {
@@ -95,6 +120,7 @@ Status WriteAll(int fd, const void* buf, size_t length, const std::string& path)
 }
 
 Status PwriteAll(int fd, const void* buf, size_t length, uint64_t offset, const std::string& path) {
+  if (!Observe([&](FsObserver* o) { return o->OnWrite(path); })) return PowerCut("cannot write", path);
   const auto* p = static_cast<const uint8_t*>(buf);
   size_t done = 0;
   while (done < length) {
@@ -109,6 +135,7 @@ Status PwriteAll(int fd, const void* buf, size_t length, uint64_t offset, const 
 }
 
 Status FsyncFd(int fd, const std::string& path) {
+  if (!Observe([&](FsObserver* o) { return o->OnSync(path); })) return PowerCut("cannot fsync", path);
   if (::fsync(fd) != 0) return ErrnoStatus("cannot fsync '" + path + "'", errno);
   return Status::Ok();
 }
@@ -141,12 +168,23 @@ Status WriteFileDurable(const std::string& path, ByteSpan data, mode_t mode) {
       return s;
     }
   }
+  if (!Observe([&](FsObserver* o) { return o->OnRename(tmp, path); })) {
+    return PowerCut("cannot rename", tmp);
+  }
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     int err = errno;
     ::unlink(tmp.c_str());
     return ErrnoStatus("cannot rename '" + tmp + "' to '" + path + "'", err);
   }
   return FsyncDir(Dirname(path));
+}
+
+Status RemoveFile(const std::string& path) {
+  if (!Observe([&](FsObserver* o) { return o->OnRemove(path); })) return PowerCut("cannot remove", path);
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+    return ErrnoStatus("cannot remove '" + path + "'", errno);
+  }
+  return Status::Ok();
 }
 
 Status MakeDirs(const std::string& path, mode_t mode) {
@@ -158,6 +196,9 @@ Status MakeDirs(const std::string& path, mode_t mode) {
   }
   std::string parent = Dirname(path);
   if (parent != path) LB_RETURN_IF_ERROR(MakeDirs(parent, mode));
+  if (!Observe([&](FsObserver* o) { return o->OnCreate(path); })) {
+    return PowerCut("cannot create directory", path);
+  }
   if (::mkdir(path.c_str(), mode) != 0 && errno != EEXIST) {
     return ErrnoStatus("cannot create directory '" + path + "'", errno);
   }

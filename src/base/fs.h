@@ -59,6 +59,9 @@ Status FsyncDir(const std::string& dir);
 // directory. Readers see either nothing or the whole file.
 Status WriteFileDurable(const std::string& path, ByteSpan data, mode_t mode = 0644);
 
+// unlink(2); a missing file is fine.
+Status RemoveFile(const std::string& path);
+
 // mkdir -p; existing directories are fine.
 Status MakeDirs(const std::string& path, mode_t mode = 0755);
 // True when `path` does not exist or is an empty directory.
@@ -71,5 +74,20 @@ std::string Username();
 std::string Dirname(const std::string& path);
 std::string Basename(const std::string& path);
 std::string JoinPath(const std::string& a, const std::string& b);
+
+// A seam for crash simulation (tests/unit/power_cut_test.cc): while one is installed, every
+// operation of this module that changes the filesystem reports to it just before it acts, and
+// fails with EIO when the observer returns false (after a simulated power cut, nothing more
+// reaches the disk). Only for tests: installing is not synchronised with running operations.
+class FsObserver {
+ public:
+  virtual ~FsObserver() = default;
+  virtual bool OnCreate(const std::string& path) = 0;  // a new file or directory
+  virtual bool OnWrite(const std::string& path) = 0;
+  virtual bool OnSync(const std::string& path) = 0;    // a file's data or a directory's entries
+  virtual bool OnRename(const std::string& from, const std::string& to) = 0;
+  virtual bool OnRemove(const std::string& path) = 0;
+};
+void SetFsObserver(FsObserver* observer);  // nullptr: none
 
 }  // namespace lifeboat

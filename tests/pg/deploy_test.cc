@@ -262,25 +262,7 @@ TEST_F(DeployTest, KilledMidDeployResumesAndFinishes) {
   StartLoad(20, 300);
   pid_t pid = Start({"deploy", "shop", "v2", "--yes"});
   // kill -9 once the rollout has begun replacing replicas.
-  bool killed = false;
-  for (int i = 0; i < 3000 && !killed; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    if (!fs::exists(Path(".lifeboat/runs"))) continue;
-    for (const auto& e : fs::directory_iterator(Path(".lifeboat/runs"))) {
-      if (e.path().filename().string().rfind("deploy-", 0) != 0) continue;
-      json run = json::parse(ReadWholeFile(e.path().string()), nullptr, false);
-      if (!run.is_object() || run["params"]["tag"] != "v2") continue;
-      for (const auto& step : run["steps"]) {
-        if (step["name"] == "rollout" && step["state"] == "running" && !killed) {
-          std::this_thread::sleep_for(std::chrono::milliseconds(1500));
-          kill(pid, SIGKILL);
-          killed = true;
-        }
-      }
-    }
-  }
-  ASSERT_TRUE(killed);
-  waitpid(pid, nullptr, 0);
+  ASSERT_TRUE(KillDuringStep(pid, "deploy", "rollout", 1500));
   json runs = json::parse(Run({"runs", "--json"}).out);
   ASSERT_FALSE(runs.empty());
   EXPECT_EQ(runs[0]["kind"], "deploy");
@@ -299,6 +281,27 @@ TEST_F(DeployTest, KilledMidDeployResumesAndFinishes) {
   EXPECT_EQ(revs[0]["state"], "active");
   EXPECT_EQ(revs.size(), 2u);  // the resumed run recorded its revision once
   EXPECT_EQ(SqlValue("SELECT string_agg(name, ',') FROM lifeboat_migrations", "fintech_prod"), "0001_delivery_note");
+
+  // A rollback killed while it replaces replicas, then resumed: back on v1, v2's migration
+  // undone by its down script, still no failed request.
+  StartLoad(20, 300, "load2.log");
+  pid = Start({"rollback", "shop", "--yes"});
+  ASSERT_TRUE(KillDuringStep(pid, "rollback", "rollout", 1500));
+  runs = json::parse(Run({"runs", "--json"}).out);
+  EXPECT_EQ(runs[0]["kind"], "rollback");
+  EXPECT_EQ(runs[0]["state"], "interrupted");
+  resumed = Run({"resume", runs[0]["id"]});
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.err << resumed.out;
+  StopLoad();
+  log = ReadLoadLog(Path("load2.log"));
+  for (const auto& f : log.failures) ADD_FAILURE() << "failed request: " << f;
+  EXPECT_GT(log.orders.size(), 20u);
+  st = Status();
+  ASSERT_EQ(st["replicas"].size(), 2u);
+  for (const auto& r : st["replicas"]) EXPECT_EQ(r["release"], "v1");
+  EXPECT_EQ(CountCommandLines("_supervise --status " + Path(".lifeboat/services/shop/")), 2);
+  EXPECT_EQ(Revisions()[0]["tag"], "v1");
+  EXPECT_EQ(SqlValue("SELECT count(*) FROM lifeboat_migrations", "fintech_prod"), "0");
 }
 
 }  // namespace

@@ -71,24 +71,7 @@ class RecoverTest : public ShopTest {
     SwitchWalAndWaitArchived();
     StartLoad(20, 300);
     pid_t pid = Start({"recover", "--latest", "--yes"});
-    bool killed = false;
-    for (int i = 0; i < 3000 && !killed; ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-      if (!fs::exists(Path(".lifeboat/runs"))) continue;
-      for (const auto& e : fs::directory_iterator(Path(".lifeboat/runs"))) {
-        if (e.path().filename().string().rfind("recover-", 0) != 0) continue;
-        json run = json::parse(ReadWholeFile(e.path().string()), nullptr, false);  // written by rename
-        if (!run.is_object()) continue;
-        for (const auto& s : run["steps"]) {
-          if (s["name"] != step || s["state"] != "running") continue;
-          std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
-          kill(pid, SIGKILL);
-          killed = true;
-        }
-      }
-    }
-    EXPECT_TRUE(killed);
-    waitpid(pid, nullptr, 0);
+    EXPECT_TRUE(KillDuringStep(pid, "recover", step, delay_ms));
     json run = LastRun();
     EXPECT_EQ(run["state"], "interrupted");
     RunResult resumed = Run({"resume", run["id"]});
@@ -308,6 +291,28 @@ TEST_F(RecoverTest, KilledDuringRestoreResumesAndCompletes) {
   json instances = json::parse(Run({"instances", "--json"}).out);
   ASSERT_EQ(instances.size(), 1u);  // the incomplete one was dropped and restored again
   EXPECT_EQ(instances[0]["role"], "production");
+
+  // Cleanup killed while it takes the retired cluster's final snapshot, then resumed.
+  size_t snapshots_before = json::parse(Run({"snapshots", "--json"}).out).size();
+  pid_t pid = Start({"cleanup", "--yes", "--now"});
+  ASSERT_TRUE(KillDuringStep(pid, "cleanup", "final-snapshot", 200));
+  json killed = LastRun();
+  EXPECT_EQ(killed["kind"], "cleanup");
+  EXPECT_EQ(killed["state"], "interrupted");
+  RunResult resumed = Run({"resume", killed["id"], "--json"});
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
+  json done = json::parse(resumed.out);
+  EXPECT_EQ(done["state"], "succeeded");
+  ASSERT_TRUE(done["vars"]["final_snapshot"].is_string());
+  json snaps = json::parse(Run({"snapshots", "--json"}).out);
+  ASSERT_EQ(snaps.size(), snapshots_before + 1);
+  EXPECT_EQ(snaps.back()["id"], done["vars"]["final_snapshot"]);
+  EXPECT_FALSE(fs::exists(Path("main")));  // the retired data directory is gone
+  RunResult check = Run({"repo", "check", "--read-data"});
+  EXPECT_EQ(check.exit_code, 0) << check.err << check.out;
+  // Production, under its own name now, still takes backups.
+  RunResult backup = Run({"backup"});
+  EXPECT_EQ(backup.exit_code, 0) << backup.err;
 }
 
 }  // namespace

@@ -2,7 +2,12 @@
 
 #include <signal.h>
 
+#include <sys/wait.h>
+
+#include <chrono>
+#include <filesystem>
 #include <fstream>
+#include <thread>
 
 namespace lifeboat::testing {
 
@@ -70,6 +75,31 @@ void ShopTest::WaitLoad() {
   waitpid(load_pid_, &status, 0);
   load_pid_ = 0;
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+bool ShopTest::KillDuringStep(pid_t pid, const std::string& kind, const std::string& step,
+                              int delay_ms) {
+  namespace fs = std::filesystem;
+  for (int i = 0; i < 3000; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    if (!fs::exists(Path(".lifeboat/runs"))) continue;
+    for (const auto& e : fs::directory_iterator(Path(".lifeboat/runs"))) {
+      if (e.path().filename().string().rfind(kind + "-", 0) != 0) continue;
+      // Journals are replaced by rename: a read sees a whole one.
+      nlohmann::json run = nlohmann::json::parse(ReadWholeFile(e.path().string()), nullptr, false);
+      if (!run.is_object()) continue;
+      for (const auto& s : run["steps"]) {
+        if (s["name"] != step || s["state"] != "running") continue;
+        std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+        kill(pid, SIGKILL);
+        waitpid(pid, nullptr, 0);
+        return true;
+      }
+    }
+  }
+  kill(pid, SIGKILL);
+  waitpid(pid, nullptr, 0);
+  return false;
 }
 
 void ShopTest::StopLoad() {

@@ -37,6 +37,10 @@ class ShopTest : public PgTest {
   void WaitLoad();
   // Stops shop-load now (SIGTERM: it finishes the order in flight and exits).
   void StopLoad();
+  // Waits until a run of `kind` (its journal in <state>/runs) has `step` running, then
+  // `delay_ms` more, then kills `pid` (the lifeboat running it) with -9 and reaps it. False when
+  // the step was not seen running within a minute.
+  bool KillDuringStep(pid_t pid, const std::string& kind, const std::string& step, int delay_ms);
 
   int ports_ = 0;
   pid_t load_pid_ = 0;

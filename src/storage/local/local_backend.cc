@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <ctime>
+#include <vector>
 
 #include "base/fs.h"
 
@@ -28,9 +29,14 @@ Status LocalBackend::Put(const std::string& key, ByteSpan data) {
   std::string path = PathOf(key);
   std::string dir = Dirname(path);
   if (::access(dir.c_str(), F_OK) != 0) {
+    // Every directory this creates ("data" and "data/ab" in a new repository) is an entry in
+    // its parent, which must be durable before the object counts as stored: fsync each parent.
+    std::vector<std::string> created;
+    for (std::string d = dir; d.size() > root_.size() && ::access(d.c_str(), F_OK) != 0; d = Dirname(d)) {
+      created.push_back(d);
+    }
     LB_RETURN_IF_ERROR(MakeDirs(dir, 0700));
-    // The new directory entry must itself be durable before the object counts as stored.
-    LB_RETURN_IF_ERROR(FsyncDir(Dirname(dir)));
+    for (const std::string& d : created) LB_RETURN_IF_ERROR(FsyncDir(Dirname(d)));
   }
   return WriteFileDurable(path, data, file_mode_);
 }
@@ -122,7 +128,7 @@ Status RemoveTemporaries(const std::string& dir, time_t cutoff, uint64_t* remove
     if (S_ISDIR(st.st_mode)) {
       LB_RETURN_IF_ERROR(RemoveTemporaries(path, cutoff, removed));
     } else if (name.find(".tmp-") != std::string::npos && st.st_mtime < cutoff) {
-      if (::unlink(path.c_str()) == 0) ++*removed;
+      if (RemoveFile(path).ok()) ++*removed;
     }
   }
   return Status::Ok();
@@ -138,11 +144,7 @@ Result<uint64_t> LocalBackend::RemoveIncomplete(int64_t min_age_seconds) {
 
 Status LocalBackend::Delete(const std::string& key) {
   LB_RETURN_IF_ERROR(ValidateKey(key));
-  std::string path = PathOf(key);
-  if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
-    return ErrnoStatus("cannot delete '" + path + "'", errno);
-  }
-  return Status::Ok();
+  return RemoveFile(PathOf(key));
 }
 
 }  // namespace lifeboat

@@ -109,5 +109,41 @@ TEST_F(StreamTest, SynchronousModeLosesNothing) {
   EXPECT_EQ(restored, committed);
 }
 
+TEST_F(StreamTest, AStreamerKilledAgainAndAgainResumesFromItsSlotWithoutAGap) {
+  Sql("CREATE TABLE ledger (id int PRIMARY KEY)");
+  ASSERT_EQ(Run({"backup"}).exit_code, 0);
+  int id = 0;
+  auto commit = [&](int n) {
+    for (int i = 0; i < n; ++i) {
+      Sql("INSERT INTO ledger VALUES (" + std::to_string(++id) + ")");
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  };
+  for (int round = 0; round < 3; ++round) {
+    pid_t streamer = Start({"wal", "stream"});
+    commit(100);
+    if (round == 1) Sql("SELECT pg_switch_wal()");  // a segment completes while it streams
+    commit(100);
+    kill(streamer, SIGKILL);
+    waitpid(streamer, nullptr, 0);
+    started_.clear();
+    commit(50);  // while nothing streams: the slot keeps this WAL on the primary
+  }
+  pid_t streamer = Start({"wal", "stream"});
+  commit(50);
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));  // the partial segment is stored every second
+  StopStreamer(streamer);
+  EXPECT_EQ(SqlValue("SELECT count(*) FROM pg_replication_slots"), "1");  // one slot, reused
+  std::vector<int> restored = RestoreLatestIds();
+  std::vector<int> committed;
+  for (int i = 1; i <= id; ++i) committed.push_back(i);
+  EXPECT_EQ(restored, committed);
+  nlohmann::json window = nlohmann::json::parse(Run({"window", "--json"}).out);
+  ASSERT_TRUE(window.contains("gaps")) << window.dump();
+  EXPECT_EQ(window["gaps"].size(), 0u) << window.dump();
+  RunResult check = Run({"repo", "check", "--read-data"});
+  EXPECT_EQ(check.exit_code, 0) << check.err << check.out;
+}
+
 }  // namespace
 }  // namespace lifeboat::testing

@@ -56,6 +56,17 @@ std::string Fingerprint(const std::string& dir) {
   return out;
 }
 
+// Every file under `dir` (data directories, logs, journals, the repository, the harness's
+// captures of lifeboat's output) that holds `needle`.
+std::vector<std::string> FilesContaining(const std::string& dir, const std::string& needle) {
+  std::vector<std::string> found;
+  for (const auto& e : fs::recursive_directory_iterator(dir, fs::directory_options::skip_permission_denied)) {
+    if (!e.is_regular_file()) continue;
+    if (ReadWholeFile(e.path().string()).find(needle) != std::string::npos) found.push_back(e.path().string());
+  }
+  return found;
+}
+
 class RecoverTest : public ShopTest {
  protected:
   json LastRun() {
@@ -197,6 +208,14 @@ TEST_F(RecoverTest, RecoverToBeforeTheDisasterUnderLoad) {
   bool logged = false;
   for (const auto& e : audit) logged = logged || (e["what"].get<std::string>().find("recover --time") != std::string::npos && e["result"] == "ok");
   EXPECT_TRUE(logged);
+
+  // After secrets were set and rotated, services restarted, a recovery and a cleanup: neither
+  // the application's password nor the repository's passphrase is in any file but the one the
+  // password or passphrase was read from (logs, journals, audit, status files, the repository, lifeboat's
+  // captured output, PostgreSQL's files).
+  std::vector<std::string> leaks = FilesContaining(dir_, kShopPassword);
+  EXPECT_EQ(leaks, std::vector<std::string>{Path("shop-password")});
+  EXPECT_EQ(FilesContaining(dir_, "test passphrase"), std::vector<std::string>{Path("pass")});
 }
 
 TEST_F(RecoverTest, DryRunChangesNothingAndATimeOutsideTheWindowIsRefused) {

@@ -35,7 +35,7 @@ void ShopTest::SetUp() {
   std::string out;
   ASSERT_EQ(RunWithEnv({std::string(SHOP_BIN_DIR) + "/shop-seed", "--app-role", "shop", "--orders", "300"},
                        {{"PGHOST", dir_}, {"PGPORT", std::to_string(port_)}, {"PGUSER", "postgres"},
-                        {"SHOP_APP_PASSWORD", "shop-password"}},
+                        {"SHOP_APP_PASSWORD", kShopPassword}},
                        &out),
             0)
       << out;
@@ -46,7 +46,7 @@ void ShopTest::SetUp() {
               "routes = [\"/health\", \"/order\", \"/cart\", \"/orders\", \"/t/\"]\n"
               "smoke_path = \"/order/products\"\nstart_timeout = \"10s\"\n"
               "\n[load_balancer]\nport = " + std::to_string(ports_) + "\n");
-  WriteFile(Path("shop-password"), "shop-password\n");
+  WriteFile(Path("shop-password"), std::string(kShopPassword) + "\n");
   RunResult set = Run({"secret", "set", "shop-db", "PGHOST=" + dir_, "PGPORT=" + std::to_string(port_),
                        "PGUSER=shop", "PGPASSWORD=@" + Path("shop-password"),
                        "PGDATABASE=startupwebapp_prod"});

@@ -26,6 +26,9 @@ struct LoadLog {
 };
 LoadLog ReadLoadLog(const std::string& path);
 
+// The application role's password: distinctive, so that a search for it finds only leaks.
+inline constexpr const char* kShopPassword = "Shop-Pw-7f3a9c51";
+
 class ShopTest : public PgTest {
  protected:
   void SetUp() override;

@@ -74,11 +74,17 @@ Result<std::vector<IndexedPack>> DecodeIndexFile(ByteSpan plain) {
   return packs;
 }
 
-void Index::AddPack(const IndexedPack& pack) {
+void Index::AddPack(const IndexedPack& pack, bool replace) {
   std::lock_guard<std::mutex> lock(mu_);
   auto [it, inserted] = pack_pos_.try_emplace(pack.pack, static_cast<uint32_t>(pack_ids_.size()));
   if (inserted) pack_ids_.push_back(pack.pack);
-  for (const PackEntry& e : pack.entries) blobs_.try_emplace(e.id, Slot{it->second, e});
+  for (const PackEntry& e : pack.entries) {
+    if (replace) {
+      blobs_.insert_or_assign(e.id, Slot{it->second, e});
+    } else {
+      blobs_.try_emplace(e.id, Slot{it->second, e});
+    }
+  }
 }
 
 std::optional<BlobLocation> Index::Find(const Id& blob) const {

@@ -34,7 +34,9 @@ Result<std::vector<IndexedPack>> DecodeIndexFile(ByteSpan plain);
 // Thread safety: all methods may be called concurrently.
 class Index {
  public:
-  void AddPack(const IndexedPack& pack);
+  // With `replace`, the pack's entries take the place of blobs already known elsewhere (an
+  // index file written by a prune that moved them).
+  void AddPack(const IndexedPack& pack, bool replace = false);
   std::optional<BlobLocation> Find(const Id& blob) const;
   bool Contains(const Id& blob) const;
   size_t blob_count() const;

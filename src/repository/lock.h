@@ -1,7 +1,8 @@
 // Repository locks (locks/<random>): operations that only add data take a shared lock and run
 // side by side; operations that delete data take an exclusive lock and run alone. Readers
 // (listing, restore) take no lock: they never block and, because manifests are written last
-// and deletes remove manifests first, never see partial state.
+// and deletes remove manifests first, never see partial state. A blob that a prune repacked
+// after the reader loaded the index is found through the prune's new index (ReadBlob).
 //
 // Acquisition writes our lock, then lists the others: if a conflicting live lock exists, ours
 // is removed and the call fails with Code::kBusy naming the holder. Two racing exclusive

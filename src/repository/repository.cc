@@ -144,6 +144,7 @@ Status Repository::LoadIndex() {
       damaged_index_files_.emplace_back(f.key, plain.status());
       continue;
     }
+    loaded_index_files_.insert(f.key);
     Result<std::vector<IndexedPack>> packs = DecodeIndexFile(*plain);
     if (!packs.ok()) {
       damaged_index_files_.emplace_back(f.key, packs.status());
@@ -174,13 +175,37 @@ Result<Bytes> Repository::GetSealed(const std::string& key) {
   return plain;
 }
 
+Status Repository::RefreshIndex() {
+  std::lock_guard<std::mutex> lock(refresh_mu_);
+  LB_ASSIGN_OR_RETURN(std::vector<ObjectInfo> files, backend_->List("index/"));
+  for (const ObjectInfo& f : files) {
+    if (loaded_index_files_.count(f.key) != 0) continue;
+    Result<Bytes> plain = GetSealed(f.key);
+    if (!plain.ok()) continue;  // damaged or gone: check reports it
+    Result<std::vector<IndexedPack>> packs = DecodeIndexFile(*plain);
+    if (!packs.ok()) continue;
+    for (const IndexedPack& p : *packs) index_.AddPack(p, /*replace=*/true);
+    loaded_index_files_.insert(f.key);
+  }
+  return Status::Ok();
+}
+
 Result<Bytes> Repository::ReadBlob(const Id& id) {
   std::optional<BlobLocation> loc = index_.Find(id);
   if (!loc) {
     return Status::Corruption("blob " + id.Short() + " is missing from the index",
                               "run 'lifeboat repo check' to see which snapshots it breaks");
   }
-  return ReadBlobAt(*loc);
+  Result<Bytes> blob = ReadBlobAt(*loc);
+  // Readers take no lock: a prune may have repacked the blob since the index was loaded. It
+  // writes the new pack and its index before deleting the old pack, so the new location is in
+  // an index file this session has not read yet.
+  if (!blob.ok() && backend_->Stat(PackKey(loc->pack)).status().code() == Code::kNotFound) {
+    LB_RETURN_IF_ERROR(RefreshIndex());
+    std::optional<BlobLocation> moved = index_.Find(id);
+    if (moved && moved->pack != loc->pack) return ReadBlobAt(*moved);
+  }
+  return blob;
 }
 
 Result<Bytes> Repository::ReadBlobAt(const BlobLocation& loc) {

@@ -15,6 +15,8 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -115,6 +117,9 @@ class Repository {
       : backend_(std::move(backend)), options_(options) {}
   Status LoadConfig();
   Status LoadIndex();
+  // Adds the index files written since the index was loaded, their entries replacing older
+  // locations: a prune that ran meanwhile may have moved blobs to new packs.
+  Status RefreshIndex();
 
   std::shared_ptr<Backend> backend_;
   OpenOptions options_;
@@ -123,6 +128,8 @@ class Repository {
   std::string key_file_;
   Index index_;
   std::vector<std::pair<std::string, Status>> damaged_index_files_;
+  std::mutex refresh_mu_;                       // one RefreshIndex at a time
+  std::set<std::string> loaded_index_files_;    // guarded by refresh_mu_ after Open
 };
 
 }  // namespace lifeboat

@@ -73,6 +73,21 @@ class RepositoryTest : public ::testing::Test {
   std::unique_ptr<Repository> repo_;
 };
 
+TEST_F(RepositoryTest, AReaderFollowsBlobsThatAPruneRepackedAfterItOpened) {
+  Id a = Commit("a", {Content(4000, 1), Content(4000, 2)});  // one pack holds both blobs
+  Id b = Commit("b", {Content(4000, 1)});                     // shares the first
+  std::unique_ptr<Repository> reader = Reopen();              // its index: the pack of "a"
+  Result<Snapshot> sb = reader->LoadSnapshot(b);
+  ASSERT_TRUE(sb.ok());
+  ASSERT_TRUE(repo_->DeleteSnapshot(a).ok());
+  Result<PruneReport> pruned = Prune(*repo_, PruneOptions{.repack_threshold = 0.0});
+  ASSERT_TRUE(pruned.ok()) << pruned.status().ToString();
+  ASSERT_EQ(pruned->packs_repacked, 1u);  // the blob "b" uses now lives in a new pack
+  Result<Bytes> got = reader->ReadBlob(sb->entries[0].chunks[0]);
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_TRUE(*got == Content(4000, 1));
+}
+
 TEST_F(RepositoryTest, InitRefusesAnExistingRepository) {
   Status s = Repository::Init(*backend_, "pw", kFast);
   EXPECT_EQ(s.code(), Code::kAlreadyExists);

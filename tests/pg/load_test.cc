@@ -140,7 +140,11 @@ TEST_F(LoadTest, FullRateLoadWithStreamingAndBackupsRestoresRandomInstantsExactl
     Clock::time_point target = commits[k].acked + (commits[k + 1].sent - commits[k].acked) / 2;
     std::string where = "instant " + Iso(target) + " (after ledger row " + std::to_string(commits[k].id) + ")";
     RunResult r = Run({"restore", "--time", Iso(target), "--instance", "at"});
-    ASSERT_EQ(r.exit_code, 0) << where << ": " << r.err;
+    if (r.exit_code != 0) {
+      std::string log = ReadWholeFile(InstanceHost("at") + "/postgresql.log");
+      FAIL() << where << ": " << r.err << "\n" << log.substr(log.size() > 6000 ? log.size() - 6000 : 0)
+             << "\nsnapshots: " << Run({"snapshots", "--json"}).out << "\nwindow: " << Run({"window", "--json"}).out;
+    }
     std::string host = InstanceHost("at");
     std::string expected = std::to_string(commits[k].id);
     EXPECT_EQ(SqlAt(host, instance_port_, "SELECT count(*) FROM ledger")[0], expected) << where;

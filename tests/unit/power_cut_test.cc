@@ -21,6 +21,7 @@
 #include <optional>
 
 #include "base/fs.h"
+#include "repo_fixtures.h"
 #include "repository/blob_writer.h"
 #include "repository/check.h"
 #include "repository/prune.h"
@@ -31,17 +32,8 @@ namespace fs = std::filesystem;
 namespace lifeboat {
 namespace {
 
-const ScryptParams kFast{.n = 1024, .r = 8, .p = 1};
-
-Bytes Content(size_t n, uint8_t seed) {
-  Bytes b(n);
-  uint32_t x = seed * 2654435761u + 1;
-  for (auto& c : b) {
-    x = x * 1664525u + 1013904223u;
-    c = static_cast<uint8_t>(x >> 24);
-  }
-  return b;
-}
+using testing::Content;
+const ScryptParams& kFast = testing::kFastScrypt;
 
 class PowerCutFs final : public FsObserver {
  public:

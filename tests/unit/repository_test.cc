@@ -6,6 +6,7 @@
 
 #include <regex>
 
+#include "repo_fixtures.h"
 #include "repository/blob_writer.h"
 #include "repository/check.h"
 #include "repository/lock.h"
@@ -17,17 +18,8 @@
 namespace lifeboat {
 namespace {
 
-const ScryptParams kFast{.n = 1024, .r = 8, .p = 1};
-
-Bytes Content(size_t n, uint8_t seed) {
-  Bytes b(n);
-  uint32_t x = seed * 2654435761u + 1;
-  for (auto& c : b) {
-    x = x * 1664525u + 1013904223u;
-    c = static_cast<uint8_t>(x >> 24);
-  }
-  return b;
-}
+using testing::Content;
+const ScryptParams& kFast = testing::kFastScrypt;
 
 class RepositoryTest : public ::testing::Test {
  protected:

@@ -213,11 +213,16 @@ Result<Bytes> Repository::ReadBlobAt(const BlobLocation& loc) {
   std::string where = "blob " + loc.entry.id.Short() + " in pack '" + pack_key + "'";
   Result<Bytes> sealed = backend_->GetRange(pack_key, loc.entry.offset, loc.entry.stored_length);
   if (!sealed.ok()) {
-    // A missing or short pack is damage to the repository, not a user error.
-    if (sealed.status().code() == Code::kNotFound || sealed.status().code() == Code::kIO) {
-      return Status::Corruption(where + ": " + sealed.status().message());
+    // A missing or short pack is damage to the repository (exit 3); a read that failed on a
+    // whole pack is an I/O error (exit 2), which a retry may not meet.
+    bool damaged = sealed.status().code() == Code::kNotFound;
+    if (sealed.status().code() == Code::kIO) {
+      Result<ObjectInfo> info = backend_->Stat(pack_key);
+      damaged = info.ok() ? info->size < loc.entry.offset + loc.entry.stored_length
+                          : info.status().code() == Code::kNotFound;
     }
-    return sealed.status();
+    if (damaged) return Status::Corruption(where + ": " + sealed.status().message());
+    return sealed.status().Context(where);
   }
   Result<Bytes> payload = lifeboat::Open(key_.encryption, *sealed);
   if (!payload.ok()) return payload.status().Context(where + " is damaged");

@@ -274,6 +274,52 @@ TEST_F(RepositoryTest, DiskFullFailsCleanlyAndARetrySucceeds) {
   EXPECT_TRUE(repo_->LoadSnapshot(after).ok());
 }
 
+TEST_F(RepositoryTest, FailingReadsEndInAnIOErrorAndLoseNothing) {
+  Id a = Commit("a", {Content(3000, 1), Content(3000, 2), Content(3000, 3)});
+  auto faulty = std::make_shared<FaultBackend>(
+      backend_, FaultPlan{.get_failure_probability = 0.3, .seed = 7});
+  int opened = 0, reads = 0, failed_reads = 0;
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    Result<std::unique_ptr<Repository>> repo = Repository::Open(faulty, "pw");
+    if (!repo.ok()) {
+      // Never "wrong passphrase" or "damaged": the disk failed, exit 2.
+      EXPECT_EQ(repo.status().code(), Code::kIO) << repo.status().ToString();
+      EXPECT_NE(repo.status().message().find("(injected fault): input/output error"), std::string::npos)
+          << repo.status().ToString();
+      continue;
+    }
+    ++opened;
+    Result<Snapshot> snap = (*repo)->LoadSnapshot(a);
+    if (!snap.ok()) {
+      EXPECT_EQ(snap.status().code(), Code::kIO) << snap.status().ToString();
+      continue;
+    }
+    for (size_t i = 0; i < 3; ++i) {
+      ++reads;
+      Result<Bytes> blob = (*repo)->ReadBlob(snap->entries[0].chunks[i]);
+      if (blob.ok()) {
+        EXPECT_TRUE(*blob == Content(3000, static_cast<uint8_t>(i + 1)));
+      } else {
+        ++failed_reads;
+        EXPECT_EQ(blob.status().code(), Code::kIO) << blob.status().ToString();
+        EXPECT_EQ(ExitCodeFor(blob.status()), 2);
+      }
+    }
+  }
+  EXPECT_GT(opened, 0);
+  EXPECT_GT(failed_reads, 0);
+  EXPECT_LT(failed_reads, reads);
+  // Once the disk behaves, everything is there.
+  faulty->Clear();
+  auto fresh = Reopen();
+  EXPECT_TRUE(CheckRepository(*fresh, true, nullptr)->ok());
+  Result<Snapshot> snap = fresh->LoadSnapshot(a);
+  ASSERT_TRUE(snap.ok());
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_TRUE(*fresh->ReadBlob(snap->entries[0].chunks[i]) == Content(3000, static_cast<uint8_t>(i + 1)));
+  }
+}
+
 TEST_F(RepositoryTest, ShortWriteIsDetectedByCheckAndRemovedByPrune) {
   auto faulty = std::make_shared<FaultBackend>(
       backend_, FaultPlan{.puts_before_fault = 0, .put_errno = EIO, .short_write = true});

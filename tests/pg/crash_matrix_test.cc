@@ -76,7 +76,7 @@ TEST_F(CrashMatrixTest, RestoreVerifyExpireAndWalPushSurviveKill9) {
     RunResult check = Run({"repo", "check", "--read-data"});
     ASSERT_EQ(check.exit_code, 0) << check.out << check.err;
   }
-  std::cout << "crash matrix: " << kills << " kills of backup, restore, verify --snapshot and expire\n";
+  std::cout << "crash matrix: " << kills << " kills of backup, restore, verify --snapshot and expire" << std::endl;
   // A backup after all the killed ones completes.
   RunResult again = Run({"backup"});
   EXPECT_EQ(again.exit_code, 0) << again.err;

@@ -163,7 +163,7 @@ TEST_F(LoadTest, FullRateLoadWithStreamingAndBackupsRestoresRandomInstantsExactl
   EXPECT_EQ(exact, static_cast<int>(instants));
   std::cout << "load run: " << seconds << " s, " << transactions << " pgbench transactions, "
             << commits.size() << " ledger commits, " << backups + 1 << " backups, " << exact << " of "
-            << instants << " instants restored exactly\n";
+            << instants << " instants restored exactly" << std::endl;
 }
 
 }  // namespace

@@ -297,7 +297,7 @@ TEST_F(PowerCutTest, EveryCutPointKeepsWhatWasAcknowledged) {
   EXPECT_EQ(lost_acknowledged, 0);
   std::cout << "power cuts simulated: " << cuts << " of " << changes
             << " change points; runs that lost an acknowledged write: " << lost_acknowledged
-            << "\n";
+            << std::endl;
 }
 
 }  // namespace

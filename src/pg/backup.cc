@@ -56,7 +56,8 @@ Result<std::vector<Tablespace>> FindTablespaces(const std::string& data_dir) {
 }
 
 // Whether the WAL since `parent` began can tell which blocks changed; sets `range->from`.
-Status BlockLevelPossible(const Snapshot* parent, uint64_t sysid, BlockScanRange* range) {
+Status BlockLevelPossible(const Snapshot* parent, uint64_t sysid, bool checksums,
+                          BlockScanRange* range) {
   if (parent == nullptr) return Status::NotFound("there is no earlier PostgreSQL snapshot");
   const nlohmann::json& m = parent->metadata;
   if (!m.contains("start_lsn") || !m.contains("timeline") || !m.contains("system_identifier")) {
@@ -64,6 +65,11 @@ Status BlockLevelPossible(const Snapshot* parent, uint64_t sysid, BlockScanRange
   }
   if (m["system_identifier"].get<std::string>() != std::to_string(sysid)) {
     return Status::Config("the parent snapshot is of another cluster");
+  }
+  // pg_checksums rewrites every page offline, without WAL.
+  if (m.value("data_checksums", checksums) != checksums) {
+    return Status::Config("data checksums were turned " + std::string(checksums ? "on" : "off") +
+                          " since the parent snapshot");
   }
   if (m["timeline"].get<uint32_t>() != range->timeline) {
     return Status::Config("the parent snapshot is on timeline " +
@@ -156,7 +162,7 @@ Result<TreeBackupResult> BackupCluster(Repository& repo, const ClusterConfig& cl
     LB_ASSIGN_OR_RETURN(const Snapshot* parent, backup.Parent());
     BlockScanRange range{static_cast<uint32_t>(std::strtoul(timeline.c_str(), nullptr, 10)),
                          0, start_l, segment_size, block_size, blocks_per_segment};
-    Status possible = BlockLevelPossible(parent, sysid, &range);
+    Status possible = BlockLevelPossible(parent, sysid, checksums, &range);
     Result<ChangedBlocks> scanned =
         possible.ok() ? ScanChangedBlocks(repo, cluster, range, scratch) : Result<ChangedBlocks>(possible);
     if (scanned.ok()) {

@@ -87,12 +87,23 @@ TEST_F(CrashMatrixTest, RestoreVerifyExpireAndWalPushSurviveKill9) {
   std::string copy = Path("seg-copy");
   RunResult got = Run({"wal", "get", seg, copy});
   EXPECT_EQ(got.exit_code, 1);  // gone, as if the push had never finished
-  // Re-archive from the cluster's own pg_wal.
-  KillAfter({"wal", "push", Path("main/pg_wal/" + seg)}, 20);
-  RunResult push = Run({"wal", "push", Path("main/pg_wal/" + seg)});
-  EXPECT_EQ(push.exit_code, 0) << push.err;
-  EXPECT_EQ(Run({"wal", "get", seg, copy}).exit_code, 0);
-  EXPECT_EQ(ReadWholeFile(copy), ReadWholeFile(Path("main/pg_wal/" + seg)));
+  // Re-archive from the cluster's own pg_wal, killed at one moment (make test) or 20 random
+  // ones (make torture), each followed by the retry PostgreSQL would make.
+  std::vector<int> push_delays = {20};
+  if (std::getenv("LIFEBOAT_TORTURE") != nullptr) {
+    std::mt19937 rng(std::random_device{}());
+    push_delays.clear();
+    for (int i = 0; i < 20; ++i) push_delays.push_back(std::uniform_int_distribution<int>(5, 400)(rng));
+  }
+  for (int ms : push_delays) {
+    SCOPED_TRACE("wal push killed after " + std::to_string(ms) + " ms");
+    fs::remove(repo() + "/named/wal/" + seg);
+    KillAfter({"wal", "push", Path("main/pg_wal/" + seg)}, ms);
+    RunResult push = Run({"wal", "push", Path("main/pg_wal/" + seg)});
+    EXPECT_EQ(push.exit_code, 0) << push.err;
+    EXPECT_EQ(Run({"wal", "get", seg, copy}).exit_code, 0);
+    EXPECT_EQ(ReadWholeFile(copy), ReadWholeFile(Path("main/pg_wal/" + seg)));
+  }
 
   // After it all, the snapshot still restores to exactly what was committed.
   RunResult r = Run({"restore", "--snapshot", id, "--instance", "final", "--json"});

@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -119,7 +120,9 @@ TEST_F(StreamTest, AStreamerKilledAgainAndAgainResumesFromItsSlotWithoutAGap) {
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
   };
-  for (int round = 0; round < 3; ++round) {
+  // Three kills in make test, 20 in make torture.
+  const int rounds = std::getenv("LIFEBOAT_TORTURE") != nullptr ? 20 : 3;
+  for (int round = 0; round < rounds; ++round) {
     pid_t streamer = Start({"wal", "stream"});
     commit(100);
     if (round == 1) Sql("SELECT pg_switch_wal()");  // a segment completes while it streams

@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <algorithm>
 #include <map>
 #include <string>
 #include <vector>
@@ -30,8 +31,12 @@ class CliTest : public ::testing::Test {
   // variables; LIFEBOAT_PASSPHRASE is set unless overridden.
   RunResult Run(const std::vector<std::string>& args,
                 const std::map<std::string, std::string>& env = {});
-  // Starts lifeboat without waiting; returns its pid.
+  // Starts lifeboat without waiting; returns its pid. Teardown kills what is still listed in
+  // started_: Forget() a pid once it is reaped, since the system may reuse it.
   pid_t Start(const std::vector<std::string>& args);
+  void Forget(pid_t pid) {
+    started_.erase(std::remove(started_.begin(), started_.end(), pid), started_.end());
+  }
 
   // The id printed by `files backup --json`.
   std::string Backup(const std::string& path, const std::string& name = "tree");

@@ -56,7 +56,6 @@ class LoadTest : public PgTest {
     }
     return pid;
   }
-  void Forget(pid_t pid) { started_.erase(std::remove(started_.begin(), started_.end(), pid), started_.end()); }
 };
 
 TEST_F(LoadTest, FullRateLoadWithStreamingAndBackupsRestoresRandomInstantsExactly) {

@@ -93,12 +93,14 @@ bool ShopTest::KillDuringStep(pid_t pid, const std::string& kind, const std::str
         std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
         kill(pid, SIGKILL);
         waitpid(pid, nullptr, 0);
+        Forget(pid);
         return true;
       }
     }
   }
   kill(pid, SIGKILL);
   waitpid(pid, nullptr, 0);
+  Forget(pid);
   return false;
 }
 

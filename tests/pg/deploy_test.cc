@@ -3,7 +3,10 @@
 // rollback refused for a migration without a down script, and recover --restore-point.
 #include <signal.h>
 
+#include <cstdlib>
 #include <filesystem>
+#include <iostream>
+#include <random>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -284,7 +287,7 @@ TEST_F(DeployTest, KilledMidDeployResumesAndFinishes) {
 
   // A rollback killed while it replaces replicas, then resumed: back on v1, v2's migration
   // undone by its down script, still no failed request.
-  StartLoad(20, 300, "load2.log");
+  StartLoad(20, std::getenv("LIFEBOAT_TORTURE") != nullptr ? 900 : 300, "load2.log");
   pid = Start({"rollback", "shop", "--yes"});
   ASSERT_TRUE(KillDuringStep(pid, "rollback", "rollout", 1500));
   runs = json::parse(Run({"runs", "--json"}).out);
@@ -292,6 +295,42 @@ TEST_F(DeployTest, KilledMidDeployResumesAndFinishes) {
   EXPECT_EQ(runs[0]["state"], "interrupted");
   resumed = Run({"resume", runs[0]["id"]});
   ASSERT_EQ(resumed.exit_code, 0) << resumed.err << resumed.out;
+
+  // make torture: 19 more deploys and rollbacks, each killed at a random moment (0-4 s after
+  // it starts, whichever step that is), then resumed, or rerun when it died before its journal.
+  if (std::getenv("LIFEBOAT_TORTURE") != nullptr) {
+    std::mt19937 rng(std::random_device{}());
+    int kills = 0;
+    for (int i = 0; i < 38; ++i) {  // even: it ends on a rollback, back on v1
+      bool deploy = i % 2 == 0;
+      std::vector<std::string> cmd = deploy ? std::vector<std::string>{"deploy", "shop", "v2", "--yes"}
+                                            : std::vector<std::string>{"rollback", "shop", "--yes"};
+      std::string before = json::parse(Run({"runs", "--json"}).out)[0]["id"];
+      pid_t p = Start(cmd);
+      std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(0, 4000)(rng)));
+      kill(p, SIGKILL);
+      waitpid(p, nullptr, 0);
+      Forget(p);
+      ++kills;
+      json last = json::parse(Run({"runs", "--json"}).out)[0];
+      SCOPED_TRACE((deploy ? "deploy" : "rollback") + std::string(" killed, run ") + last.dump());
+      if (last["id"] == before) {
+        RunResult again = Run(cmd);  // killed before its run existed
+        ASSERT_EQ(again.exit_code, 0) << again.err;
+      } else if (last["state"] == "interrupted") {
+        RunResult r = Run({"resume", last["id"]});
+        ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+      } else {
+        ASSERT_EQ(last["state"], "succeeded");
+      }
+      json now = Status();
+      ASSERT_EQ(now["replicas"].size(), 2u);
+      for (const auto& r : now["replicas"]) EXPECT_EQ(r["release"], deploy ? "v2" : "v1");
+      EXPECT_EQ(CountCommandLines("_supervise --status " + Path(".lifeboat/services/shop/")), 2);
+      EXPECT_EQ(SqlValue("SELECT count(*) FROM lifeboat_migrations", "fintech_prod"), deploy ? "1" : "0");
+    }
+    std::cout << "deploy and rollback: " << kills << " more kills, each resumed" << std::endl;
+  }
   StopLoad();
   log = ReadLoadLog(Path("load2.log"));
   for (const auto& f : log.failures) ADD_FAILURE() << "failed request: " << f;

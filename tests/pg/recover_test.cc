@@ -4,7 +4,10 @@
 #include <signal.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
+#include <iostream>
+#include <random>
 #include <set>
 #include <thread>
 
@@ -332,6 +335,70 @@ TEST_F(RecoverTest, KilledDuringRestoreResumesAndCompletes) {
   // Production, under its own name now, still takes backups.
   RunResult backup = Run({"backup"});
   EXPECT_EQ(backup.exit_code, 0) << backup.err;
+
+  // make torture: 19 more rounds of recover --latest and cleanup under load, each killed at a
+  // random moment, then resumed (or rerun when it died before its journal existed).
+  if (std::getenv("LIFEBOAT_TORTURE") == nullptr) return;
+  std::mt19937 rng(std::random_device{}());
+  StartLoad(20, 1800, "load-torture.log");
+  int kills = 0;
+  auto kill_and_finish = [&](const std::vector<std::string>& cmd, int max_ms) {
+    std::string before = LastRun()["id"];
+    pid_t p = Start(cmd);
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(0, max_ms)(rng)));
+    kill(p, SIGKILL);
+    waitpid(p, nullptr, 0);
+    Forget(p);
+    ++kills;
+    json last = LastRun();
+    SCOPED_TRACE(cmd[0] + " killed, run " + last.dump());
+    if (last["id"] == before) {
+      RunResult again = Run(cmd);
+      ASSERT_EQ(again.exit_code, 0) << again.err;
+    } else if (last["state"] == "interrupted") {
+      RunResult r = Run({"resume", last["id"]});
+      ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+    } else {
+      ASSERT_EQ(last["state"], "succeeded");
+    }
+  };
+  // The orders since the last backup reach the repository: a WAL switch on production (the
+  // test's own cluster, which SwitchWalAndWaitArchived talks to, was retired by the cleanup).
+  auto switch_production_wal = [&] {
+    json prod = json::parse(ReadWholeFile(Path(".lifeboat/production.json")));
+    std::string host = prod["host"];
+    int port = prod["port"];
+    std::string file = SqlAt(host, port, "SELECT pg_walfile_name(pg_switch_wal())")[0];
+    for (int i = 0; i < 600; ++i) {
+      std::string last = SqlAt(host, port, "SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver")[0];
+      if (last >= file && last.size() == 24) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    ADD_FAILURE() << "WAL file " << file << " of production was not archived within 30 s";
+  };
+  for (int round = 0; round < 19; ++round) {
+    std::this_thread::sleep_for(std::chrono::seconds(1));  // orders after the round's backup
+    switch_production_wal();
+    kill_and_finish({"recover", "--latest", "--yes"}, 15000);
+    if (HasFatalFailure()) return;
+    kill_and_finish({"cleanup", "--yes", "--now"}, 3000);
+    if (HasFatalFailure()) return;
+    json instances = json::parse(Run({"instances", "--json"}).out);
+    EXPECT_EQ(instances.size(), 0u) << instances.dump();  // production is no instance any more
+    RunResult b = Run({"backup"});
+    ASSERT_EQ(b.exit_code, 0) << b.err;
+    std::string body;
+    EXPECT_EQ(HttpGet(ports_, "/health", &body), 200);
+  }
+  StopLoad();
+  LoadLog torture_log = ReadLoadLog(Path("load-torture.log"));
+  for (const auto& f : torture_log.failures) ADD_FAILURE() << "failed request: " << f;
+  EXPECT_EQ(CountCommandLines("_supervise --status " + Path(".lifeboat/services/shop/")), 2);
+  RunResult final_check = Run({"repo", "check", "--read-data"});
+  EXPECT_EQ(final_check.exit_code, 0) << final_check.err << final_check.out;
+  std::cout << "recover and cleanup: " << kills << " more kills, each resumed; "
+            << torture_log.orders.size() << " orders, " << torture_log.failures.size()
+            << " failed requests" << std::endl;
 }
 
 }  // namespace

@@ -72,12 +72,6 @@ std::vector<std::string> FilesContaining(const std::string& dir, const std::stri
 
 class RecoverTest : public ShopTest {
  protected:
-  json LastRun() {
-    RunResult r = Run({"runs", "--json"});
-    EXPECT_EQ(r.exit_code, 0) << r.err;
-    json runs = json::parse(r.out);
-    return runs.empty() ? json() : runs[0];
-  }
   // Under shop-load, `recover --latest` killed with -9 `delay_ms` after `step` starts, then
   // `resume`: the same run must succeed with no failed request. Returns the run as it was killed.
   json KillDuringStepThenResume(const std::string& step, int delay_ms) {
@@ -342,26 +336,6 @@ TEST_F(RecoverTest, KilledDuringRestoreResumesAndCompletes) {
   std::mt19937 rng(std::random_device{}());
   StartLoad(20, 1800, "load-torture.log");
   int kills = 0;
-  auto kill_and_finish = [&](const std::vector<std::string>& cmd, int max_ms) {
-    std::string before = LastRun()["id"];
-    pid_t p = Start(cmd);
-    std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(0, max_ms)(rng)));
-    kill(p, SIGKILL);
-    waitpid(p, nullptr, 0);
-    Forget(p);
-    ++kills;
-    json last = LastRun();
-    SCOPED_TRACE(cmd[0] + " killed, run " + last.dump());
-    if (last["id"] == before) {
-      RunResult again = Run(cmd);
-      ASSERT_EQ(again.exit_code, 0) << again.err;
-    } else if (last["state"] == "interrupted") {
-      RunResult r = Run({"resume", last["id"]});
-      ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
-    } else {
-      ASSERT_EQ(last["state"], "succeeded");
-    }
-  };
   // The orders since the last backup reach the repository: a WAL switch on production (the
   // test's own cluster, which SwitchWalAndWaitArchived talks to, was retired by the cleanup).
   auto switch_production_wal = [&] {
@@ -379,10 +353,11 @@ TEST_F(RecoverTest, KilledDuringRestoreResumesAndCompletes) {
   for (int round = 0; round < 19; ++round) {
     std::this_thread::sleep_for(std::chrono::seconds(1));  // orders after the round's backup
     switch_production_wal();
-    kill_and_finish({"recover", "--latest", "--yes"}, 15000);
+    KillAtRandomThenFinish({"recover", "--latest", "--yes"}, 15000, &rng);
     if (HasFatalFailure()) return;
-    kill_and_finish({"cleanup", "--yes", "--now"}, 3000);
+    KillAtRandomThenFinish({"cleanup", "--yes", "--now"}, 3000, &rng);
     if (HasFatalFailure()) return;
+    kills += 2;
     json instances = json::parse(Run({"instances", "--json"}).out);
     EXPECT_EQ(instances.size(), 0u) << instances.dump();  // production is no instance any more
     RunResult b = Run({"backup"});

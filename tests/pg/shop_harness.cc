@@ -104,6 +104,34 @@ bool ShopTest::KillDuringStep(pid_t pid, const std::string& kind, const std::str
   return false;
 }
 
+nlohmann::json ShopTest::LastRun() {
+  RunResult r = Run({"runs", "--json"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  nlohmann::json runs = nlohmann::json::parse(r.out);
+  return runs.empty() ? nlohmann::json() : runs[0];
+}
+
+void ShopTest::KillAtRandomThenFinish(const std::vector<std::string>& cmd, int max_ms,
+                                      std::mt19937* rng) {
+  nlohmann::json before = LastRun();
+  pid_t pid = Start(cmd);
+  std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(0, max_ms)(*rng)));
+  kill(pid, SIGKILL);
+  waitpid(pid, nullptr, 0);
+  Forget(pid);
+  nlohmann::json last = LastRun();
+  SCOPED_TRACE(cmd[0] + " killed, newest run " + last.dump());
+  if (last.is_null() || (!before.is_null() && last["id"] == before["id"])) {
+    RunResult again = Run(cmd);
+    ASSERT_EQ(again.exit_code, 0) << again.err;
+  } else if (last["state"] == "interrupted") {
+    RunResult resumed = Run({"resume", last["id"]});
+    ASSERT_EQ(resumed.exit_code, 0) << resumed.err << resumed.out;
+  } else {
+    ASSERT_EQ(last["state"], "succeeded");
+  }
+}
+
 void ShopTest::StopLoad() {
   if (load_pid_ > 0) kill(load_pid_, SIGTERM);
   WaitLoad();

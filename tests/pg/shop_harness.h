@@ -6,6 +6,7 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 
+#include <random>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -44,6 +45,12 @@ class ShopTest : public PgTest {
   // `delay_ms` more, then kills `pid` (the lifeboat running it) with -9 and reaps it. False when
   // the step was not seen running within a minute.
   bool KillDuringStep(pid_t pid, const std::string& kind, const std::string& step, int delay_ms);
+  // The newest run (`runs --json`), or null when there is none.
+  nlohmann::json LastRun();
+  // Starts lifeboat with `cmd`, kills it with -9 after a random 0..`max_ms` ms, then finishes
+  // what it began: resumes its run when interrupted, or runs `cmd` again when it died before its
+  // journal existed. Fails the test when that does not succeed.
+  void KillAtRandomThenFinish(const std::vector<std::string>& cmd, int max_ms, std::mt19937* rng);
 
   int ports_ = 0;
   pid_t load_pid_ = 0;

@@ -5,6 +5,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <new>
 #include <span>
 #include <string>
 #include <string_view>
@@ -21,6 +23,27 @@ inline ByteSpan AsBytes(std::string_view s) {
 inline std::string_view AsString(ByteSpan b) {
   return {reinterpret_cast<const char*>(b.data()), b.size()};
 }
+
+// A heap buffer whose start is aligned to `alignment` (a power of two), as O_DIRECT needs.
+// Its content starts unspecified.
+class AlignedBuffer {
+ public:
+  AlignedBuffer(size_t size, size_t alignment)
+      : data_(static_cast<uint8_t*>(::operator new(size, std::align_val_t(alignment))),
+              Delete{alignment}),
+        size_(size) {}
+  uint8_t* data() { return data_.get(); }
+  size_t size() const { return size_; }
+  std::span<uint8_t> span() { return {data_.get(), size_}; }
+
+ private:
+  struct Delete {
+    size_t alignment;
+    void operator()(uint8_t* p) const { ::operator delete(p, std::align_val_t(alignment)); }
+  };
+  std::unique_ptr<uint8_t, Delete> data_;
+  size_t size_;
+};
 
 class ByteWriter {
  public:

@@ -4,9 +4,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <memory>
+#include <mutex>
 
 #include "base/fs.h"
 #include "base/parallel.h"
@@ -15,8 +17,13 @@ namespace lifeboat {
 
 namespace {
 
-constexpr size_t kChunksPerTask = 16;
+// A task restores one chunk: with O_DIRECT, larger writes gain nothing and smaller tasks keep
+// the workers evenly busy.
+constexpr size_t kChunksPerTask = 1;
 constexpr const char* kPartialSuffix = ".lifeboat-partial";
+// O_DIRECT wants buffers, offsets and lengths aligned to the logical block size; 4 KiB covers
+// the disks in use. Chunk sizes are multiples of it, so only a file's last chunk is padded.
+constexpr size_t kDirectAlignment = 4096;
 
 bool SafeRelativePath(const std::string& p) {
   if (p == ".") return true;
@@ -53,13 +60,82 @@ Status SetAttributes(const std::string& path, const FileEntry& e, bool is_link) 
   return Status::Ok();
 }
 
-// One file being written: open under its temporary name until its last chunk lands.
+// One file being written: created under its temporary name by the first task that writes to
+// it (so creating files overlaps with writing others), renamed when its last chunk lands.
 struct OpenFileState {
-  UniqueFd fd;
   std::string partial;
   std::string final_path;
+  uint64_t size = 0;
+  std::once_flag open_once;
+  Status open_status;
+  UniqueFd fd;
+  // Written with O_DIRECT: past the page cache, which otherwise costs a copy of every byte
+  // (half a restore's CPU) and then has to be written back anyway.
+  std::atomic<bool> direct{false};
+  std::atomic<bool> created{false};
   std::atomic<size_t> chunks_left{0};
   bool done = false;
+};
+
+Status CreatePartial(OpenFileState& f) {
+  LB_ASSIGN_OR_RETURN(f.fd, OpenFile(f.partial, O_WRONLY | O_CREAT | O_EXCL, 0600));
+  f.created = true;
+  // A file system without O_DIRECT (tmpfs, say) refuses the flag; the file is then written
+  // through the page cache.
+  int flags = ::fcntl(f.fd.get(), F_GETFL);
+  f.direct = flags >= 0 && ::fcntl(f.fd.get(), F_SETFL, flags | O_DIRECT) == 0;
+  // Allocating the whole file up front keeps it in few extents and lets direct writes into it
+  // proceed side by side; a full disk shows here, before any data is written. File systems
+  // without fallocate are fine.
+  if (f.size > 0 && ::fallocate(f.fd.get(), 0, 0, static_cast<off_t>(f.size)) != 0 &&
+      (errno == ENOSPC || errno == EDQUOT)) {
+    return ErrnoStatus("cannot allocate '" + f.partial + "'", errno);
+  }
+  return Status::Ok();
+}
+
+Status EnsureCreated(OpenFileState& f) {
+  std::call_once(f.open_once, [&] { f.open_status = CreatePartial(f); });
+  return f.open_status;
+}
+
+// Writes `n` bytes from `data`, which has room up to the alignment. A direct write pads to the
+// alignment (the file is cut to its size when complete); a file system that refuses the direct
+// write gets the file back in buffered mode.
+Status WriteAt(OpenFileState& f, uint8_t* data, size_t n, uint64_t offset) {
+  if (f.direct) {
+    size_t padded = (n + kDirectAlignment - 1) / kDirectAlignment * kDirectAlignment;
+    std::fill(data + n, data + padded, uint8_t{0});
+    if (PwriteAll(f.fd.get(), data, padded, offset, f.partial).ok()) return Status::Ok();
+    int flags = ::fcntl(f.fd.get(), F_GETFL);
+    if (flags < 0 || ::fcntl(f.fd.get(), F_SETFL, flags & ~O_DIRECT) != 0) {
+      return ErrnoStatus("cannot write '" + f.partial + "'", errno);
+    }
+  }
+  return PwriteAll(f.fd.get(), data, n, offset, f.partial);
+}
+
+// Buffers for the workers' writes, reused: a fresh one each task would cost page faults and
+// the kernel zeroing every byte.
+class BufferPool {
+ public:
+  explicit BufferPool(size_t size) : size_(size) {}
+  AlignedBuffer Take() {
+    std::lock_guard lock(mu_);
+    if (free_.empty()) return AlignedBuffer(size_, kDirectAlignment);
+    AlignedBuffer b = std::move(free_.back());
+    free_.pop_back();
+    return b;
+  }
+  void Give(AlignedBuffer b) {
+    std::lock_guard lock(mu_);
+    free_.push_back(std::move(b));
+  }
+
+ private:
+  size_t size_;
+  std::mutex mu_;
+  std::vector<AlignedBuffer> free_;
 };
 
 struct Task {
@@ -101,24 +177,13 @@ Result<TreeRestoreResult> RestoreTree(Repository& repo, const Snapshot& snapshot
     ++result.directories;
   }
 
-  Status s;
-  auto cleanup = [&] {
-    for (auto& f : files) {
-      if (f && !f->done) ::unlink(f->partial.c_str());
-    }
-  };
-  for (size_t i = 0; i < n && s.ok(); ++i) {
+  for (size_t i = 0; i < n; ++i) {
     const FileEntry& e = snapshot.entries[i];
     if (e.type != EntryType::kFile) continue;
     auto f = std::make_unique<OpenFileState>();
     f->final_path = JoinPath(target, e.path);
     f->partial = JoinPath(Dirname(f->final_path), "." + Basename(e.path) + kPartialSuffix);
-    Result<UniqueFd> fd = OpenFile(f->partial, O_WRONLY | O_CREAT | O_EXCL, 0600);
-    if (!fd.ok()) {
-      s = fd.status();
-      break;
-    }
-    f->fd = std::move(fd).value();
+    f->size = e.size;
     f->chunks_left = e.chunks.size();
     files[i] = std::move(f);
     total += e.size;
@@ -126,10 +191,11 @@ Result<TreeRestoreResult> RestoreTree(Repository& repo, const Snapshot& snapshot
       tasks.push_back({i, c, std::min(kChunksPerTask, e.chunks.size() - c)});
     }
   }
-  if (!s.ok()) {
-    cleanup();
-    return s;
-  }
+  auto cleanup = [&] {
+    for (auto& f : files) {
+      if (f && f->created && !f->done) ::unlink(f->partial.c_str());
+    }
+  };
   if (progress) {
     progress->SetTotal(total);
     progress->Start();
@@ -141,6 +207,10 @@ Result<TreeRestoreResult> RestoreTree(Repository& repo, const Snapshot& snapshot
   auto finish_file = [&](size_t i) -> Status {
     OpenFileState& f = *files[i];
     const FileEntry& e = snapshot.entries[i];
+    LB_RETURN_IF_ERROR(EnsureCreated(f));
+    if (f.direct && ::ftruncate(f.fd.get(), static_cast<off_t>(e.size)) != 0) {
+      return ErrnoStatus("cannot truncate '" + f.partial + "'", errno);
+    }
     f.fd = UniqueFd();
     LB_RETURN_IF_ERROR(SetAttributes(f.partial, e, false));
     if (::rename(f.partial.c_str(), f.final_path.c_str()) != 0) {
@@ -150,22 +220,33 @@ Result<TreeRestoreResult> RestoreTree(Repository& repo, const Snapshot& snapshot
     return Status::Ok();
   };
 
-  uint64_t chunk_size = repo.config().chunk_size;
+  const size_t chunk_size = repo.config().chunk_size;
   // One worker more than cores: while one waits for the disk, the others decrypt.
   if (workers == 0) workers = DefaultWorkers() + 1;
-  s = RunParallel(tasks.size(), workers, [&](size_t t) -> Status {
+  BufferPool buffers(kChunksPerTask * chunk_size + kDirectAlignment);
+  Status s = RunParallel(tasks.size(), workers, [&](size_t t) -> Status {
     const Task& task = tasks[t];
     OpenFileState& f = *files[task.entry];
     const FileEntry& e = snapshot.entries[task.entry];
+    LB_RETURN_IF_ERROR(EnsureCreated(f));
+    // Chunks are fixed-size except the last, so a chunk's offset follows from its position,
+    // and the task's chunks are contiguous in the file: they go out in one write.
     uint64_t offset = task.first_chunk * chunk_size;
-    // Chunks are fixed-size except the last, so a chunk's offset follows from its position.
-    for (size_t c = task.first_chunk; c < task.first_chunk + task.chunk_count; ++c) {
-      Result<Bytes> blob = repo.ReadBlob(e.chunks[c]);
-      if (!blob.ok()) return blob.status().Context("cannot restore '" + e.path + "'");
-      LB_RETURN_IF_ERROR(PwriteAll(f.fd.get(), blob->data(), blob->size(), offset, f.partial));
-      offset += blob->size();
-      if (progress) progress->Add(blob->size());
+    AlignedBuffer buffer = buffers.Take();
+    size_t filled = 0;
+    Status st;
+    for (size_t c = task.first_chunk; c < task.first_chunk + task.chunk_count && st.ok(); ++c) {
+      Result<size_t> got = repo.ReadBlobInto(e.chunks[c], buffer.span().subspan(filled, chunk_size));
+      if (!got.ok()) {
+        st = got.status().Context("cannot restore '" + e.path + "'");
+      } else {
+        filled += *got;
+        if (progress) progress->Add(*got);
+      }
     }
+    if (st.ok()) st = WriteAt(f, buffer.data(), filled, offset);
+    buffers.Give(std::move(buffer));
+    LB_RETURN_IF_ERROR(st);
     if (f.chunks_left.fetch_sub(task.chunk_count) == task.chunk_count) {
       return finish_file(task.entry);
     }

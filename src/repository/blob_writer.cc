@@ -77,10 +77,10 @@ Result<Id> BlobWriter::Add(ByteSpan data) {
   }
 
   thread_local Bytes compressed;
-  uint8_t flags = 0;
+  uint8_t flags = repo_->config().version >= 2 ? kBlobIdBound : 0;
   ByteSpan payload = data;
   if (CompressIfSmaller(data, repo_->options().compression_level, &compressed)) {
-    flags = kBlobCompressed;
+    flags |= kBlobCompressed;
     payload = compressed;
   }
   pack->Add(id, BlobType::kData, flags, payload, static_cast<uint32_t>(data.size()));

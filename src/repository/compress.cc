@@ -38,16 +38,21 @@ bool CompressIfSmaller(ByteSpan in, int level, Bytes* out) {
   return true;
 }
 
-Result<Bytes> Decompress(ByteSpan in, size_t raw_size) {
-  Bytes out(raw_size);
+Status DecompressInto(ByteSpan in, std::span<uint8_t> out) {
   size_t n = ZSTD_decompressDCtx(ThreadDCtx(), out.data(), out.size(), in.data(), in.size());
   if (ZSTD_isError(n)) {
     return Status::Corruption(std::string("cannot decompress: ") + ZSTD_getErrorName(n));
   }
-  if (n != raw_size) {
+  if (n != out.size()) {
     return Status::Corruption("decompressed to " + std::to_string(n) + " bytes, expected " +
-                              std::to_string(raw_size));
+                              std::to_string(out.size()));
   }
+  return Status::Ok();
+}
+
+Result<Bytes> Decompress(ByteSpan in, size_t raw_size) {
+  Bytes out(raw_size);
+  LB_RETURN_IF_ERROR(DecompressInto(in, out));
   return out;
 }
 

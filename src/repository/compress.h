@@ -14,6 +14,8 @@ bool CompressIfSmaller(ByteSpan in, int level, Bytes* out);
 
 // Decompresses a blob whose original size is `raw_size`; any mismatch is corruption.
 Result<Bytes> Decompress(ByteSpan in, size_t raw_size);
+// The same into `out`, whose size is the original size.
+Status DecompressInto(ByteSpan in, std::span<uint8_t> out);
 
 // Whole-buffer helpers for metadata objects (indexes, manifests), always compressed.
 Bytes CompressAlways(ByteSpan in, int level);

@@ -24,7 +24,7 @@ int ToInt(size_t n) {
 
 }  // namespace
 
-void SealAppend(const Key256& key, ByteSpan plaintext, Bytes* out) {
+void SealAppend(const Key256& key, ByteSpan plaintext, Bytes* out, ByteSpan associated) {
   size_t base = out->size();
   out->resize(base + kSealOverhead + plaintext.size());
   uint8_t* nonce = out->data() + base;
@@ -36,6 +36,9 @@ void SealAppend(const Key256& key, ByteSpan plaintext, Bytes* out) {
   int len = 0;
   // Failures here mean OpenSSL itself is broken: a bug, not a user-facing error.
   if (!ctx || EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, key.data(), nonce) != 1 ||
+      (!associated.empty() &&
+       EVP_EncryptUpdate(ctx.get(), nullptr, &len, associated.data(),
+                         ToInt(associated.size())) != 1) ||
       EVP_EncryptUpdate(ctx.get(), body, &len, plaintext.data(), ToInt(plaintext.size())) != 1 ||
       EVP_EncryptFinal_ex(ctx.get(), body + len, &len) != 1 ||
       EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, kTagSize, tag) != 1) {
@@ -43,13 +46,13 @@ void SealAppend(const Key256& key, ByteSpan plaintext, Bytes* out) {
   }
 }
 
-Bytes Seal(const Key256& key, ByteSpan plaintext) {
+Bytes Seal(const Key256& key, ByteSpan plaintext, ByteSpan associated) {
   Bytes out;
-  SealAppend(key, plaintext, &out);
+  SealAppend(key, plaintext, &out, associated);
   return out;
 }
 
-Result<Bytes> Open(const Key256& key, ByteSpan sealed) {
+Result<Bytes> Open(const Key256& key, ByteSpan sealed, ByteSpan associated) {
   if (sealed.size() < kSealOverhead) {
     return Status::Corruption("sealed object is " + std::to_string(sealed.size()) +
                               " bytes, shorter than its header");
@@ -63,6 +66,9 @@ Result<Bytes> Open(const Key256& key, ByteSpan sealed) {
   CipherCtx ctx(EVP_CIPHER_CTX_new());
   int len = 0;
   if (!ctx || EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, key.data(), nonce) != 1 ||
+      (!associated.empty() &&
+       EVP_DecryptUpdate(ctx.get(), nullptr, &len, associated.data(),
+                         ToInt(associated.size())) != 1) ||
       EVP_DecryptUpdate(ctx.get(), out.data(), &len, body, ToInt(body_len)) != 1 ||
       EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, kTagSize,
                           const_cast<uint8_t*>(tag)) != 1) {

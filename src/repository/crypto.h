@@ -30,12 +30,14 @@ struct MasterKey {
   Key256 mac{};
 };
 
-// nonce || ciphertext || tag.
-Bytes Seal(const Key256& key, ByteSpan plaintext);
+// nonce || ciphertext || tag. `associated` is authenticated with the ciphertext but not stored:
+// opening needs the same bytes (a blob's id, so the seal proves which blob it holds).
+Bytes Seal(const Key256& key, ByteSpan plaintext, ByteSpan associated = {});
 // Appends the sealed form of `plaintext` to `out` (avoids a copy when building packs).
-void SealAppend(const Key256& key, ByteSpan plaintext, Bytes* out);
-// Fails with Code::kCorruption when the tag does not verify (wrong key or tampered bytes).
-Result<Bytes> Open(const Key256& key, ByteSpan sealed);
+void SealAppend(const Key256& key, ByteSpan plaintext, Bytes* out, ByteSpan associated = {});
+// Fails with Code::kCorruption when the tag does not verify (wrong key, tampered bytes, or
+// other associated data than sealed).
+Result<Bytes> Open(const Key256& key, ByteSpan sealed, ByteSpan associated = {});
 
 Id BlobId(const Key256& mac_key, ByteSpan plaintext);
 Id Sha256(ByteSpan data);

@@ -11,7 +11,9 @@
 
 namespace lifeboat {
 
-inline constexpr int kFormatVersion = 1;
+// 2: blobs are sealed with their id as associated data (kBlobIdBound). Version 1 repositories
+// are read and written as they are.
+inline constexpr int kFormatVersion = 2;
 
 struct KeyFile {
   int version = kFormatVersion;

@@ -14,7 +14,7 @@ constexpr size_t kTrailerSize = 8;
 void PackBuilder::Add(const Id& id, BlobType type, uint8_t flags, ByteSpan payload,
                       uint32_t raw_length) {
   size_t offset = data_.size();
-  SealAppend(*key_, payload, &data_);
+  SealAppend(*key_, payload, &data_, (flags & kBlobIdBound) ? ByteSpan(id.bytes) : ByteSpan());
   if (data_.size() > UINT32_MAX) throw std::length_error("pack larger than 4 GiB");
   entries_.push_back({id, type, flags, static_cast<uint32_t>(offset),
                       static_cast<uint32_t>(data_.size() - offset), raw_length});

@@ -19,11 +19,15 @@ namespace lifeboat {
 
 enum class BlobType : uint8_t { kData = 0 };
 inline constexpr uint8_t kBlobCompressed = 1;
+// The blob's seal authenticates its id as associated data (format version 2 on): a blob that
+// opens under its id is the one written under that id, so readers need not hash it again.
+inline constexpr uint8_t kBlobIdBound = 2;
+inline constexpr uint8_t kKnownBlobFlags = kBlobCompressed | kBlobIdBound;
 
 struct PackEntry {
   Id id;
   BlobType type = BlobType::kData;
-  uint8_t flags = 0;            // kBlobCompressed
+  uint8_t flags = 0;            // kBlobCompressed | kBlobIdBound
   uint32_t offset = 0;          // of the sealed blob inside the pack
   uint32_t stored_length = 0;   // sealed bytes in the pack
   uint32_t raw_length = 0;      // plaintext bytes
@@ -37,7 +41,8 @@ class PackBuilder {
     data_.reserve(capacity);
   }
 
-  // Seals `payload` (already compressed when flags says so) and appends it.
+  // Seals `payload` (already compressed when flags says so; bound to `id` when it says so)
+  // and appends it.
   void Add(const Id& id, BlobType type, uint8_t flags, ByteSpan payload, uint32_t raw_length);
   size_t size() const { return data_.size(); }
   size_t count() const { return entries_.size(); }

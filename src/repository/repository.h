@@ -14,9 +14,11 @@
 // Thread safety: after Open, all methods may be called concurrently.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <set>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -75,9 +77,15 @@ class Repository {
   // Fetches `key`, checks its name against its content, opens and decompresses it.
   Result<Bytes> GetSealed(const std::string& key);
 
-  // Reads, authenticates, decompresses a blob and checks it against its id.
+  // Reads, authenticates and decompresses a blob, and checks it is the blob named `id`: by
+  // its seal, which binds the id, or (for blobs of format version 1) by hashing it.
   Result<Bytes> ReadBlob(const Id& id);
+  // The same for a blob at a known location, always hashing it (check, prune).
   Result<Bytes> ReadBlobAt(const BlobLocation& loc);
+  // The same into a caller's buffer (say, one aligned for O_DIRECT), which must hold at least
+  // the blob's raw length (at most the chunk size); returns that length. On error the buffer's
+  // content is unspecified.
+  Result<size_t> ReadBlobInto(const Id& id, std::span<uint8_t> out);
 
   Result<std::vector<Id>> ListSnapshotIds();
   Result<Snapshot> LoadSnapshot(const Id& id);
@@ -120,6 +128,13 @@ class Repository {
   // Adds the index files written since the index was loaded, their entries replacing older
   // locations: a prune that ran meanwhile may have moved blobs to new packs.
   Status RefreshIndex();
+  // Reads blob `id` into the buffer `output_for(raw length)` returns; it may be asked twice
+  // when the blob moved to another pack.
+  using OutputFor = std::function<std::span<uint8_t>(size_t raw_length)>;
+  Result<size_t> ReadBlobWith(const Id& id, const OutputFor& output_for);
+  // kUnlessBound trusts a blob whose seal binds its id (kBlobIdBound) to hold that id's content.
+  enum class IdCheck { kAlways, kUnlessBound };
+  Result<size_t> ReadBlobAtInto(const BlobLocation& loc, std::span<uint8_t> out, IdCheck id_check);
 
   std::shared_ptr<Backend> backend_;
   OpenOptions options_;

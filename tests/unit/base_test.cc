@@ -92,3 +92,19 @@ TEST(TimeTest, FormatsUtc) {
 
 }  // namespace
 }  // namespace lifeboat
+
+namespace lifeboat {
+namespace {
+
+TEST(AlignedBufferTest, StartsAtTheAlignmentAndMoves) {
+  AlignedBuffer a(10000, 4096);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(a.data()) % 4096, 0u);
+  EXPECT_EQ(a.size(), 10000u);
+  a.span()[9999] = 7;
+  AlignedBuffer b = std::move(a);
+  EXPECT_EQ(b.span()[9999], 7);
+  EXPECT_EQ(b.size(), 10000u);
+}
+
+}  // namespace
+}  // namespace lifeboat

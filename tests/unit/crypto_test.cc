@@ -81,11 +81,11 @@ TEST(KeyFileTest, RejectsMalformedAndHostileKeyFiles) {
   EXPECT_EQ(DecodeKeyFile(AsBytes(hostile)).status().message(),
             "key file has out-of-range scrypt parameters");
   std::string newer =
-      R"({"version":2,"kdf":"scrypt","n":1024,"r":8,"p":1,"salt":"00112233445566778899aabbccddeeff","master_key":"00"})";
+      R"({"version":3,"kdf":"scrypt","n":1024,"r":8,"p":1,"salt":"00112233445566778899aabbccddeeff","master_key":"00"})";
   Result<KeyFile> r = DecodeKeyFile(AsBytes(newer));
   EXPECT_EQ(r.status().code(), Code::kUsage);
   EXPECT_EQ(r.status().message(),
-            "repository format version 2 is newer than this lifeboat supports (1)");
+            "repository format version 3 is newer than this lifeboat supports (2)");
 }
 
 TEST(CompressTest, CompressesTextAndStoresNoiseAsIs) {

@@ -10,6 +10,7 @@
 #include "repository/blob_writer.h"
 #include "repository/check.h"
 #include "repository/lock.h"
+#include "repository/pack.h"
 #include "repository/prune.h"
 #include "repository/stats.h"
 #include "storage/fault/fault_backend.h"
@@ -165,6 +166,95 @@ TEST_F(RepositoryTest, CheckReadDataNamesTheDamagedPackAndTheSnapshotsItBreaks) 
   EXPECT_EQ(deep->errors[0].snapshots, std::vector<std::string>{bad.Short()});
   EXPECT_EQ(repo_->ReadBlob(blob).status().code(), Code::kCorruption);
   (void)good;
+}
+
+// Points the index entry of `victim` at the bytes of `other` (same pack), as a damaged or
+// buggy index would.
+void MisplaceInIndex(Repository& repo, const Id& victim, const Id& other) {
+  BlobLocation v = *repo.index().Find(victim);
+  BlobLocation o = *repo.index().Find(other);
+  ASSERT_EQ(v.pack, o.pack);
+  PackEntry moved = v.entry;
+  moved.offset = o.entry.offset;
+  moved.stored_length = o.entry.stored_length;
+  moved.raw_length = o.entry.raw_length;
+  repo.index().AddPack({v.pack, {moved}}, /*replace=*/true);
+}
+
+TEST_F(RepositoryTest, ABlobReadFromAnotherBlobsPlaceFailsItsSeal) {
+  ASSERT_EQ(repo_->config().version, 2);
+  Id a = BlobId(repo_->key().mac, Content(3000, 1));
+  Id b = BlobId(repo_->key().mac, Content(3000, 2));
+  Commit("ab", {Content(3000, 1), Content(3000, 2)});
+  EXPECT_EQ(repo_->index().Find(a)->entry.flags, kBlobIdBound);  // random: not compressed
+  MisplaceInIndex(*repo_, a, b);
+  Result<Bytes> got = repo_->ReadBlob(a);
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(got.status().code(), Code::kCorruption);
+  EXPECT_EQ(got.status().message(),
+            "blob " + a.Short() + " in pack '" + Repository::PackKey(repo_->index().Find(a)->pack) +
+                "' is damaged: authentication failed (wrong key or damaged data)");
+  EXPECT_EQ(*repo_->ReadBlob(b), Content(3000, 2));
+}
+
+TEST_F(RepositoryTest, Version1RepositoriesKeepUnboundBlobsAndCheckThemByHash) {
+  // Turn the new repository into a version 1 one, as an older lifeboat wrote it.
+  Bytes sealed = *backend_->Get("config");
+  Bytes plain = *Open(repo_->key().encryption, sealed);
+  std::string text(plain.begin(), plain.end());
+  size_t at = text.find("\"version\": 2");
+  ASSERT_NE(at, std::string::npos) << text;
+  text.replace(at, 12, "\"version\": 1");
+  ASSERT_TRUE(backend_->Put("config", Seal(repo_->key().encryption, AsBytes(text))).ok());
+  repo_ = Reopen();
+  ASSERT_EQ(repo_->config().version, 1);
+
+  Id a = BlobId(repo_->key().mac, Content(3000, 1));
+  Id b = BlobId(repo_->key().mac, Content(3000, 2));
+  Commit("ab", {Content(3000, 1), Content(3000, 2)});
+  EXPECT_EQ(repo_->index().Find(a)->entry.flags, 0);
+  EXPECT_EQ(*repo_->ReadBlob(a), Content(3000, 1));
+  MisplaceInIndex(*repo_, a, b);
+  Result<Bytes> got = repo_->ReadBlob(a);
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(got.status().code(), Code::kCorruption);
+  EXPECT_EQ(got.status().message(),
+            "blob " + a.Short() + " in pack '" + Repository::PackKey(repo_->index().Find(a)->pack) +
+                "' is damaged: its content does not match its id");
+}
+
+TEST_F(RepositoryTest, CheckRecomputesTheIdsThatReadsTakeFromTheSeal) {
+  // A writer that sealed a blob under the wrong id: reads trust the seal, check does not.
+  Bytes data = Content(3000, 7);
+  Id wrong = BlobId(repo_->key().mac, Content(3000, 8));
+  PackBuilder pack(&repo_->key().encryption);
+  pack.Add(wrong, BlobType::kData, kBlobIdBound, data, 3000);
+  IndexedPack ip;
+  Bytes bytes = pack.Finish(&ip.entries);
+  ip.pack = Sha256(bytes);
+  ASSERT_TRUE(backend_->Put(Repository::PackKey(ip.pack), bytes).ok());
+  ASSERT_TRUE(repo_->PutSealed("index", EncodeIndexFile({ip})).ok());
+  repo_ = Reopen();
+  EXPECT_EQ(*repo_->ReadBlob(wrong), data);
+  Result<CheckReport> deep = CheckRepository(*repo_, true, nullptr);
+  ASSERT_TRUE(deep.ok());
+  ASSERT_EQ(deep->errors.size(), 1u);
+  EXPECT_EQ(deep->errors[0].object, Repository::PackKey(ip.pack));
+  EXPECT_EQ(deep->errors[0].problem, "content does not match its name (1 damaged blob(s))");
+}
+
+TEST_F(RepositoryTest, ABlobWithUnknownFlagsIsNotGuessedAt) {
+  Id a = BlobId(repo_->key().mac, Content(3000, 1));
+  Commit("a", {Content(3000, 1)});
+  BlobLocation loc = *repo_->index().Find(a);
+  loc.entry.flags |= 0x80;
+  repo_->index().AddPack({loc.pack, {loc.entry}}, /*replace=*/true);
+  Result<Bytes> got = repo_->ReadBlob(a);
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(got.status().code(), Code::kCorruption);
+  EXPECT_EQ(got.status().message(), "blob " + a.Short() + " in pack '" +
+                                        Repository::PackKey(loc.pack) + "' has unknown flags 130");
+  EXPECT_EQ(got.status().hint(), "a newer lifeboat may have written it; upgrade lifeboat");
 }
 
 TEST_F(RepositoryTest, PruneFreesWhatForgottenSnapshotsUsedAndKeepsTheRest) {

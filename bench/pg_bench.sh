@@ -65,13 +65,28 @@ br=(runuser -u postgres -- pgbackrest --config="$work/pgbackrest.conf" --stanza=
 mkdir -p "$work/pgbr-log" "$work/pgbr-lock" "$work/pgbr-spool"
 chown -R postgres: "$work"
 
+# Both tools archive every segment; the tool whose backup is measured archives first, and each
+# backup starts with the archiver idle, as on a cluster whose archiving keeps up.
+lb_push="$bin -c $work/lifeboat.toml wal push %p"
+br_push="pgbackrest --config=$work/pgbackrest.conf --stanza=bench archive-push %p"
+psql_q() { as_pg "$pgbin/psql" -qAtX -h "$work" -p "$port" -U postgres -c "$1"; }
+archive_first() {  # lifeboat | pgbackrest
+  local cmd="$lb_push && $br_push"
+  [[ $1 == pgbackrest ]] && cmd="$br_push && $lb_push"
+  psql_q "ALTER SYSTEM SET archive_command = '$cmd'" >/dev/null
+  psql_q "SELECT pg_reload_conf()" >/dev/null
+}
+archiver_idle() {
+  while compgen -G "$work/main/pg_wal/archive_status/*.ready" >/dev/null; do sleep 0.1; done
+}
+
 as_pg "$pgbin/initdb" -D "$work/main" -N -A trust -U postgres >/dev/null
 cat >> "$work/main/postgresql.auto.conf" <<CONF
 port = $port
 unix_socket_directories = '$work'
 listen_addresses = ''
 archive_mode = on
-archive_command = '$bin -c $work/lifeboat.toml wal push %p && pgbackrest --config=$work/pgbackrest.conf --stanza=bench archive-push %p'
+archive_command = '$lb_push && $br_push'
 max_wal_size = 4GB
 CONF
 as_pg "$pgbin/pg_ctl" start -D "$work/main" -l "$work/main.log" -w -s
@@ -91,14 +106,18 @@ for round in $(seq 1 "$rounds"); do
   drop_caches; rm -rf "$work/cp"
   r=$(measure bash -c "cp -a '$work/main' '$work/cp' && sync"); record cp "${r%% *}"; rm -rf "$work/cp"
 
+  archive_first lifeboat; archiver_idle
   drop_caches; r=$(measure "$bin" -c "$work/lifeboat.toml" backup); record lb_backup "${r%% *}"; record lb_rss "${r##* }"
   id=$(head -1 "$work/cmd.out")
+  archive_first pgbackrest; archiver_idle
   drop_caches; r=$(measure "${br[@]}" backup --type=full); record br_backup "${r%% *}"; record br_rss "${r##* }"
   # 1% of the rows change (a contiguous range of pgbench_accounts), then incremental backups.
   as_pg "$pgbin/psql" -qh "$work" -p "$port" -U postgres -c \
     "UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE aid <= $((scale * 1000)); CHECKPOINT" >/dev/null
+  archive_first lifeboat; archiver_idle
   drop_caches; r=$(measure "$bin" -c "$work/lifeboat.toml" backup --type incremental); record lb_incr "${r%% *}"
   incr_line=$(grep '^incremental:' "$work/cmd.err" || true)
+  archive_first pgbackrest; archiver_idle
   drop_caches; r=$(measure "${br[@]}" backup --type=incr); record br_incr "${r%% *}"
   drop_caches; rm -rf "$work/basebackup"
   r=$(measure runuser -u postgres -- "$pgbin/pg_basebackup" -D "$work/basebackup" -h "$work" -p "$port" -U postgres -c fast -X none)

@@ -396,6 +396,7 @@ Result<Config> ParseConfig(const std::string& text, const std::string& path) {
     LB_RETURN_IF_ERROR(r.String("os_user", &d.os_user));
     LB_RETURN_IF_ERROR(r.String("bin_dir", &d.bin_dir));
     LB_RETURN_IF_ERROR(r.Int64("exact_count_limit", &d.exact_count_limit, 0, INT64_MAX));
+    LB_RETURN_IF_ERROR(r.Duration("archive_timeout", &d.archive_timeout_seconds));
     LB_RETURN_IF_ERROR(r.Finish());
     d.data_dir = Resolve(base_dir, d.data_dir);
     if (!d.host.empty() && d.host.front() != '/' && d.host.find('/') != std::string::npos) {

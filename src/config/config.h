@@ -35,6 +35,8 @@ struct DatabaseConfigSection {
   std::string bin_dir = "/usr/lib/postgresql/15/bin";
   // Tables up to this size get an exact row count in each snapshot; larger ones an estimate.
   int64_t exact_count_limit = 64 << 20;
+  // How long a backup waits for its WAL to reach the repository while none arrives.
+  int64_t archive_timeout_seconds = 60;
 };
 
 struct RetentionConfigSection {

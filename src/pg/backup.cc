@@ -4,9 +4,13 @@
 #include <limits.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <cstdio>
 #include <cstdlib>
+#include <thread>
 
 #include "base/fs.h"
+#include "base/time.h"
 #include "pg/block_changes.h"
 #include "pg/page_check.h"
 #include "pg/wal.h"
@@ -53,6 +57,63 @@ Result<std::vector<Tablespace>> FindTablespaces(const std::string& data_dir) {
   }
   closedir(d);
   return out;
+}
+
+// The WAL files a backup needs to restore on its own: the segments from the one holding its
+// start to the one holding the last byte before its stop (PostgreSQL's rule), and on a later
+// timeline that timeline's history file.
+std::vector<std::string> WalFilesNeeded(uint32_t tli, Lsn start, Lsn stop, uint64_t segment_size) {
+  std::vector<std::string> names;
+  for (uint64_t seg = start / segment_size; seg <= (stop - 1) / segment_size; ++seg) {
+    names.push_back(FormatSegmentName(tli, seg, segment_size));
+  }
+  if (tli > 1) {
+    char history[32];
+    std::snprintf(history, sizeof(history), "%08X.history", tli);
+    names.emplace_back(history);
+  }
+  return names;
+}
+
+// Waits until every file in `names` is in the repository, as `wal push` or `wal stream` puts
+// it there. PostgreSQL's own wait (pg_backup_stop(true)) looks again only once a second, which
+// was most of an incremental backup's time; this looks every 20 ms. It gives up after
+// `patience` seconds without progress (no needed file arriving, the archiver's count unchanged),
+// with what the archiver last reported.
+Status AwaitWal(Repository& repo, Connection& conn, const std::vector<std::string>& names,
+                int64_t patience) {
+  size_t next = 0;  // names[0, next) are in the repository
+  std::string archived_count;
+  double last_progress = MonotonicSeconds();
+  for (;;) {
+    while (next < names.size()) {
+      Result<ObjectInfo> info = repo.backend().Stat(Repository::NamedKey(kWalStream, names[next]));
+      if (!info.ok() && info.status().code() != Code::kNotFound) return info.status();
+      if (!info.ok()) break;
+      ++next;
+      last_progress = MonotonicSeconds();
+    }
+    if (next == names.size()) return Status::Ok();
+    LB_ASSIGN_OR_RETURN(Rows archiver, conn.Query(
+        "SELECT archived_count, coalesce(last_failed_wal, ''), coalesce(last_failed_time::text, '') "
+        "FROM pg_stat_archiver"));
+    if (archiver.Get(0, 0) != archived_count) {
+      archived_count = archiver.Get(0, 0);
+      last_progress = MonotonicSeconds();
+    }
+    if (MonotonicSeconds() - last_progress > static_cast<double>(patience)) {
+      std::string failed = archiver.Get(0, 1).empty()
+                               ? "the archiver reports no failure"
+                               : "the archiver last failed on " + archiver.Get(0, 1) + " at " +
+                                     archiver.Get(0, 2);
+      return Status::IO("WAL file " + names[next] + " did not reach the repository within " +
+                            std::to_string(patience) + " s (" + failed + ")",
+                        "check that archive_command runs 'lifeboat wal push %p' and succeeds (the "
+                        "server log shows its errors), or that 'lifeboat wal stream' runs; "
+                        "[database] archive_timeout sets how long to wait");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
 }
 
 // Whether the WAL since `parent` began can tell which blocks changed; sets `range->from`.
@@ -177,23 +238,25 @@ Result<TreeBackupResult> BackupCluster(Repository& repo, const ClusterConfig& cl
   }
   LB_RETURN_IF_ERROR(backup.Read(progress));
 
-  // Waits until the WAL up to the stop point is archived, so the snapshot restores on its own.
+  // Returns at once: lifeboat waits for the WAL itself, below.
   LB_ASSIGN_OR_RETURN(Rows stop, conn->Query(
-      "SELECT lsn, labelfile, spcmapfile, clock_timestamp() FROM pg_backup_stop(true)"));
+      "SELECT lsn, labelfile, spcmapfile, clock_timestamp() FROM pg_backup_stop(false)"));
   std::string stop_lsn = stop.Get(0, 0);
   std::string labelfile = stop.Get(0, 1);
   std::string spcmap = stop.Get(0, 2);
   std::string stop_time = stop.Get(0, 3);
+  LB_ASSIGN_OR_RETURN(Lsn stop_l, ParseLsn(stop_lsn));
+  uint32_t tli = static_cast<uint32_t>(std::strtoul(timeline.c_str(), nullptr, 10));
+  LB_RETURN_IF_ERROR(AwaitWal(repo, *conn, WalFilesNeeded(tli, start_l, stop_l, segment_size),
+                              cluster.archive_timeout_seconds));
   LB_RETURN_IF_ERROR(backup.AddFile("data/backup_label", AsBytes(labelfile), 0600));
   if (!spcmap.empty()) LB_RETURN_IF_ERROR(backup.AddFile("data/tablespace_map", AsBytes(spcmap), 0600));
 
   LB_ASSIGN_OR_RETURN(std::vector<DatabaseRecord> dbs,
                       RecordDatabases(cluster.conn, cluster.exact_count_limit));
 
-  LB_ASSIGN_OR_RETURN(Lsn stop_l, ParseLsn(stop_lsn));
   LB_ASSIGN_OR_RETURN(UnixNanos start_t, ParseTimestamp(start_time));
   LB_ASSIGN_OR_RETURN(UnixNanos stop_t, ParseTimestamp(stop_time));
-  uint32_t tli = static_cast<uint32_t>(std::strtoul(timeline.c_str(), nullptr, 10));
   nlohmann::json meta;
   meta["type"] = type == BackupType::kIncremental ? "incremental" : "full";
   meta["pg_version"] = version;

@@ -19,6 +19,7 @@ struct ClusterConfig {
   std::string os_user = "postgres";
   std::string bin_dir = "/usr/lib/postgresql/15/bin";
   int64_t exact_count_limit = 64 << 20;  // tables up to this size get an exact row count
+  int64_t archive_timeout_seconds = 60;  // a backup's wait for its WAL, while none arrives
   std::string Program(const std::string& name) const { return bin_dir + "/" + name; }
 };
 

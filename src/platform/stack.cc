@@ -55,6 +55,7 @@ pg::ClusterConfig ClusterFor(const Config& cfg) {
   c.os_user = cfg.database.os_user;
   c.bin_dir = cfg.database.bin_dir;
   c.exact_count_limit = cfg.database.exact_count_limit;
+  c.archive_timeout_seconds = cfg.database.archive_timeout_seconds;
   return c;
 }
 

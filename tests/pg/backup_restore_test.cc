@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <regex>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -257,6 +258,44 @@ TEST_F(PgBackupTest, RefusalsChangeNothing) {
                            0),
             0u)
       << down.err;
+}
+
+// lifeboat waits for the backup's WAL itself (PostgreSQL's wait re-checks once a second); when
+// archiving fails it gives up after archive_timeout, naming the file, and records nothing.
+TEST_F(PgBackupTest, ABackupWhoseWalNeverArrivesFailsNamingTheFileAndRecordsNothing) {
+  Sql("CREATE TABLE t (id int)");
+  SwitchWalAndWaitArchived();
+  std::string archived = SqlValue("SELECT last_archived_wal FROM pg_stat_archiver");
+  std::string command = SqlValue("SHOW archive_command");
+  Sql("ALTER SYSTEM SET archive_command = 'false'");
+  Sql("SELECT pg_reload_conf()");
+  std::string text = ConfigText();
+  text.insert(text.find("[instances]"), "archive_timeout = \"2s\"\n\n");
+  WriteConfig(text);
+
+  RunResult b = Run({"backup"});
+  EXPECT_EQ(b.exit_code, 2) << b.err;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_match(
+      b.err, m,
+      std::regex("error: backup failed: WAL file ([0-9A-F]{24}) did not reach the repository "
+                 "within 2 s \\(the archiver last failed on \\1 at [^)]+\\)\n"
+                 "hint: check that archive_command runs 'lifeboat wal push %p' and succeeds \\(the "
+                 "server log shows its errors\\), or that 'lifeboat wal stream' runs; \\[database\\] "
+                 "archive_timeout sets how long to wait\n")))
+      << b.err;
+  EXPECT_GT(m[1].str(), archived);
+  EXPECT_EQ(Run({"wal", "get", m[1].str(), Path("x")}).exit_code, 1);
+  RunResult list = Run({"snapshots", "--json"});
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  EXPECT_EQ(nlohmann::json::parse(list.out).size(), 0u);
+
+  // Archiving works again: the same backup succeeds and restores.
+  Sql("ALTER SYSTEM SET archive_command = '" + command + "'");
+  Sql("SELECT pg_reload_conf()");
+  RunResult again = Run({"backup", "--json"});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(Run({"wal", "get", m[1].str(), Path("x")}).exit_code, 0);
 }
 
 TEST_F(PgBackupTest, AMissingWalSegmentIsAGapAndRestoresPastItCreateNothing) {

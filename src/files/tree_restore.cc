@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <memory>
 #include <mutex>
+#include <thread>
 
 #include "base/fs.h"
 #include "base/parallel.h"
@@ -60,26 +61,26 @@ Status SetAttributes(const std::string& path, const FileEntry& e, bool is_link) 
   return Status::Ok();
 }
 
-// One file being written: created under its temporary name by the first task that writes to
-// it (so creating files overlaps with writing others), renamed when its last chunk lands.
+// One file being written under its temporary name. One thread creates the files, in the order
+// the workers write them, while the workers write: creating files overlaps with writing, and
+// creators do not contend for the directory's lock (spinning on it cost more than creating).
+// Renames come at the end, from one thread, for the same reason.
 struct OpenFileState {
   std::string partial;
   std::string final_path;
   uint64_t size = 0;
-  std::once_flag open_once;
-  Status open_status;
   UniqueFd fd;
+  Status create_status;
+  std::atomic<bool> created{false};  // create_status is set (the creator's release)
   // Written with O_DIRECT: past the page cache, which otherwise costs a copy of every byte
   // (half a restore's CPU) and then has to be written back anyway.
   std::atomic<bool> direct{false};
-  std::atomic<bool> created{false};
   std::atomic<size_t> chunks_left{0};
-  bool done = false;
+  bool renamed = false;
 };
 
 Status CreatePartial(OpenFileState& f) {
   LB_ASSIGN_OR_RETURN(f.fd, OpenFile(f.partial, O_WRONLY | O_CREAT | O_EXCL, 0600));
-  f.created = true;
   // A file system without O_DIRECT (tmpfs, say) refuses the flag; the file is then written
   // through the page cache.
   int flags = ::fcntl(f.fd.get(), F_GETFL);
@@ -89,14 +90,18 @@ Status CreatePartial(OpenFileState& f) {
   // without fallocate are fine.
   if (f.size > 0 && ::fallocate(f.fd.get(), 0, 0, static_cast<off_t>(f.size)) != 0 &&
       (errno == ENOSPC || errno == EDQUOT)) {
-    return ErrnoStatus("cannot allocate '" + f.partial + "'", errno);
+    Status full = ErrnoStatus("cannot allocate '" + f.partial + "'", errno);
+    f.fd = UniqueFd();
+    ::unlink(f.partial.c_str());  // the partial file exists exactly when creating succeeded
+    return full;
   }
   return Status::Ok();
 }
 
-Status EnsureCreated(OpenFileState& f) {
-  std::call_once(f.open_once, [&] { f.open_status = CreatePartial(f); });
-  return f.open_status;
+// Waits for the creator to have created `f` (or failed to).
+Status AwaitCreated(OpenFileState& f) {
+  f.created.wait(false, std::memory_order_acquire);
+  return f.create_status;
 }
 
 // Writes `n` bytes from `data`, which has room up to the alignment. A direct write pads to the
@@ -191,9 +196,28 @@ Result<TreeRestoreResult> RestoreTree(Repository& repo, const Snapshot& snapshot
       tasks.push_back({i, c, std::min(kChunksPerTask, e.chunks.size() - c)});
     }
   }
-  auto cleanup = [&] {
+  // The creator: every file, in task order. After a failure the rest are marked failed, so no
+  // worker waits for a file that will not come.
+  std::atomic<bool> stop_creating{false};
+  std::thread creator([&] {
+    Status failed;
     for (auto& f : files) {
-      if (f && f->created && !f->done) ::unlink(f->partial.c_str());
+      if (!f) continue;
+      if (failed.ok() && stop_creating.load()) failed = Status::IO("restore stopped");
+      f->create_status = failed.ok() ? CreatePartial(*f) : failed;
+      if (!f->create_status.ok() && failed.ok()) failed = f->create_status;
+      f->created.store(true, std::memory_order_release);
+      f->created.notify_all();
+    }
+  });
+  auto join_creator = [&] {
+    if (creator.joinable()) creator.join();
+  };
+  auto cleanup = [&] {
+    stop_creating = true;
+    join_creator();
+    for (auto& f : files) {
+      if (f && f->create_status.ok() && !f->renamed) ::unlink(f->partial.c_str());
     }
   };
   if (progress) {
@@ -201,23 +225,18 @@ Result<TreeRestoreResult> RestoreTree(Repository& repo, const Snapshot& snapshot
     progress->Start();
   }
 
-  // Completes a file whose chunks have all been written and verified. Durability comes at the
-  // end, from one syncfs() for the whole tree: far cheaper than an fsync per file, and the
-  // restore is not reported done before it.
+  // Completes a file whose chunks have all been written and verified; it is renamed at the
+  // end. Durability comes from one syncfs() for the whole tree: far cheaper than an fsync per
+  // file, and the restore is not reported done before it.
   auto finish_file = [&](size_t i) -> Status {
     OpenFileState& f = *files[i];
     const FileEntry& e = snapshot.entries[i];
-    LB_RETURN_IF_ERROR(EnsureCreated(f));
+    LB_RETURN_IF_ERROR(AwaitCreated(f));
     if (f.direct && ::ftruncate(f.fd.get(), static_cast<off_t>(e.size)) != 0) {
       return ErrnoStatus("cannot truncate '" + f.partial + "'", errno);
     }
     f.fd = UniqueFd();
-    LB_RETURN_IF_ERROR(SetAttributes(f.partial, e, false));
-    if (::rename(f.partial.c_str(), f.final_path.c_str()) != 0) {
-      return ErrnoStatus("cannot rename '" + f.partial + "'", errno);
-    }
-    f.done = true;
-    return Status::Ok();
+    return SetAttributes(f.partial, e, false);
   };
 
   const size_t chunk_size = repo.config().chunk_size;
@@ -228,7 +247,7 @@ Result<TreeRestoreResult> RestoreTree(Repository& repo, const Snapshot& snapshot
     const Task& task = tasks[t];
     OpenFileState& f = *files[task.entry];
     const FileEntry& e = snapshot.entries[task.entry];
-    LB_RETURN_IF_ERROR(EnsureCreated(f));
+    LB_RETURN_IF_ERROR(AwaitCreated(f));
     // Chunks are fixed-size except the last, so a chunk's offset follows from its position,
     // and the task's chunks are contiguous in the file: they go out in one write.
     uint64_t offset = task.first_chunk * chunk_size;
@@ -255,6 +274,17 @@ Result<TreeRestoreResult> RestoreTree(Repository& repo, const Snapshot& snapshot
   // Files without chunks (empty files) have no task.
   for (size_t i = 0; i < n && s.ok(); ++i) {
     if (files[i] && snapshot.entries[i].chunks.empty()) s = finish_file(i);
+  }
+  if (!s.ok()) stop_creating = true;
+  join_creator();
+  for (size_t i = 0; i < n && s.ok(); ++i) {
+    OpenFileState* f = files[i].get();
+    if (f == nullptr) continue;
+    if (::rename(f->partial.c_str(), f->final_path.c_str()) != 0) {
+      s = ErrnoStatus("cannot rename '" + f->partial + "'", errno);
+    } else {
+      f->renamed = true;
+    }
   }
   if (progress) progress->Finish();
   if (!s.ok()) {

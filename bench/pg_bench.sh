@@ -105,7 +105,7 @@ for round in $(seq 1 "$rounds"); do
 
   drop_caches; r=$(measure bash -c "tar -C '$work/main' --exclude=./pg_wal -cf - . | cat > /dev/null"); record tar "${r%% *}"
   drop_caches; rm -rf "$work/cp"
-  r=$(measure bash -c "mkdir '$work/cp' && find '$work/main' -mindepth 1 -maxdepth 1 ! -name pg_wal -exec cp -a {} '$work/cp/' + && sync"); record cp "${r%% *}"; rm -rf "$work/cp"
+  r=$(measure bash -c "mkdir '$work/cp' && find '$work/main' -mindepth 1 -maxdepth 1 ! -name pg_wal -exec cp -a -t '$work/cp/' {} + && sync"); record cp "${r%% *}"; rm -rf "$work/cp"
 
   archive_first lifeboat; archiver_idle
   drop_caches; r=$(measure "$bin" -c "$work/lifeboat.toml" backup); record lb_backup "${r%% *}"; record lb_rss "${r##* }"

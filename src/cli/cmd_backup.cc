@@ -26,7 +26,7 @@ Status Run(Context& ctx, const Options& opt) {
   LB_ASSIGN_OR_RETURN(auto lock, RepositoryLock::Acquire(repo.get(), LockKind::kShared, "backup"));
   double start = MonotonicSeconds();
   Progress progress("backup");
-  Result<TreeBackupResult> r = pg::BackupCluster(*repo, cluster, type, cfg.state.dir + "/scratch", &progress);
+  Result<TreeBackupResult> r = pg::BackupCluster(*repo, cluster, type, &progress);
   if (!r.ok()) return r.status().Context("backup failed");
   double secs = MonotonicSeconds() - start;
   if (ctx.json) {

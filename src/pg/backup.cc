@@ -152,7 +152,7 @@ Status BlockLevelPossible(const Snapshot* parent, uint64_t sysid, bool checksums
 }  // namespace
 
 Result<TreeBackupResult> BackupCluster(Repository& repo, const ClusterConfig& cluster,
-                                       BackupType type, const std::string& scratch,
+                                       BackupType type,
                                        Progress* progress) {
   LB_ASSIGN_OR_RETURN(std::unique_ptr<Connection> conn, Connection::Open(cluster.conn));
   LB_ASSIGN_OR_RETURN(Rows facts, conn->Query(
@@ -225,7 +225,7 @@ Result<TreeBackupResult> BackupCluster(Repository& repo, const ClusterConfig& cl
                          0, start_l, segment_size, block_size, blocks_per_segment};
     Status possible = BlockLevelPossible(parent, sysid, checksums, &range);
     Result<ChangedBlocks> scanned =
-        possible.ok() ? ScanChangedBlocks(repo, cluster, range, scratch) : Result<ChangedBlocks>(possible);
+        possible.ok() ? ScanChangedBlocks(repo, cluster, range) : Result<ChangedBlocks>(possible);
     if (scanned.ok()) {
       changes = std::move(*scanned);
       incremental = {{"method", "blocks"},

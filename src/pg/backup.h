@@ -30,10 +30,8 @@ enum class BackupType {
   kIncremental,
 };
 
-// REQUIRES: the caller holds a shared lock on `repo`. `scratch` is a directory for temporary
-// files (WAL read by an incremental backup). `progress` may be null.
+// REQUIRES: the caller holds a shared lock on `repo`. `progress` may be null.
 Result<TreeBackupResult> BackupCluster(Repository& repo, const ClusterConfig& cluster,
-                                       BackupType type, const std::string& scratch,
-                                       Progress* progress);
+                                       BackupType type, Progress* progress);
 
 }  // namespace lifeboat::pg

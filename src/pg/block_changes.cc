@@ -1,13 +1,9 @@
 #include "pg/block_changes.h"
 
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <filesystem>
+#include <cstring>
 
 #include "base/fs.h"
-#include "base/process.h"
 
 namespace lifeboat::pg {
 
@@ -90,6 +86,51 @@ std::optional<std::vector<bool>> ChangedBlocks::ChangedChunks(const std::string&
   return changed;
 }
 
+void ChangedBlocks::AddBlock(uint32_t database, uint32_t relfilenode, uint32_t block) {
+  std::vector<uint32_t>& blocks = blocks_[Key(database, relfilenode)];
+  blocks.push_back(block);
+  // Hot blocks repeat: keep memory proportional to distinct blocks.
+  if (blocks.size() >= 4096 && (blocks.size() & (blocks.size() - 1)) == 0) Compact(&blocks);
+}
+
+void ChangedBlocks::Compact(std::vector<uint32_t>* blocks) {
+  std::sort(blocks->begin(), blocks->end());
+  blocks->erase(std::unique(blocks->begin(), blocks->end()), blocks->end());
+}
+
+void ChangedBlocks::CompactAll() {
+  for (auto& [key, blocks] : blocks_) Compact(&blocks);
+}
+
+Status ChangedBlocks::Add(const WalRecord& r) {
+  ++records_;
+  if (r.rmgr == kRmgrDatabase || r.rmgr == kRmgrTablespace) {
+    return Status::IO(std::string("the WAL holds a ") +
+                      (r.rmgr == kRmgrDatabase ? "Database" : "Tablespace") + " record at " +
+                      FormatLsn(r.lsn) + ", which changes files without naming their blocks");
+  }
+  if (r.rmgr == kRmgrStorage) {
+    // catalog/storage_xlog.h: xl_smgr_create starts with the relation; xl_smgr_truncate with
+    // the new length, then the relation. Either way the relation's files are read whole.
+    uint8_t kind = r.info & 0xF0;
+    size_t at = kind == 0x10 ? 0 : 4;
+    if ((kind != 0x10 && kind != 0x20) || r.main_data.size() < at + 12) {
+      return Status::IO("cannot read the relation of the Storage record at " + FormatLsn(r.lsn));
+    }
+    uint32_t db, rel;
+    std::memcpy(&db, r.main_data.data() + at + 4, 4);
+    std::memcpy(&rel, r.main_data.data() + at + 8, 4);
+    whole_.insert(Key(db, rel));
+    return Status::Ok();
+  }
+  for (const WalBlockRef& b : r.blocks) {
+    ++block_refs_;
+    // Only the main fork is fully WAL-logged: the free space map is not, the others are small.
+    if (b.fork == 0) AddBlock(b.database, b.relfilenode, b.block);
+  }
+  return Status::Ok();
+}
+
 uint64_t ChangedBlocks::blocks() const {
   uint64_t n = 0;
   for (const auto& [key, blocks] : blocks_) n += blocks.size();
@@ -125,15 +166,11 @@ class BlockScanner {
   Status Finish() {
     if (!partial_.empty()) Line(partial_);
     if (!error_.empty()) return Status::IO(error_);
-    for (auto& [key, blocks] : out_->blocks_) Compact(&blocks);
+    out_->CompactAll();
     return Status::Ok();
   }
 
  private:
-  static void Compact(std::vector<uint32_t>* blocks) {
-    std::sort(blocks->begin(), blocks->end());
-    blocks->erase(std::unique(blocks->begin(), blocks->end()), blocks->end());
-  }
 
   // "rmgr: Heap len (rec/tot): 59/59, tx: 7, lsn: 0/0155E1B8, prev 0/0155E180, desc: UPDATE
   //  off 3 ..., blkref #0: rel 1663/5/16384 blk 0, blkref #1: rel 1663/5/16384 fork vm blk 0"
@@ -189,11 +226,7 @@ class BlockScanner {
         return;
       }
       ++out_->block_refs_;
-      if (!main_fork) continue;
-      std::vector<uint32_t>& blocks = out_->blocks_[ChangedBlocks::Key(db, rel)];
-      blocks.push_back(blk);
-      // Hot blocks repeat: keep memory proportional to distinct blocks.
-      if (blocks.size() >= 4096 && (blocks.size() & (blocks.size() - 1)) == 0) Compact(&blocks);
+      if (main_fork) out_->AddBlock(db, rel, blk);
     }
   }
 
@@ -216,62 +249,40 @@ Result<ChangedBlocks> ChangedBlocks::FromWaldumpOutput(std::string_view output,
 }
 
 Result<ChangedBlocks> ScanChangedBlocks(Repository& repo, const ClusterConfig& cluster,
-                                        const BlockScanRange& range, const std::string& scratch) {
+                                        const BlockScanRange& range) {
   ChangedBlocks out;
   out.block_size_ = range.block_size;
   out.blocks_per_segment_ = range.blocks_per_segment;
   out.wal_bytes_ = range.to - range.from;
   if (range.to <= range.from) return out;
-  std::string dir = JoinPath(scratch, "wal-blocks-" + std::to_string(getpid()));
-  std::error_code ec;
-  std::filesystem::remove_all(dir, ec);
-  LB_RETURN_IF_ERROR(MakeDirs(dir, 0700));
-  struct Cleanup {
-    std::string dir;
-    ~Cleanup() {
-      std::error_code ec;
-      std::filesystem::remove_all(dir, ec);
-    }
-  } cleanup{dir};
 
   // Segments still in pg_wal are read there (every byte before `to` was flushed by the
-  // checkpoint that returned `to`; a recycled file has another name); older ones come from the
-  // repository.
+  // checkpoint that returned `to`); older ones come from the repository. A checkpoint running
+  // meanwhile may recycle a segment under another name while it is read: its page headers then
+  // name other pages, and the scan runs again from the repository alone.
   WalArchive archive(&repo);
-  // The segment holding `to` too: pg_waldump reads the record that starts there to know the
-  // one before it ended.
-  for (uint64_t seg = range.from / range.segment_size; seg <= range.to / range.segment_size;
-       ++seg) {
-    std::string name = FormatSegmentName(range.timeline, seg, range.segment_size);
-    std::string live = JoinPath(JoinPath(cluster.data_dir, "pg_wal"), name);
-    struct stat st;
-    if (::stat(live.c_str(), &st) == 0 && static_cast<uint64_t>(st.st_size) == range.segment_size) {
-      if (::symlink(live.c_str(), JoinPath(dir, name).c_str()) != 0) {
-        return ErrnoStatus("cannot link '" + live + "'", errno);
-      }
-      continue;
-    }
-    LB_RETURN_IF_ERROR(archive.Get(name, JoinPath(dir, name)).Context("WAL since the parent backup"));
-  }
-
-  BlockScanner scanner(&out);
-  ProcessOptions po;
-  po.on_stdout = [&scanner](std::string_view piece) { scanner.Feed(piece); };
-  po.timeout_seconds = 3600;
-  LB_ASSIGN_OR_RETURN(ProcessResult r,
-                      RunProcess({cluster.Program("pg_waldump"), "-p", dir, "-t",
-                                  std::to_string(range.timeline), "-s", FormatLsn(range.from)},
-                                 po));
-  LB_RETURN_IF_ERROR(scanner.Finish());
-  // pg_waldump reads on to the end of the WAL it has and ends with an error there: what counts
-  // is that it read, without a gap, a record that starts at or after `to`. (With `-e to` it
-  // fails on the record at `to` itself, having read only the bytes before it.)
-  if (scanner.last_lsn() < range.to) {
-    std::string err = r.err.substr(0, r.err.find('\n'));
-    return Status::IO("pg_waldump could not read the WAL from " + FormatLsn(range.from) + " to " +
-                      FormatLsn(range.to) + ": " + err);
-  }
-  return out;
+  auto scan = [&](bool live) -> Result<ChangedBlocks> {
+    ChangedBlocks changes = out;
+    WalReader reader(
+        [&](uint64_t segno) -> Result<Bytes> {
+          std::string name = FormatSegmentName(range.timeline, segno, range.segment_size);
+          if (live) {
+            Result<Bytes> b = ReadFile(JoinPath(JoinPath(cluster.data_dir, "pg_wal"), name));
+            if (b.ok() && b->size() == range.segment_size) return b;
+          }
+          Result<Bytes> archived = archive.Read(name);
+          if (!archived.ok()) return archived.status().Context("WAL since the parent backup");
+          return archived;
+        },
+        range.segment_size, range.block_size);
+    LB_RETURN_IF_ERROR(reader.Read(range.from, range.to,
+                                   [&](const WalRecord& r) { return changes.Add(r); }));
+    changes.CompactAll();
+    return changes;
+  };
+  Result<ChangedBlocks> scanned = scan(true);
+  if (!scanned.ok() && scanned.status().code() == Code::kCorruption) scanned = scan(false);
+  return scanned;
 }
 
 }  // namespace lifeboat::pg

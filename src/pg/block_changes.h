@@ -24,6 +24,7 @@
 #include "base/result.h"
 #include "pg/cluster.h"
 #include "pg/wal.h"
+#include "pg/wal_reader.h"
 #include "repository/repository.h"
 
 namespace lifeboat::pg {
@@ -55,9 +56,15 @@ class ChangedBlocks {
   std::optional<std::vector<bool>> ChangedChunks(const std::string& snapshot_path,
                                                  uint64_t chunk_count, uint64_t chunk_size) const;
 
-  // From pg_waldump's output as text (tests, fuzzing); ScanChangedBlocks streams it instead.
+  // From pg_waldump's output as text: the reference the tests hold WAL reading against (and a
+  // fuzzed parser); backups read the WAL themselves (ScanChangedBlocks).
   static Result<ChangedBlocks> FromWaldumpOutput(std::string_view output, uint64_t block_size,
                                                  uint64_t blocks_per_segment);
+
+  // The same blocks named, and the same relations to read whole (tests compare scans).
+  bool SameChanges(const ChangedBlocks& other) const {
+    return blocks_ == other.blocks_ && whole_ == other.whole_;
+  }
 
   uint64_t records() const { return records_; }
   uint64_t block_refs() const { return block_refs_; }
@@ -67,8 +74,13 @@ class ChangedBlocks {
  private:
   friend class BlockScanner;
   friend Result<ChangedBlocks> ScanChangedBlocks(Repository& repo, const ClusterConfig& cluster,
-                                                 const BlockScanRange& range,
-                                                 const std::string& scratch);
+                                                 const BlockScanRange& range);
+  void AddBlock(uint32_t database, uint32_t relfilenode, uint32_t block);
+  static void Compact(std::vector<uint32_t>* blocks);
+  void CompactAll();
+  // Takes one record's block references; fails on a record that changes files without naming
+  // their blocks.
+  Status Add(const WalRecord& record);
   static uint64_t Key(uint32_t database, uint32_t relfilenode) {
     return (static_cast<uint64_t>(database) << 32) | relfilenode;
   }
@@ -84,12 +96,11 @@ class ChangedBlocks {
 };
 
 
-// Reads the WAL of `range` (from the repository, or from the cluster's pg_wal for segments not
-// archived yet) with pg_waldump and collects its block references. Any failure (a segment
-// missing, the WAL not reaching `to`, a record that changes files without naming blocks) is an
-// error whose message says why; the caller then reads changed files whole. `scratch` is a
-// directory for the segments, emptied afterwards.
+// Reads the WAL of `range` (from the cluster's pg_wal while segments are there, else from the
+// repository) and collects its block references. Any failure (a segment missing, the WAL not
+// leading to `to`, a damaged record, a record that changes files without naming blocks) is an
+// error whose message says why; the caller then reads changed files whole.
 Result<ChangedBlocks> ScanChangedBlocks(Repository& repo, const ClusterConfig& cluster,
-                                        const BlockScanRange& range, const std::string& scratch);
+                                        const BlockScanRange& range);
 
 }  // namespace lifeboat::pg

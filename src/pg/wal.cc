@@ -145,6 +145,15 @@ Status WalArchive::Push(const std::string& path) {
   return repo_->PutNamed(kWalStream, name, data).Context(what);
 }
 
+Result<Bytes> WalArchive::Read(const std::string& name) {
+  if (!IsWalFileName(name)) return Status::Usage("'" + name + "' is not a WAL file name");
+  Result<Bytes> data = repo_->GetNamed(kWalStream, name);
+  if (!data.ok() && data.status().code() == Code::kNotFound) {
+    return Status::NotFound("WAL file '" + name + "' is not in the repository");
+  }
+  return data;
+}
+
 Status WalArchive::Get(const std::string& name, const std::string& dest) {
   if (!IsWalFileName(name)) return Status::Usage("'" + name + "' is not a WAL file name");
   Result<Bytes> data = repo_->GetNamed(kWalStream, name);

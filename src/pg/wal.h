@@ -52,6 +52,9 @@ class WalArchive {
   // Writes the archived file `name` to `dest` (durably, via a temporary name). Code::kNotFound
   // when it is not archived.
   Status Get(const std::string& name, const std::string& dest);
+  // The archived file `name` (a complete segment or a history file) in memory. Code::kNotFound
+  // when it is not archived.
+  Result<Bytes> Read(const std::string& name);
 
  private:
   Repository* repo_;

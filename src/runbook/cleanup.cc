@@ -93,8 +93,7 @@ Plan Scenario::CleanupPlan() {
     }
     LB_ASSIGN_OR_RETURN(auto lock, RepositoryLock::Acquire(repo_, LockKind::kShared, "final snapshot"));
     LB_ASSIGN_OR_RETURN(TreeBackupResult r, pg::BackupCluster(*repo_, platform::ClusterFor(cfg_),
-                                                              pg::BackupType::kFull,
-                                                              cfg_.state.dir + "/scratch", nullptr));
+                                                              pg::BackupType::kFull, nullptr));
     ctx.run.vars["final_snapshot"] = r.id.Hex();
     return "snapshot " + r.id.Short() + " of " + ctx.run.params["retired"].get<std::string>();
   };

@@ -105,9 +105,15 @@ void ChangedBlocks::CompactAll() {
 Status ChangedBlocks::Add(const WalRecord& r) {
   ++records_;
   if (r.rmgr == kRmgrDatabase || r.rmgr == kRmgrTablespace) {
+    // The names pg_waldump gives them (commands/dbcommands_xlog.h, commands/tablespace.h).
+    static const char* kDatabase[] = {"CREATE_FILE_COPY", "CREATE_WAL_LOG", "DROP"};
+    static const char* kTablespace[] = {"CREATE", "DROP"};
+    size_t kind = (r.info & 0xF0) >> 4;
+    const char* what = r.rmgr == kRmgrDatabase ? (kind < 3 ? kDatabase[kind] : "UNKNOWN")
+                                               : (kind < 2 ? kTablespace[kind] : "UNKNOWN");
     return Status::IO(std::string("the WAL holds a ") +
-                      (r.rmgr == kRmgrDatabase ? "Database" : "Tablespace") + " record at " +
-                      FormatLsn(r.lsn) + ", which changes files without naming their blocks");
+                      (r.rmgr == kRmgrDatabase ? "Database" : "Tablespace") + " record (" + what +
+                      " at " + FormatLsn(r.lsn) + "), which changes files without naming their blocks");
   }
   if (r.rmgr == kRmgrStorage) {
     // catalog/storage_xlog.h: xl_smgr_create starts with the relation; xl_smgr_truncate with

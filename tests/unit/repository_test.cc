@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <functional>
 #include <regex>
 
 #include "repo_fixtures.h"
@@ -168,33 +169,37 @@ TEST_F(RepositoryTest, CheckReadDataNamesTheDamagedPackAndTheSnapshotsItBreaks) 
   (void)good;
 }
 
-// Points the index entry of `victim` at the bytes of `other` (same pack), as a damaged or
-// buggy index would.
-void MisplaceInIndex(Repository& repo, const Id& victim, const Id& other) {
-  BlobLocation v = *repo.index().Find(victim);
-  BlobLocation o = *repo.index().Find(other);
-  ASSERT_EQ(v.pack, o.pack);
-  PackEntry moved = v.entry;
-  moved.offset = o.entry.offset;
-  moved.stored_length = o.entry.stored_length;
-  moved.raw_length = o.entry.raw_length;
-  repo.index().AddPack({v.pack, {moved}}, /*replace=*/true);
+// Stores two random blobs in one pack (flags `flags`), points the index entry of the first at
+// the bytes of the second, as a damaged or buggy index would, and expects reading the first to
+// fail with "blob .. in pack '..' is damaged: <why>" while the second still reads.
+void ExpectMisplacedBlobFails(Repository& repo, const std::function<void()>& commit_two,
+                              uint8_t flags, const std::string& why) {
+  Id a = BlobId(repo.key().mac, Content(3000, 1));
+  Id b = BlobId(repo.key().mac, Content(3000, 2));
+  commit_two();
+  BlobLocation la = *repo.index().Find(a);
+  BlobLocation lb = *repo.index().Find(b);
+  ASSERT_EQ(la.pack, lb.pack);
+  EXPECT_EQ(la.entry.flags, flags);  // random content: not compressed
+  EXPECT_EQ(*repo.ReadBlob(a), Content(3000, 1));
+  PackEntry moved = la.entry;
+  moved.offset = lb.entry.offset;
+  moved.stored_length = lb.entry.stored_length;
+  moved.raw_length = lb.entry.raw_length;
+  repo.index().AddPack({la.pack, {moved}}, /*replace=*/true);
+  Result<Bytes> got = repo.ReadBlob(a);
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(got.status().code(), Code::kCorruption);
+  EXPECT_EQ(got.status().message(), "blob " + a.Short() + " in pack '" +
+                                        Repository::PackKey(la.pack) + "' is damaged: " + why);
+  EXPECT_EQ(*repo.ReadBlob(b), Content(3000, 2));
 }
 
 TEST_F(RepositoryTest, ABlobReadFromAnotherBlobsPlaceFailsItsSeal) {
   ASSERT_EQ(repo_->config().version, 2);
-  Id a = BlobId(repo_->key().mac, Content(3000, 1));
-  Id b = BlobId(repo_->key().mac, Content(3000, 2));
-  Commit("ab", {Content(3000, 1), Content(3000, 2)});
-  EXPECT_EQ(repo_->index().Find(a)->entry.flags, kBlobIdBound);  // random: not compressed
-  MisplaceInIndex(*repo_, a, b);
-  Result<Bytes> got = repo_->ReadBlob(a);
-  ASSERT_FALSE(got.ok());
-  EXPECT_EQ(got.status().code(), Code::kCorruption);
-  EXPECT_EQ(got.status().message(),
-            "blob " + a.Short() + " in pack '" + Repository::PackKey(repo_->index().Find(a)->pack) +
-                "' is damaged: authentication failed (wrong key or damaged data)");
-  EXPECT_EQ(*repo_->ReadBlob(b), Content(3000, 2));
+  ExpectMisplacedBlobFails(
+      *repo_, [&] { Commit("ab", {Content(3000, 1), Content(3000, 2)}); }, kBlobIdBound,
+      "authentication failed (wrong key or damaged data)");
 }
 
 TEST_F(RepositoryTest, Version1RepositoriesKeepUnboundBlobsAndCheckThemByHash) {
@@ -208,19 +213,9 @@ TEST_F(RepositoryTest, Version1RepositoriesKeepUnboundBlobsAndCheckThemByHash) {
   ASSERT_TRUE(backend_->Put("config", Seal(repo_->key().encryption, AsBytes(text))).ok());
   repo_ = Reopen();
   ASSERT_EQ(repo_->config().version, 1);
-
-  Id a = BlobId(repo_->key().mac, Content(3000, 1));
-  Id b = BlobId(repo_->key().mac, Content(3000, 2));
-  Commit("ab", {Content(3000, 1), Content(3000, 2)});
-  EXPECT_EQ(repo_->index().Find(a)->entry.flags, 0);
-  EXPECT_EQ(*repo_->ReadBlob(a), Content(3000, 1));
-  MisplaceInIndex(*repo_, a, b);
-  Result<Bytes> got = repo_->ReadBlob(a);
-  ASSERT_FALSE(got.ok());
-  EXPECT_EQ(got.status().code(), Code::kCorruption);
-  EXPECT_EQ(got.status().message(),
-            "blob " + a.Short() + " in pack '" + Repository::PackKey(repo_->index().Find(a)->pack) +
-                "' is damaged: its content does not match its id");
+  ExpectMisplacedBlobFails(
+      *repo_, [&] { Commit("ab", {Content(3000, 1), Content(3000, 2)}); }, 0,
+      "its content does not match its id");
 }
 
 TEST_F(RepositoryTest, CheckRecomputesTheIdsThatReadsTakeFromTheSeal) {

@@ -116,7 +116,7 @@ Result<const uint8_t*> WalReader::Page(Lsn page) {
   return p;
 }
 
-Status WalReader::Copy(Lsn* at, size_t n, uint64_t* left, uint8_t* out) {
+Status WalReader::Copy(Lsn* at, size_t n, uint64_t* left, Bytes* out) {
   while (n > 0) {
     Lsn page = *at - *at % page_size_;
     LB_ASSIGN_OR_RETURN(const uint8_t* p, Page(page));
@@ -129,8 +129,8 @@ Status WalReader::Copy(Lsn* at, size_t n, uint64_t* left, uint8_t* out) {
       *at += HeaderSize(page);
     }
     size_t take = std::min<uint64_t>(n, page + page_size_ - *at);
-    std::memcpy(out, p + (*at - page), take);
-    out += take;
+    const uint8_t* from = p + (*at - page);
+    out->insert(out->end(), from, from + take);
     n -= take;
     *at += take;
     *left -= take;
@@ -236,10 +236,12 @@ Status WalReader::Read(Lsn from, Lsn to, const std::function<Status(const WalRec
       return Status::Corruption("WAL record at " + FormatLsn(pos) + " has an invalid length " +
                                 std::to_string(total));
     }
-    rec.resize(total);
+    // Filled page by page: a damaged length fails at the next page's header, long before the
+    // gigabyte it may claim is allocated.
+    rec.clear();
     Lsn at = pos;
     uint64_t left = total;
-    LB_RETURN_IF_ERROR(Copy(&at, total, &left, rec.data()));
+    LB_RETURN_IF_ERROR(Copy(&at, total, &left, &rec));
     if (prev != 0 && Load<uint64_t>(rec.data() + 8) != prev) {
       return Status::Corruption("WAL record at " + FormatLsn(pos) + " names " +
                                 FormatLsn(Load<uint64_t>(rec.data() + 8)) +
@@ -252,7 +254,6 @@ Status WalReader::Read(Lsn from, Lsn to, const std::function<Status(const WalRec
     }
     LB_RETURN_IF_ERROR(Decode(pos, rec, &record));
     LB_RETURN_IF_ERROR(visit(record));
-    bytes_read_ += at - pos;
     prev = pos;
     // After a segment switch the rest of the segment is unused.
     bool switched = record.rmgr == kRmgrXlog && (record.info & 0xF0) == kXlogSwitch;

@@ -55,16 +55,14 @@ class WalReader {
   // read and is returned.
   Status Read(Lsn from, Lsn to, const std::function<Status(const WalRecord&)>& visit);
 
-  uint64_t bytes_read() const { return bytes_read_; }
-
  private:
   // The page starting at `page` (a multiple of the page size), its header checked.
   Result<const uint8_t*> Page(Lsn page);
   Status CheckPageHeader(Lsn page, const uint8_t* p);
   size_t HeaderSize(Lsn page) const;
-  // Copies the `n` bytes of the record being read that follow `*at`, crossing pages (whose
-  // headers must announce `*left` bytes of the record still to come); advances `*at`.
-  Status Copy(Lsn* at, size_t n, uint64_t* left, uint8_t* out);
+  // Appends to `out` the `n` bytes of the record being read that follow `*at`, crossing pages
+  // (whose headers must announce `*left` bytes of the record still to come); advances `*at`.
+  Status Copy(Lsn* at, size_t n, uint64_t* left, Bytes* out);
   Status Decode(Lsn lsn, ByteSpan record, WalRecord* out);
 
   SegmentSource source_;
@@ -72,7 +70,6 @@ class WalReader {
   uint64_t page_size_;
   uint64_t loaded_segno_ = UINT64_MAX;
   Bytes segment_;
-  uint64_t bytes_read_ = 0;
 };
 
 // CRC-32C (Castagnoli), as PostgreSQL computes it: `crc` starts at ~0 and is finished with ~.

@@ -112,6 +112,8 @@ Status WriteAt(OpenFileState& f, uint8_t* data, size_t n, uint64_t offset) {
     size_t padded = (n + kDirectAlignment - 1) / kDirectAlignment * kDirectAlignment;
     std::fill(data + n, data + padded, uint8_t{0});
     if (PwriteAll(f.fd.get(), data, padded, offset, f.partial).ok()) return Status::Ok();
+    // `direct` stays set: an earlier padded write may have gone past the file's size, so the
+    // file must still be cut back when complete.
     int flags = ::fcntl(f.fd.get(), F_GETFL);
     if (flags < 0 || ::fcntl(f.fd.get(), F_SETFL, flags & ~O_DIRECT) != 0) {
       return ErrnoStatus("cannot write '" + f.partial + "'", errno);

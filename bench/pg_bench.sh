@@ -39,7 +39,9 @@ port = $port
 dir = "$work/instances"
 ports = "$((port + 1))-$((port + 9))"
 TOML
-echo bench-passphrase > "$work/pass"
+# A generated key, as unattended archiving should use: no key stretching on either side
+# (pgBackRest derives its cipher key from repo1-cipher-pass with one hash round).
+"$bin" repo keygen "$work/pass" >/dev/null
 cat > "$work/pgbackrest.conf" <<CONF
 [global]
 repo1-path=$work/pgbr

@@ -85,6 +85,7 @@ int main(int argc, char** argv) {
   lifeboat::cli::AddRepoCheck(repo, &ctx);
   lifeboat::cli::AddRepoStats(repo, &ctx);
   lifeboat::cli::AddRepoPasswd(repo, &ctx);
+  lifeboat::cli::AddRepoKeygen(repo, &ctx);
 
   CLI::App* files = app.add_subcommand("files", "back up and restore directory trees");
   files->require_subcommand(1);

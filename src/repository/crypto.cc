@@ -2,6 +2,8 @@
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/kdf.h>
+#include <openssl/params.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
@@ -114,6 +116,49 @@ Result<Key256> DeriveKey(const std::string& passphrase, ByteSpan salt, const Scr
   if (EVP_PBE_scrypt(passphrase.data(), passphrase.size(), salt.data(), salt.size(), params.n,
                      params.r, params.p, maxmem, out.data(), out.size()) != 1) {
     return Status::Corruption("scrypt key derivation failed (invalid parameters in key file)");
+  }
+  return out;
+}
+
+std::string NewGeneratedKey() {
+  Key256 secret{};
+  RandomBytes(secret.data(), secret.size());
+  return std::string(kGeneratedKeyPrefix) + HexEncode(secret);
+}
+
+bool ParseGeneratedKey(std::string_view text, Key256* secret) {
+  if (text.size() != kGeneratedKeyPrefix.size() + 2 * kKeySize ||
+      text.substr(0, kGeneratedKeyPrefix.size()) != kGeneratedKeyPrefix) {
+    return false;
+  }
+  std::string_view hex = text.substr(kGeneratedKeyPrefix.size());
+  // Lowercase only, as generated: one key has one spelling.
+  for (char c : hex) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  Bytes bytes;
+  if (!HexDecode(hex, &bytes) || bytes.size() != kKeySize) return false;
+  std::copy(bytes.begin(), bytes.end(), secret->begin());
+  return true;
+}
+
+Key256 DeriveKeyFromGenerated(const Key256& secret, ByteSpan salt) {
+  std::unique_ptr<EVP_KDF, decltype(&EVP_KDF_free)> kdf(EVP_KDF_fetch(nullptr, "HKDF", nullptr),
+                                                        &EVP_KDF_free);
+  if (!kdf) throw std::runtime_error("OpenSSL has no HKDF");
+  std::unique_ptr<EVP_KDF_CTX, decltype(&EVP_KDF_CTX_free)> ctx(EVP_KDF_CTX_new(kdf.get()),
+                                                                &EVP_KDF_CTX_free);
+  static const char kInfo[] = "lifeboat key file";
+  char digest[] = "SHA256";
+  OSSL_PARAM params[] = {
+      OSSL_PARAM_construct_utf8_string("digest", digest, 0),
+      OSSL_PARAM_construct_octet_string("key", const_cast<uint8_t*>(secret.data()), secret.size()),
+      OSSL_PARAM_construct_octet_string("salt", const_cast<uint8_t*>(salt.data()), salt.size()),
+      OSSL_PARAM_construct_octet_string("info", const_cast<char*>(kInfo), sizeof(kInfo) - 1),
+      OSSL_PARAM_construct_end()};
+  Key256 out{};
+  if (!ctx || EVP_KDF_derive(ctx.get(), out.data(), out.size(), params) != 1) {
+    throw std::runtime_error("HKDF derivation failed");
   }
   return out;
 }

@@ -71,7 +71,7 @@ Result<std::unique_ptr<Repository>> Repository::Open(std::shared_ptr<Backend> ba
   }
   std::unique_ptr<Repository> repo(new Repository(std::move(backend), options));
   Status damaged;
-  bool opened = false;
+  std::vector<std::pair<std::string, KeyFile>> candidates;
   for (const ObjectInfo& k : keys) {
     Result<Bytes> bytes = repo->backend_->Get(k.key);
     if (!bytes.ok()) return bytes.status().Context(where);
@@ -87,10 +87,19 @@ Result<std::unique_ptr<Repository>> Repository::Open(std::shared_ptr<Backend> ba
       damaged = kf.status().Context(where + ": key file '" + k.key + "'");
       continue;
     }
-    Result<MasterKey> mk = UnwrapMasterKey(*kf, passphrase);
+    candidates.emplace_back(k.key, std::move(*kf));
+  }
+  // Key files of the passphrase's own kind first: a generated key must not pay for scrypt on
+  // every passphrase key file before reaching its own.
+  Kdf kind = KdfFor(passphrase);
+  std::stable_partition(candidates.begin(), candidates.end(),
+                        [kind](const auto& c) { return c.second.kdf == kind; });
+  bool opened = false;
+  for (const auto& [key, kf] : candidates) {
+    Result<MasterKey> mk = UnwrapMasterKey(kf, passphrase);
     if (mk.ok()) {
       repo->key_ = *mk;
-      repo->key_file_ = k.key;
+      repo->key_file_ = key;
       opened = true;
       break;
     }

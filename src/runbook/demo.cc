@@ -229,7 +229,8 @@ Status RunDemo(const DemoOptions& o_in, const Say& say) {
   o.shop_dir = d + "/bin";
   chmod(d.c_str(), 0755);
   Sandbox box(o, say);
-  LB_RETURN_IF_ERROR(Write(d + "/passphrase", RandomHex(24) + "\n", 0600));
+  // A generated key, as for any unattended repository: archive_command opens it once per segment.
+  LB_RETURN_IF_ERROR(Write(d + "/passphrase", NewGeneratedKey() + "\n", 0600));
   std::string shop_password = RandomHex(16);
   LB_RETURN_IF_ERROR(Write(d + "/demo/shop-password", shop_password + "\n", 0600));
   LB_RETURN_IF_ERROR(Write(d + "/site/index.html",

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <regex>
 
 #include <nlohmann/json.hpp>
 
@@ -96,6 +97,52 @@ TEST_F(RepoTest, PasswdChangesThePassphraseWithoutRewritingData) {
       Run({"files", "restore", id, Path("dst")}, {{"LIFEBOAT_PASSPHRASE", "second"}});
   ASSERT_EQ(restore.exit_code, 0) << restore.err;
   EXPECT_EQ(CompareTrees(Path("src"), Path("dst")), "");
+}
+
+TEST_F(RepoTest, KeygenWritesAKeyThatOpensTheRepositoryInPlaceOfThePassphrase) {
+  RunResult gen = Run({"repo", "keygen", Path("key")});
+  ASSERT_EQ(gen.exit_code, 0) << gen.err;
+  EXPECT_EQ(gen.out, "wrote a new key to '" + Path("key") +
+                         "' (mode 0600)\n"
+                         "use it as [repository] passphrase_file, then run 'lifeboat repo init' for "
+                         "a new repository or 'lifeboat repo passwd --new-passphrase-file " +
+                         Path("key") + "' for an existing one\n");
+  std::string key = ReadWholeFile(Path("key"));
+  EXPECT_TRUE(std::regex_match(key, std::regex("lbk1-[0-9a-f]{64}\n"))) << key;
+  struct stat st {};
+  ASSERT_EQ(stat(Path("key").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+
+  // A key is never overwritten: it may be the only thing that opens a repository.
+  RunResult again = Run({"repo", "keygen", Path("key")});
+  EXPECT_EQ(again.exit_code, 1);
+  EXPECT_EQ(again.err, "error: cannot write key to '" + Path("key") +
+                           "': the file exists\n"
+                           "hint: choose a new file; a key in use must not be replaced\n");
+  EXPECT_EQ(ReadWholeFile(Path("key")), key);
+
+  // An existing passphrase repository moves to the key; the old passphrase stops working.
+  ASSERT_EQ(Run({"repo", "init"}).exit_code, 0);
+  MakeTree(Path("src"), 2, 32);
+  std::string id = Backup(Path("src"));
+  RunResult passwd = Run({"repo", "passwd", "--new-passphrase-file", Path("key")});
+  ASSERT_EQ(passwd.exit_code, 0) << passwd.err;
+  std::vector<std::string> keys = ListFiles(repo() + "/keys");
+  ASSERT_EQ(keys.size(), 1u);
+  std::string key_file = ReadWholeFile(repo() + "/keys/" + keys[0]);
+  EXPECT_NE(key_file.find("\"kdf\": \"hkdf-sha256\""), std::string::npos) << key_file;
+  EXPECT_EQ(Run({"snapshots"}).exit_code, 1);
+  WriteConfig("[repository]\npath = \"repo\"\npassphrase_file = \"key\"\n");
+  RunResult restore = Run({"files", "restore", id, Path("dst")}, {{"LIFEBOAT_PASSPHRASE", ""}});
+  ASSERT_EQ(restore.exit_code, 0) << restore.err;
+  EXPECT_EQ(CompareTrees(Path("src"), Path("dst")), "");
+  // One changed digit is a wrong key, not a passphrase to try with scrypt.
+  std::string other = key.substr(0, 68);
+  other += key[68] == '0' ? '1' : '0';
+  RunResult wrong = Run({"snapshots"}, {{"LIFEBOAT_PASSPHRASE", other}});
+  EXPECT_EQ(wrong.exit_code, 1);
+  EXPECT_EQ(wrong.err, "error: cannot open repository '" + repo() + "': wrong passphrase\n"
+                       "hint: check LIFEBOAT_PASSPHRASE or [repository] passphrase_file\n");
 }
 
 TEST_F(RepoTest, ConfigErrorsNameFileLineAndKey) {

@@ -1,7 +1,8 @@
+#include "repository/crypto.h"
+
 #include <gtest/gtest.h>
 
 #include "repository/compress.h"
-#include "repository/crypto.h"
 #include "repository/key_file.h"
 
 namespace lifeboat {
@@ -72,6 +73,66 @@ TEST(KeyFileTest, UnwrapsWithTheRightPassphraseOnly) {
   EXPECT_EQ(wrong.status().message(), "wrong passphrase");
 }
 
+TEST(GeneratedKeyTest, IsExactlyThePrefixAnd64LowercaseHexDigits) {
+  std::string key = NewGeneratedKey();
+  ASSERT_EQ(key.size(), 69u);
+  EXPECT_EQ(key.substr(0, 5), "lbk1-");
+  EXPECT_NE(key, NewGeneratedKey());
+  Key256 secret{};
+  ASSERT_TRUE(ParseGeneratedKey(key, &secret));
+  Bytes decoded;
+  ASSERT_TRUE(HexDecode(key.substr(5), &decoded));
+  EXPECT_EQ(Bytes(secret.begin(), secret.end()), decoded);
+
+  std::string zeros = "lbk1-" + std::string(64, '0');
+  EXPECT_TRUE(ParseGeneratedKey(zeros, &secret));
+  EXPECT_FALSE(ParseGeneratedKey(zeros.substr(0, 68), &secret));  // one digit short
+  EXPECT_FALSE(ParseGeneratedKey(zeros + "0", &secret));          // one digit long
+  EXPECT_FALSE(ParseGeneratedKey("lbk2-" + std::string(64, '0'), &secret));
+  EXPECT_FALSE(ParseGeneratedKey("lbk1-" + std::string(63, '0') + "g", &secret));
+  EXPECT_FALSE(ParseGeneratedKey(zeros + "\n", &secret));
+  EXPECT_TRUE(ParseGeneratedKey("lbk1-" + std::string(64, 'a'), &secret));
+  EXPECT_FALSE(ParseGeneratedKey("lbk1-" + std::string(64, 'A'), &secret));  // one spelling
+  EXPECT_EQ(KdfFor(key), Kdf::kHkdf);
+  EXPECT_EQ(KdfFor(zeros.substr(0, 68)), Kdf::kScrypt);
+  EXPECT_EQ(KdfFor("correct horse"), Kdf::kScrypt);
+}
+
+TEST(GeneratedKeyTest, DerivesWithHkdfSha256) {
+  // Expected value from Python's hmac module: PRK = HMAC(salt, secret), OKM = HMAC(PRK, info 1).
+  Key256 secret{};
+  for (size_t i = 0; i < secret.size(); ++i) secret[i] = static_cast<uint8_t>(i);
+  Bytes salt;
+  for (uint8_t i = 0x40; i < 0x60; ++i) salt.push_back(i);
+  Key256 kek = DeriveKeyFromGenerated(secret, salt);
+  EXPECT_EQ(HexEncode(kek), "5060bca91a7325644d28b70ee13df64a237d2a722b268dbd6ba8f2b7f9fdbb9d");
+}
+
+TEST(KeyFileTest, AGeneratedKeyWrapsWithHkdfAndOpensOnlyItsOwnKeyFile) {
+  MasterKey mk = NewMasterKey();
+  std::string key = NewGeneratedKey();
+  Result<KeyFile> kf = WrapMasterKey(mk, key);
+  ASSERT_TRUE(kf.ok());
+  Bytes encoded = EncodeKeyFile(*kf);
+  std::string text(encoded.begin(), encoded.end());
+  EXPECT_NE(text.find("\"kdf\": \"hkdf-sha256\""), std::string::npos) << text;
+  EXPECT_EQ(text.find("\"n\""), std::string::npos) << text;  // no scrypt parameters
+  Result<KeyFile> decoded = DecodeKeyFile(encoded);
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  EXPECT_EQ(decoded->kdf, Kdf::kHkdf);
+  Result<MasterKey> back = UnwrapMasterKey(*decoded, key);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->encryption, mk.encryption);
+  EXPECT_EQ(back->mac, mk.mac);
+  for (const std::string& other :
+       {NewGeneratedKey(), std::string("correct horse"), key.substr(5)}) {
+    Result<MasterKey> wrong = UnwrapMasterKey(*decoded, other);
+    ASSERT_FALSE(wrong.ok());
+    EXPECT_EQ(wrong.status().code(), Code::kWrongPassphrase);
+    EXPECT_EQ(wrong.status().message(), "wrong passphrase");
+  }
+}
+
 TEST(KeyFileTest, RejectsMalformedAndHostileKeyFiles) {
   EXPECT_EQ(DecodeKeyFile(AsBytes("not json")).status().code(), Code::kCorruption);
   EXPECT_EQ(DecodeKeyFile(AsBytes("{}")).status().code(), Code::kCorruption);
@@ -81,11 +142,15 @@ TEST(KeyFileTest, RejectsMalformedAndHostileKeyFiles) {
   EXPECT_EQ(DecodeKeyFile(AsBytes(hostile)).status().message(),
             "key file has out-of-range scrypt parameters");
   std::string newer =
-      R"({"version":3,"kdf":"scrypt","n":1024,"r":8,"p":1,"salt":"00112233445566778899aabbccddeeff","master_key":"00"})";
+      R"({"version":4,"kdf":"scrypt","n":1024,"r":8,"p":1,"salt":"00112233445566778899aabbccddeeff","master_key":"00"})";
   Result<KeyFile> r = DecodeKeyFile(AsBytes(newer));
   EXPECT_EQ(r.status().code(), Code::kUsage);
   EXPECT_EQ(r.status().message(),
-            "repository format version 3 is newer than this lifeboat supports (2)");
+            "repository format version 4 is newer than this lifeboat supports (3)");
+  std::string unknown =
+      R"({"version":3,"kdf":"argon2","salt":"00112233445566778899aabbccddeeff","master_key":"00"})";
+  EXPECT_EQ(DecodeKeyFile(AsBytes(unknown)).status().message(),
+            "key file names an unknown key derivation function");
 }
 
 TEST(CompressTest, CompressesTextAndStoresNoiseAsIs) {

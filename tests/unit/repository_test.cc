@@ -196,7 +196,7 @@ void ExpectMisplacedBlobFails(Repository& repo, const std::function<void()>& com
 }
 
 TEST_F(RepositoryTest, ABlobReadFromAnotherBlobsPlaceFailsItsSeal) {
-  ASSERT_EQ(repo_->config().version, 2);
+  ASSERT_EQ(repo_->config().version, kFormatVersion);
   ExpectMisplacedBlobFails(
       *repo_, [&] { Commit("ab", {Content(3000, 1), Content(3000, 2)}); }, kBlobIdBound,
       "authentication failed (wrong key or damaged data)");
@@ -207,9 +207,10 @@ TEST_F(RepositoryTest, Version1RepositoriesKeepUnboundBlobsAndCheckThemByHash) {
   Bytes sealed = *backend_->Get("config");
   Bytes plain = *Open(repo_->key().encryption, sealed);
   std::string text(plain.begin(), plain.end());
-  size_t at = text.find("\"version\": 2");
+  std::string current = "\"version\": " + std::to_string(kFormatVersion);
+  size_t at = text.find(current);
   ASSERT_NE(at, std::string::npos) << text;
-  text.replace(at, 12, "\"version\": 1");
+  text.replace(at, current.size(), "\"version\": 1");
   ASSERT_TRUE(backend_->Put("config", Seal(repo_->key().encryption, AsBytes(text))).ok());
   repo_ = Reopen();
   ASSERT_EQ(repo_->config().version, 1);
@@ -304,6 +305,33 @@ TEST_F(RepositoryTest, ChangedPassphraseOpensAndTheOldOneNoLonger) {
   ASSERT_TRUE(r.ok());
   EXPECT_TRUE((*r)->LoadSnapshot(s).ok());
   EXPECT_EQ(backend_->List("keys/")->size(), 1u);
+}
+
+TEST_F(RepositoryTest, AGeneratedKeyReplacesThePassphraseAndOpensOnlyAsItself) {
+  Id s = Commit("x", {Content(10, 1)});
+  std::string key = NewGeneratedKey();
+  ASSERT_TRUE(repo_->ChangePassphrase(key, kFast).ok());
+  std::vector<ObjectInfo> keys = *backend_->List("keys/");
+  ASSERT_EQ(keys.size(), 1u);
+  Result<KeyFile> kf = DecodeKeyFile(*backend_->Get(keys[0].key));
+  ASSERT_TRUE(kf.ok()) << kf.status().ToString();
+  EXPECT_EQ(kf->kdf, Kdf::kHkdf);
+  EXPECT_EQ(Repository::Open(backend_, "pw").status().code(), Code::kWrongPassphrase);
+  EXPECT_EQ(Repository::Open(backend_, NewGeneratedKey()).status().code(),
+            Code::kWrongPassphrase);
+  Result<std::unique_ptr<Repository>> r = Repository::Open(backend_, key);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE((*r)->LoadSnapshot(s).ok());
+
+  // Next to a passphrase key file for the same master key, each opens with its own secret.
+  KeyFile extra = *WrapMasterKey((*r)->key(), "pw", kFast);
+  Bytes bytes = EncodeKeyFile(extra);
+  ASSERT_TRUE(backend_->Put("keys/" + Sha256(bytes).Hex(), bytes).ok());
+  for (const std::string& secret : {key, std::string("pw")}) {
+    Result<std::unique_ptr<Repository>> again = Repository::Open(backend_, secret);
+    ASSERT_TRUE(again.ok()) << again.status().ToString();
+    EXPECT_TRUE((*again)->LoadSnapshot(s).ok());
+  }
 }
 
 TEST_F(RepositoryTest, SharedLocksCoexistAndExclusiveLocksExclude) {

@@ -88,6 +88,10 @@ std::optional<std::vector<bool>> ChangedBlocks::ChangedChunks(const std::string&
 
 void ChangedBlocks::AddBlock(uint32_t database, uint32_t relfilenode, uint32_t block) {
   std::vector<uint32_t>& blocks = blocks_[Key(database, relfilenode)];
+  // Successive records mostly change the same pages (an UPDATE names the page it writes and
+  // the page it left, row after row): not storing the repeats keeps the sorting below small.
+  size_t n = blocks.size();
+  if ((n >= 1 && blocks[n - 1] == block) || (n >= 2 && blocks[n - 2] == block)) return;
   blocks.push_back(block);
   // Hot blocks repeat: keep memory proportional to distinct blocks.
   if (blocks.size() >= 4096 && (blocks.size() & (blocks.size() - 1)) == 0) Compact(&blocks);

@@ -32,7 +32,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Result<KeyFile> kf = DecodeKeyFile(in);
   if (kf.ok()) {
     Result<KeyFile> again = DecodeKeyFile(EncodeKeyFile(*kf));
-    CHECK(again.ok() && again->salt == kf->salt && again->wrapped == kf->wrapped);
+    CHECK(again.ok() && again->kdf == kf->kdf && again->salt == kf->salt &&
+          again->wrapped == kf->wrapped);
   }
 #elif FUZZ_TARGET == 2  // pack headers, under a fixed key (the header must also decrypt)
   Key256 key{};

@@ -10,10 +10,9 @@ namespace lifeboat::cli {
 namespace {
 
 Status Run(Context& ctx, uint32_t timeline) {
-  LB_ASSIGN_OR_RETURN(pg::ClusterConfig cluster, ctx.Cluster());
-  LB_ASSIGN_OR_RETURN(Config cfg, ctx.LoadConfig());
+  LB_RETURN_IF_ERROR(ctx.Cluster().status());  // a config without [database] has no window
   LB_ASSIGN_OR_RETURN(std::unique_ptr<Repository> repo, ctx.OpenRepository());
-  LB_ASSIGN_OR_RETURN(pg::Window w, pg::ComputeWindow(*repo, cluster, cfg.state.dir + "/scratch", timeline));
+  LB_ASSIGN_OR_RETURN(pg::Window w, pg::ComputeWindow(*repo, timeline));
   if (ctx.json) {
     nlohmann::ordered_json j;
     j["timeline"] = w.timeline;

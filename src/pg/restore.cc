@@ -189,8 +189,7 @@ Result<RestoreResult> RestoreInstance(Repository& repo, const ClusterConfig& clu
       return Status::NotFound(what + ": the repository holds no PostgreSQL snapshot",
                               "take one with 'lifeboat backup'");
     }
-    LB_ASSIGN_OR_RETURN(Window w, ComputeWindow(repo, cluster, inst.dir + ".scratch", t.timeline, &snaps));
-    (void)::rmdir((inst.dir + ".scratch").c_str());
+    LB_ASSIGN_OR_RETURN(Window w, ComputeWindow(repo, t.timeline, &snaps));
     if (w.empty()) {
       return Status::Corruption(what + ": no snapshot has the WAL it needs",
                                 "check 'lifeboat window' for gaps");

@@ -15,7 +15,7 @@ namespace {
 
 // Microseconds since 2000-01-01, PostgreSQL's epoch, for status messages.
 int64_t PgNow() {
-  return NowNanos() / 1000 - int64_t{946684800} * 1'000'000;
+  return NowNanos() / 1000 - kPostgresEpochMicros;
 }
 
 // libpq's messages end with newlines and sometimes span lines: keep the first line.

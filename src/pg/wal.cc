@@ -154,7 +154,7 @@ Result<Bytes> WalArchive::Read(const std::string& name) {
   return data;
 }
 
-Status WalArchive::Get(const std::string& name, const std::string& dest) {
+Result<Bytes> WalArchive::Fetch(const std::string& name) {
   if (!IsWalFileName(name)) return Status::Usage("'" + name + "' is not a WAL file name");
   Result<Bytes> data = repo_->GetNamed(kWalStream, name);
   if (!data.ok() && data.status().code() == Code::kNotFound && name.size() == 24) {
@@ -185,7 +185,12 @@ Status WalArchive::Get(const std::string& name, const std::string& dest) {
     }
     return data.status();
   }
-  return WriteFileDurable(dest, *data, 0600);
+  return data;
+}
+
+Status WalArchive::Get(const std::string& name, const std::string& dest) {
+  LB_ASSIGN_OR_RETURN(Bytes data, Fetch(name));
+  return WriteFileDurable(dest, data, 0600);
 }
 
 }  // namespace lifeboat::pg

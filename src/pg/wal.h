@@ -15,6 +15,9 @@ namespace lifeboat::pg {
 
 using Lsn = uint64_t;
 
+// PostgreSQL's epoch, 2000-01-01 UTC, in microseconds after the Unix one.
+inline constexpr int64_t kPostgresEpochMicros = int64_t{946684800} * 1'000'000;
+
 // "16/B374D848" <-> 0x16B374D848.
 Result<Lsn> ParseLsn(std::string_view text);
 std::string FormatLsn(Lsn lsn);
@@ -55,6 +58,9 @@ class WalArchive {
   // The archived file `name` (a complete segment or a history file) in memory. Code::kNotFound
   // when it is not archived.
   Result<Bytes> Read(const std::string& name);
+  // What Get writes: as Read, but a segment that `wal stream` has stored only in part comes
+  // whole, the rest zeros (which recovery reads as the end of the WAL).
+  Result<Bytes> Fetch(const std::string& name);
 
  private:
   Repository* repo_;

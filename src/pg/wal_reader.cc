@@ -131,7 +131,7 @@ Status WalReader::Copy(Lsn* at, size_t n, uint64_t* left, Bytes* out) {
     }
     size_t take = std::min<uint64_t>(n, page + page_size_ - *at);
     const uint8_t* from = p + (*at - page);
-    out->insert(out->end(), from, from + take);
+    if (out != nullptr) out->insert(out->end(), from, from + take);
     n -= take;
     *at += take;
     *left -= take;
@@ -210,10 +210,40 @@ Status WalReader::Decode(Lsn lsn, ByteSpan rec, WalRecord* out) {
   return Status::Ok();
 }
 
-Status WalReader::Read(Lsn from, Lsn to, const std::function<Status(const WalRecord&)>& visit) {
+Status WalReader::Read(Lsn from, Lsn to, const Visit& visit) {
   if (from % page_size_ < HeaderSize(from - from % page_size_)) {
     return Status::Usage("WAL position " + FormatLsn(from) + " is inside a page header");
   }
+  Status visit_error;
+  Lsn end = from;
+  Status s = Scan(from, to, visit, &visit_error, &end);
+  LB_RETURN_IF_ERROR(visit_error);
+  LB_RETURN_IF_ERROR(s);
+  if (end != to) {
+    return Status::Corruption("the WAL from " + FormatLsn(from) + " does not lead to " +
+                              FormatLsn(to) + ": a record ends at " + FormatLsn(end));
+  }
+  return Status::Ok();
+}
+
+Status WalReader::ReadSegment(uint64_t segno, const Visit& visit) {
+  Lsn start = segno * segment_size_;
+  LB_ASSIGN_OR_RETURN(const uint8_t* p, Page(start));
+  Lsn pos = start + kLongPageHeader;
+  if ((Load<uint16_t>(p + 2) & kFirstIsContRecord) != 0) {
+    // The end of a record begun in the segment before: skipped, as it cannot be checked.
+    uint64_t left = Load<uint32_t>(p + 16);
+    if (!Copy(&pos, left, &left, nullptr).ok()) return Status::Ok();  // it fills the segment
+    pos = MaxAlign(pos);
+  }
+  Status visit_error;
+  Lsn end = pos;
+  // Whatever else stops the scan is the end of the WAL written into this segment.
+  (void)Scan(pos, start + segment_size_, visit, &visit_error, &end);
+  return visit_error;
+}
+
+Status WalReader::Scan(Lsn from, Lsn to, const Visit& visit, Status* visit_error, Lsn* end) {
   Lsn pos = from;
   Lsn prev = 0;
   Bytes rec;
@@ -254,16 +284,15 @@ Status WalReader::Read(Lsn from, Lsn to, const std::function<Status(const WalRec
       return Status::Corruption("WAL record at " + FormatLsn(pos) + " fails its CRC");
     }
     LB_RETURN_IF_ERROR(Decode(pos, rec, &record));
-    LB_RETURN_IF_ERROR(visit(record));
+    *visit_error = visit(record);
+    LB_RETURN_IF_ERROR(*visit_error);
     prev = pos;
     // After a segment switch the rest of the segment is unused.
     bool switched = record.rmgr == kRmgrXlog && (record.info & 0xF0) == kXlogSwitch;
     pos = switched ? (at + segment_size_ - 1) / segment_size_ * segment_size_ : MaxAlign(at);
+    *end = pos;
   }
-  if (pos != to) {
-    return Status::Corruption("the WAL from " + FormatLsn(from) + " does not lead to " +
-                              FormatLsn(to) + ": a record ends at " + FormatLsn(pos));
-  }
+  *end = pos;
   return Status::Ok();
 }
 

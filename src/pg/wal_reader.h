@@ -22,6 +22,7 @@ namespace lifeboat::pg {
 
 // Resource managers whose records matter to a block scan (access/rmgrlist.h).
 inline constexpr uint8_t kRmgrXlog = 0;
+inline constexpr uint8_t kRmgrTransaction = 1;
 inline constexpr uint8_t kRmgrStorage = 2;
 inline constexpr uint8_t kRmgrDatabase = 4;
 inline constexpr uint8_t kRmgrTablespace = 5;
@@ -53,16 +54,29 @@ class WalReader {
   // Visits every record that starts at or after `from` (a record's start) and before `to`,
   // in order, and checks that the last one leads exactly to `to`. A visitor's error stops the
   // read and is returned.
-  Status Read(Lsn from, Lsn to, const std::function<Status(const WalRecord&)>& visit);
+  using Visit = std::function<Status(const WalRecord&)>;
+  Status Read(Lsn from, Lsn to, const Visit& visit);
+
+  // Visits the records that start in segment `segno` and end in it, as pg_waldump does given
+  // one file: from the first record after the end of one continued from the segment before,
+  // until the end of the segment or of the WAL written into it (a zero length, a page left
+  // from the file's earlier use, a record that fails its CRC or goes on into the next
+  // segment). A segment that cannot be had, or whose first page is bad, is an error; so is a
+  // visitor's error.
+  Status ReadSegment(uint64_t segno, const Visit& visit);
 
  private:
   // The page starting at `page` (a multiple of the page size), its header checked.
   Result<const uint8_t*> Page(Lsn page);
   Status CheckPageHeader(Lsn page, const uint8_t* p);
   size_t HeaderSize(Lsn page) const;
-  // Appends to `out` the `n` bytes of the record being read that follow `*at`, crossing pages
-  // (whose headers must announce `*left` bytes of the record still to come); advances `*at`.
+  // Appends to `out` (unless null) the `n` bytes of the record being read that follow `*at`,
+  // crossing pages (whose headers must announce `*left` bytes of the record still to come);
+  // advances `*at`.
   Status Copy(Lsn* at, size_t n, uint64_t* left, Bytes* out);
+  // Read's loop: visits records from `from` until `to`; a visitor's error goes to
+  // `*visit_error`, and `*end` is where the last record visited ended.
+  Status Scan(Lsn from, Lsn to, const Visit& visit, Status* visit_error, Lsn* end);
   Status Decode(Lsn lsn, ByteSpan record, WalRecord* out);
 
   SegmentSource source_;

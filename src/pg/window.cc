@@ -3,12 +3,12 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <map>
 #include <set>
 
-#include "base/fs.h"
-#include "base/process.h"
 #include "pg/backup.h"
+#include "pg/wal_reader.h"
 
 namespace lifeboat::pg {
 
@@ -60,34 +60,33 @@ std::optional<WindowRange> Window::Covering(UnixNanos t) const {
   return best;
 }
 
-Result<std::optional<UnixNanos>> NewestCommitIn(Repository& repo, const ClusterConfig& cluster,
-                                                const std::string& segment,
-                                                const std::string& scratch) {
-  LB_RETURN_IF_ERROR(MakeDirs(scratch, 0700));
-  std::string path = JoinPath(scratch, segment);
-  WalArchive archive(&repo);
-  LB_RETURN_IF_ERROR(archive.Get(segment, path));
-  ProcessOptions po;
-  po.env["TZ"] = "UTC";
-  po.timeout_seconds = 120;
-  Result<ProcessResult> r = RunProcess({cluster.Program("pg_waldump"), "-r", "Transaction", path}, po);
-  ::unlink(path.c_str());
-  if (!r.ok()) return r.status();
-  std::optional<UnixNanos> newest;
-  size_t pos = 0;
-  const std::string& out = r->out;
-  while ((pos = out.find("desc: COMMIT", pos)) != std::string::npos) {
-    size_t start = out.find(' ', pos + 6) + 1;  // after "desc: COMMIT" or "COMMIT_PREPARED"
-    size_t eol = out.find('\n', start);
-    std::string rest = out.substr(start, eol == std::string::npos ? std::string::npos : eol - start);
-    // "2026-11-29 05:01:02.123456 UTC[; ...]"
-    size_t utc = rest.find(" UTC");
-    if (utc != std::string::npos) {
-      Result<UnixNanos> t = ParseTimestamp(rest.substr(0, utc + 4));
-      if (t.ok() && (!newest || *t > *newest)) newest = *t;
-    }
-    pos = start;
+Result<std::optional<UnixNanos>> NewestCommitIn(Repository& repo, const std::string& segment,
+                                                uint64_t segment_size) {
+  SegmentName name;
+  if (!ParseSegmentName(segment, segment_size, &name)) {
+    return Status::Usage("'" + segment + "' is not a WAL segment name");
   }
+  WalArchive archive(&repo);
+  WalReader reader(
+      [&](uint64_t segno) -> Result<Bytes> {
+        if (segno != name.segno) return Status::NotFound("only one segment is read");
+        return archive.Fetch(segment);
+      },
+      segment_size);
+  std::optional<UnixNanos> newest;
+  LB_RETURN_IF_ERROR(reader.ReadSegment(name.segno, [&](const WalRecord& r) {
+    // access/xact.h: COMMIT and COMMIT_PREPARED records start with xl_xact_commit, whose first
+    // field is the commit time in microseconds since 2000-01-01 UTC.
+    uint8_t op = r.info & 0x70;
+    if (r.rmgr != kRmgrTransaction || (op != 0x00 && op != 0x30) || r.main_data.size() < 8) {
+      return Status::Ok();
+    }
+    int64_t micros = 0;
+    std::memcpy(&micros, r.main_data.data(), sizeof(micros));
+    UnixNanos t = (micros + kPostgresEpochMicros) * 1000;
+    if (!newest || t > *newest) newest = t;
+    return Status::Ok();
+  }));
   return newest;
 }
 
@@ -128,8 +127,7 @@ Result<std::vector<TimelineStep>> TimelinePath(Repository& repo, uint32_t timeli
   return path;
 }
 
-Result<Window> ComputeWindow(Repository& repo, const ClusterConfig& cluster,
-                             const std::string& scratch, uint32_t timeline,
+Result<Window> ComputeWindow(Repository& repo, uint32_t timeline,
                              const std::vector<PgSnapshot>* snapshots) {
   Window w;
   std::vector<PgSnapshot> loaded;
@@ -179,7 +177,7 @@ Result<Window> ComputeWindow(Repository& repo, const ClusterConfig& cluster,
   auto newest_in = [&](const std::string& name) -> Result<std::optional<UnixNanos>> {
     auto it = newest_cache.find(name);
     if (it == newest_cache.end()) {
-      LB_ASSIGN_OR_RETURN(auto t, NewestCommitIn(repo, cluster, name, scratch));
+      LB_ASSIGN_OR_RETURN(auto t, NewestCommitIn(repo, name, seg_size));
       it = newest_cache.emplace(name, t).first;
     }
     return it->second;

@@ -3,7 +3,7 @@
 //
 // Each PostgreSQL snapshot opens a range at its stop time (its consistency point). The range
 // runs as far as the WAL archived contiguously from the snapshot's start segment, up to the
-// newest commit found in that WAL (read with pg_waldump). A target inside [earliest, latest]
+// newest commit found in that WAL (read with WalReader). A target inside [earliest, latest]
 // that no range covers falls in a gap.
 #pragma once
 
@@ -72,16 +72,14 @@ struct TimelineStep {
 Result<std::vector<TimelineStep>> TimelinePath(Repository& repo, uint32_t timeline);
 
 // The window along `timeline`'s history (0: the newest timeline in the repository, as
-// PostgreSQL's recovery_target_timeline = 'latest' follows). `scratch` is a directory for the
-// segments pg_waldump reads.
+// PostgreSQL's recovery_target_timeline = 'latest' follows).
 // `snapshots`: LoadPgSnapshots(repo) when the caller already has it (null: loaded here).
-Result<Window> ComputeWindow(Repository& repo, const ClusterConfig& cluster,
-                             const std::string& scratch, uint32_t timeline = 0,
+Result<Window> ComputeWindow(Repository& repo, uint32_t timeline = 0,
                              const std::vector<PgSnapshot>* snapshots = nullptr);
 
-// The newest commit time recorded in one archived segment (nullopt: no commit in it).
-Result<std::optional<UnixNanos>> NewestCommitIn(Repository& repo, const ClusterConfig& cluster,
-                                                const std::string& segment,
-                                                const std::string& scratch);
+// The newest commit time recorded in one archived segment (nullopt: no commit in it), read
+// in memory: the records that start and end in it, as pg_waldump reads one file.
+Result<std::optional<UnixNanos>> NewestCommitIn(Repository& repo, const std::string& segment,
+                                                uint64_t segment_size);
 
 }  // namespace lifeboat::pg

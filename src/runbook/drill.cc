@@ -38,10 +38,7 @@ Result<std::pair<UnixNanos, std::string>> ProductionNewestCommit(const Config& c
       return std::make_pair(when, std::string("production's last commit"));
     }
   }
-  char tmpl[] = "/tmp/lifeboat-window-XXXXXX";
-  if (mkdtemp(tmpl) == nullptr) return ErrnoStatus("cannot create a scratch directory", errno);
-  Result<pg::Window> w = pg::ComputeWindow(repo, cluster, tmpl);
-  (void)RunProcess({"/bin/rm", "-rf", tmpl});
+  Result<pg::Window> w = pg::ComputeWindow(repo);
   LB_RETURN_IF_ERROR(w.status());
   if (w->empty()) return Status::Usage("nothing to drill: the repository has no restorable snapshot",
                                        "take one with 'lifeboat backup'");

@@ -31,23 +31,6 @@ std::string Seconds(double s, int decimals = 1) {
   return buf;
 }
 
-// A scratch directory for pg_waldump, outside the state directory so that a dry run leaves
-// no trace; removed when the object goes.
-class ScratchDir {
- public:
-  ScratchDir() {
-    char tmpl[] = "/tmp/lifeboat-window-XXXXXX";
-    if (mkdtemp(tmpl) != nullptr) path_ = tmpl;
-  }
-  ~ScratchDir() {
-    if (!path_.empty()) (void)RunProcess({"/bin/rm", "-rf", path_});
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
 }  // namespace
 
 pg::RestoreRequest RestoreRequestFor(const Config& cfg, const std::string& name, const std::string& self) {
@@ -124,9 +107,8 @@ Result<nlohmann::json> Scenario::ResolveCutover(const std::string& instance) {
 Result<nlohmann::json> Scenario::ResolveRecover(const RecoverRequest& request) {
   if (!cfg_.database.present) return Status::Config("config '" + cfg_.file + "' has no [database] section");
   pg::ClusterConfig cluster = platform::ClusterFor(cfg_);
-  ScratchDir scratch;
   LB_ASSIGN_OR_RETURN(std::vector<pg::PgSnapshot> snaps, pg::LoadPgSnapshots(*repo_));
-  LB_ASSIGN_OR_RETURN(pg::Window window, pg::ComputeWindow(*repo_, cluster, scratch.path(), 0, &snaps));
+  LB_ASSIGN_OR_RETURN(pg::Window window, pg::ComputeWindow(*repo_, 0, &snaps));
   if (window.empty()) {
     return Status::Usage("nothing to recover: the repository has no restorable snapshot",
                          "take one with 'lifeboat backup'");

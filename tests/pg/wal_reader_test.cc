@@ -7,8 +7,10 @@
 #include <cstring>
 
 #include "base/fs.h"
+#include "base/time.h"
 #include "pg/block_changes.h"
 #include "pg/wal_reader.h"
+#include "pg/window.h"
 #include "pg_harness.h"
 #include "storage/local/local_backend.h"
 
@@ -150,6 +152,68 @@ TEST_F(WalReaderTest, ADamagedRecordOrAMissingSegmentIsAnErrorNotAGuess) {
   s = lost.Read(from, to, [](const pg::WalRecord&) { return Status::Ok(); });
   EXPECT_EQ(s.code(), Code::kNotFound);
   EXPECT_EQ(s.message(), "gone");
+}
+
+// The newest "desc: COMMIT <time> UTC" (or COMMIT_PREPARED) pg_waldump prints for one file.
+std::optional<UnixNanos> NewestCommitByPgWaldump(const std::string& path) {
+  std::string dump;
+  RunAsPostgres({std::string(kPgBin) + "/pg_waldump", "-r", "Transaction", path}, &dump);
+  std::optional<UnixNanos> newest;
+  for (size_t pos = 0; (pos = dump.find("desc: COMMIT", pos)) != std::string::npos;) {
+    size_t start = dump.find(' ', pos + 6) + 1;
+    size_t utc = dump.find(" UTC", start);
+    Result<UnixNanos> t = ParseTimestamp(dump.substr(start, utc + 4 - start));
+    EXPECT_TRUE(t.ok()) << dump.substr(start, 40);
+    if (t.ok() && (!newest || *t > *newest)) newest = *t;
+    pos = start;
+  }
+  return newest;
+}
+
+TEST_F(WalReaderTest, TheNewestCommitInASegmentIsTheOnePgWaldumpFinds) {
+  Sql("CREATE TABLE t (v int)");
+  Sql("SELECT pg_switch_wal()");
+  auto segment_now = [&] { return SqlValue("SELECT pg_walfile_name(pg_current_wal_insert_lsn())"); };
+  std::string first = segment_now();
+  UnixNanos before_first = NowNanos();
+  Sql("INSERT INTO t VALUES (1)");
+  // A 40 MB record: the segment after `first` holds only its middle, and the one where it ends
+  // starts with the rest of it.
+  Sql("SELECT pg_logical_emit_message(false, 'lifeboat', repeat('x', 40000000))");
+  std::string last = segment_now();
+  UnixNanos before_last = NowNanos();
+  Sql("INSERT INTO t VALUES (2)");
+  UnixNanos after_last = NowNanos();
+  SwitchWalAndWaitArchived();
+
+  pg::SegmentName a, b;
+  const uint64_t seg_size = 16 << 20;
+  ASSERT_TRUE(pg::ParseSegmentName(first, seg_size, &a));
+  ASSERT_TRUE(pg::ParseSegmentName(last, seg_size, &b));
+  ASSERT_GE(b.segno, a.segno + 2);
+  std::string middle = pg::FormatSegmentName(a.timeline, a.segno + 1, seg_size);
+
+  std::unique_ptr<Repository> repo = OpenRepository();
+  ASSERT_NE(repo, nullptr);
+  for (const std::string& name : {first, middle, last}) {
+    Result<std::optional<UnixNanos>> native = pg::NewestCommitIn(*repo, name, seg_size);
+    ASSERT_TRUE(native.ok()) << name << ": " << native.status().ToString();
+    EXPECT_EQ(*native, NewestCommitByPgWaldump(Path("main/pg_wal/" + name))) << name;
+  }
+  std::optional<UnixNanos> in_first = *pg::NewestCommitIn(*repo, first, seg_size);
+  std::optional<UnixNanos> in_middle = *pg::NewestCommitIn(*repo, middle, seg_size);
+  std::optional<UnixNanos> in_last = *pg::NewestCommitIn(*repo, last, seg_size);
+  ASSERT_TRUE(in_first.has_value());
+  EXPECT_GE(*in_first, before_first);  // the first INSERT's commit, or a later one
+  EXPECT_LE(*in_first, before_last);
+  EXPECT_EQ(in_middle, std::nullopt);  // inside one record: no commit starts there
+  ASSERT_TRUE(in_last.has_value());
+  EXPECT_GE(*in_last, before_last);
+  EXPECT_LE(*in_last, after_last + int64_t{5'000'000'000});  // autovacuum may commit after it
+
+  Result<std::optional<UnixNanos>> missing =
+      pg::NewestCommitIn(*repo, pg::FormatSegmentName(b.timeline, b.segno + 50, seg_size), seg_size);
+  EXPECT_EQ(missing.status().code(), Code::kNotFound);
 }
 
 }  // namespace

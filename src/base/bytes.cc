@@ -62,17 +62,23 @@ static int HexValue(char c) {
   return -1;
 }
 
-bool HexDecode(std::string_view hex, Bytes* out) {
-  if (hex.size() % 2 != 0) return false;
-  out->clear();
-  out->reserve(hex.size() / 2);
-  for (size_t i = 0; i < hex.size(); i += 2) {
-    int hi = HexValue(hex[i]);
-    int lo = HexValue(hex[i + 1]);
+bool HexDecodeInto(std::string_view hex, std::span<uint8_t> out) {
+  if (hex.size() != 2 * out.size()) return false;
+  for (size_t i = 0; i < out.size(); ++i) {
+    int hi = HexValue(hex[2 * i]);
+    int lo = HexValue(hex[2 * i + 1]);
     if (hi < 0 || lo < 0) return false;
-    out->push_back(static_cast<uint8_t>((hi << 4) | lo));
+    out[i] = static_cast<uint8_t>((hi << 4) | lo);
   }
   return true;
+}
+
+bool HexDecode(std::string_view hex, Bytes* out) {
+  if (hex.size() % 2 != 0) return false;
+  out->resize(hex.size() / 2);
+  if (HexDecodeInto(hex, *out)) return true;
+  out->clear();
+  return false;
 }
 
 }  // namespace lifeboat

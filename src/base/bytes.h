@@ -79,5 +79,7 @@ class ByteReader {
 std::string HexEncode(ByteSpan b);
 // Returns false when `hex` has odd length or a non-hex character.
 bool HexDecode(std::string_view hex, Bytes* out);
+// Decodes exactly out.size() bytes, without allocating; false as above or on another length.
+bool HexDecodeInto(std::string_view hex, std::span<uint8_t> out);
 
 }  // namespace lifeboat

@@ -136,10 +136,7 @@ bool ParseGeneratedKey(std::string_view text, Key256* secret) {
   for (char c : hex) {
     if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
   }
-  Bytes bytes;
-  if (!HexDecode(hex, &bytes) || bytes.size() != kKeySize) return false;
-  std::copy(bytes.begin(), bytes.end(), secret->begin());
-  return true;
+  return HexDecodeInto(hex, *secret);
 }
 
 Key256 DeriveKeyFromGenerated(const Key256& secret, ByteSpan salt) {

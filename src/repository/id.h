@@ -21,10 +21,7 @@ struct Id {
   std::string Hex() const { return HexEncode(bytes); }
   std::string Short() const { return Hex().substr(0, 8); }
   static bool FromHex(std::string_view hex, Id* out) {
-    Bytes b;
-    if (hex.size() != 64 || !HexDecode(hex, &b)) return false;
-    std::memcpy(out->bytes.data(), b.data(), 32);
-    return true;
+    return HexDecodeInto(hex, out->bytes);
   }
 
   friend bool operator==(const Id& a, const Id& b) { return a.bytes == b.bytes; }

@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <cctype>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
 #include "base/fs.h"
+#include "base/parallel.h"
 #include "base/time.h"
 #include "repository/compress.h"
 
@@ -312,15 +314,21 @@ Result<Snapshot> Repository::LoadSnapshot(const Id& id) {
 
 Result<std::vector<std::pair<Id, Snapshot>>> Repository::LoadAllSnapshots() {
   LB_ASSIGN_OR_RETURN(std::vector<Id> ids, ListSnapshotIds());
-  std::vector<std::pair<Id, Snapshot>> out;
-  for (const Id& id : ids) {
-    Result<Snapshot> s = LoadSnapshot(id);
+  // Each manifest is read, decrypted, decompressed and parsed on its own: in parallel, as a
+  // repository keeps more of them than a command has cores.
+  std::vector<std::optional<Snapshot>> loaded(ids.size());
+  LB_RETURN_IF_ERROR(RunParallel(ids.size(), 0, [&](size_t i) -> Status {
+    Result<Snapshot> s = LoadSnapshot(ids[i]);
     if (!s.ok()) {
       // Forgotten while listing: not an error.
-      if (s.status().code() == Code::kNotFound) continue;
-      return s.status();
+      return s.status().code() == Code::kNotFound ? Status::Ok() : s.status();
     }
-    out.emplace_back(id, std::move(s).value());
+    loaded[i] = std::move(s).value();
+    return Status::Ok();
+  }));
+  std::vector<std::pair<Id, Snapshot>> out;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (loaded[i]) out.emplace_back(ids[i], std::move(*loaded[i]));
   }
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
     return a.second.started_at < b.second.started_at;

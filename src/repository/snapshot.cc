@@ -28,7 +28,7 @@ bool ParseEntryType(const std::string& s, EntryType* t) {
 
 Id IdFromJson(const json& j) {
   Id id;
-  if (!Id::FromHex(j.get<std::string>(), &id)) {
+  if (!Id::FromHex(j.get_ref<const std::string&>(), &id)) {
     throw json::other_error::create(501, "malformed id", &j);
   }
   return id;

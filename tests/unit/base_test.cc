@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cerrno>
 
 #include "base/bytes.h"
@@ -45,6 +46,14 @@ TEST(HexTest, RoundTripsAndRejectsMalformedInput) {
   EXPECT_EQ(out, b);
   EXPECT_FALSE(HexDecode("abc", &out));
   EXPECT_FALSE(HexDecode("zz", &out));
+  EXPECT_TRUE(out.empty());
+
+  std::array<uint8_t, 3> fixed{};
+  ASSERT_TRUE(HexDecodeInto("00ABff", fixed));
+  EXPECT_EQ(Bytes(fixed.begin(), fixed.end()), b);
+  EXPECT_FALSE(HexDecodeInto("00ab", fixed));      // too short for the span
+  EXPECT_FALSE(HexDecodeInto("00abff00", fixed));  // too long
+  EXPECT_FALSE(HexDecodeInto("00ab-f", fixed));
 }
 
 TEST(ByteReaderTest, ReportsTruncationInsteadOfReadingPastTheEnd) {

@@ -26,8 +26,12 @@ Status Run(Context& ctx, const std::string& path) {
     return fd.status();
   }
   std::string text = NewGeneratedKey() + "\n";
-  LB_RETURN_IF_ERROR(WriteAll(fd->get(), text.data(), text.size(), path));
-  LB_RETURN_IF_ERROR(FsyncFd(fd->get(), path));
+  Status written = WriteAll(fd->get(), text.data(), text.size(), path);
+  if (written.ok()) written = FsyncFd(fd->get(), path);
+  if (!written.ok()) {
+    (void)RemoveFile(path);  // created above and never used: a part of a key must not remain
+    return written;
+  }
   LB_RETURN_IF_ERROR(FsyncDir(Dirname(path)));
   if (ctx.json) {
     PrintJson({{"path", path}});

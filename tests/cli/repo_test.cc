@@ -1,8 +1,10 @@
 // Repository commands, configuration and bad input through the real binary.
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <filesystem>
 #include <regex>
 
@@ -143,6 +145,23 @@ TEST_F(RepoTest, KeygenWritesAKeyThatOpensTheRepositoryInPlaceOfThePassphrase) {
   EXPECT_EQ(wrong.exit_code, 1);
   EXPECT_EQ(wrong.err, "error: cannot open repository '" + repo() + "': wrong passphrase\n"
                        "hint: check LIFEBOAT_PASSPHRASE or [repository] passphrase_file\n");
+}
+
+TEST_F(RepoTest, AKeyThatCannotBeWrittenWhollyLeavesNoFile) {
+  // A file size limit of 16 bytes (the key takes 70): the write fails with EFBIG, SIGXFSZ
+  // being ignored; both are inherited by the lifeboat process the harness starts.
+  struct rlimit old {};
+  ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &old), 0);
+  struct rlimit tiny = old;
+  tiny.rlim_cur = 16;
+  auto old_handler = signal(SIGXFSZ, SIG_IGN);
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &tiny), 0);
+  RunResult r = Run({"repo", "keygen", Path("key")});
+  setrlimit(RLIMIT_FSIZE, &old);
+  signal(SIGXFSZ, old_handler);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err.substr(0, 7), "error: ");  // the rest is cut by the same limit
+  EXPECT_FALSE(fs::exists(Path("key")));
 }
 
 TEST_F(RepoTest, ConfigErrorsNameFileLineAndKey) {

@@ -73,6 +73,7 @@ Result<std::unique_ptr<Repository>> Repository::Open(std::shared_ptr<Backend> ba
   }
   std::unique_ptr<Repository> repo(new Repository(std::move(backend), options));
   Status damaged;
+  Status newer;  // a key file only a newer lifeboat reads: reported when no other one opens
   std::vector<std::pair<std::string, KeyFile>> candidates;
   for (const ObjectInfo& k : keys) {
     Result<Bytes> bytes = repo->backend_->Get(k.key);
@@ -85,8 +86,11 @@ Result<std::unique_ptr<Repository>> Repository::Open(std::shared_ptr<Backend> ba
     }
     Result<KeyFile> kf = DecodeKeyFile(*bytes);
     if (!kf.ok()) {
-      if (kf.status().code() == Code::kUsage) return kf.status().Context(where);
-      damaged = kf.status().Context(where + ": key file '" + k.key + "'");
+      if (kf.status().code() == Code::kUsage) {
+        newer = kf.status().Context(where);
+      } else {
+        damaged = kf.status().Context(where + ": key file '" + k.key + "'");
+      }
       continue;
     }
     candidates.emplace_back(k.key, std::move(*kf));
@@ -108,6 +112,7 @@ Result<std::unique_ptr<Repository>> Repository::Open(std::shared_ptr<Backend> ba
     if (mk.status().code() != Code::kWrongPassphrase) return mk.status().Context(where);
   }
   if (!opened) {
+    if (!newer.ok()) return newer;
     if (!damaged.ok()) return damaged;
     if (keys.empty()) return Status::Corruption(where + ": the repository has no key file");
     return Status::WrongPassphrase(where + ": wrong passphrase",

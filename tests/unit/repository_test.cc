@@ -334,6 +334,24 @@ TEST_F(RepositoryTest, AGeneratedKeyReplacesThePassphraseAndOpensOnlyAsItself) {
   }
 }
 
+TEST_F(RepositoryTest, AKeyFileOnlyANewerLifeboatReadsIsPassedOverUnlessNothingElseOpens) {
+  std::string future =
+      R"({"version":4,"kdf":"argon2id","salt":"00112233445566778899aabbccddeeff","master_key":"00"})";
+  ASSERT_TRUE(backend_->Put("keys/" + Sha256(AsBytes(future)).Hex(), AsBytes(future)).ok());
+  Result<std::unique_ptr<Repository>> r = Repository::Open(backend_, "pw");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+
+  // Without the passphrase's own key file, the newer one is what stands in the way.
+  ASSERT_TRUE(backend_->Delete((*r)->key_file()).ok());
+  Result<std::unique_ptr<Repository>> alone = Repository::Open(backend_, "pw");
+  ASSERT_FALSE(alone.ok());
+  EXPECT_EQ(alone.status().code(), Code::kUsage);
+  EXPECT_EQ(alone.status().message(),
+            "cannot open repository 'memory:': repository format version 4 is newer than this "
+            "lifeboat supports (3)");
+  EXPECT_EQ(alone.status().hint(), "upgrade lifeboat to read this repository");
+}
+
 TEST_F(RepositoryTest, SharedLocksCoexistAndExclusiveLocksExclude) {
   auto a = RepositoryLock::Acquire(repo_.get(), LockKind::kShared, "files backup");
   auto b = RepositoryLock::Acquire(repo_.get(), LockKind::kShared, "wal push");

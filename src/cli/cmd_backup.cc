@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "pg/lineage.h"
 #include "cli/output.h"
 #include "pg/backup.h"
 #include "repository/lock.h"
@@ -28,6 +29,11 @@ Status Run(Context& ctx, const Options& opt) {
   Progress progress("backup");
   Result<TreeBackupResult> r = pg::BackupCluster(*repo, cluster, type, &progress);
   if (!r.ok()) return r.status().Context("backup failed");
+  // A backup reads production: its timeline is production's (pg/lineage.h).
+  LB_RETURN_IF_ERROR(pg::Lineage(repo.get())
+                         .MarkProduction(r->snapshot.metadata["timeline"].get<uint32_t>(),
+                                         pg::TimelineOrigin::kProduction, "", "")
+                         .Context("backup " + r->id.Short() + " is stored, but"));
   double secs = MonotonicSeconds() - start;
   if (ctx.json) {
     PrintJson({{"id", r->id.Hex()}});

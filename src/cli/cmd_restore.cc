@@ -45,7 +45,7 @@ Status Run(Context& ctx, const Options& opt) {
   req.target = target;
   req.port = opt.port;
   req.start = !opt.no_start;
-  req.archive = opt.archive;
+  req.archive = opt.archive ? pg::RestoreRequest::Archive::kNow : pg::RestoreRequest::Archive::kOff;
   req.target.timeline = opt.timeline;
   double start = MonotonicSeconds();
   Progress progress("restore");
@@ -82,7 +82,7 @@ void AddRestore(CLI::App* app, Context* ctx) {
   cmd->add_option("--instance", opt->instance, "name of the new instance")->required();
   cmd->add_option("--port", opt->port, "port (default: the first free one of [instances] ports)");
   cmd->add_flag("--no-start", opt->no_start, "write and configure the data directory only");
-  cmd->add_option("--timeline", opt->timeline, "follow this timeline (default: the newest)");
+  cmd->add_option("--timeline", opt->timeline, "follow this timeline (default: production's, from the lineage records)");
   cmd->add_flag("--archive", opt->archive,
                 "the new instance archives WAL into this repository on its new timeline "
                 "(for the instance that becomes production)");

@@ -2,11 +2,15 @@
 #include <signal.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdio>
+#include <thread>
 
+#include "base/fs.h"
 #include "cli/commands.h"
 #include "pg/stream.h"
 #include "pg/wal.h"
+#include "pg/window.h"
 #include "repository/lock.h"
 
 namespace lifeboat::cli {
@@ -20,6 +24,7 @@ struct Options {
   std::string slot = "lifeboat";
   bool synchronous = false;
   double interval = 1.0;
+  uint32_t timeline = 0;
 };
 
 Status Push(Context& ctx, const Options& opt) {
@@ -32,8 +37,13 @@ Status Push(Context& ctx, const Options& opt) {
 
 std::atomic<bool> g_stop{false};
 
+// One streaming session per production cluster: a watcher re-reads which cluster is
+// production (the instance registry and production.json, which a cutover and a cleanup
+// rewrite) every 200 ms and ends the session when it moved, so the stream follows production
+// without a restart.
 Status Stream(Context& ctx, const Options& opt) {
-  LB_ASSIGN_OR_RETURN(pg::ClusterConfig cluster, ctx.Cluster());
+  LB_RETURN_IF_ERROR(ctx.Cluster().status());
+  LB_ASSIGN_OR_RETURN(Config cfg, ctx.LoadConfig());
   // No repository lock for the stream's lifetime: it would keep `expire` and `prune` (exclusive)
   // out forever. The stream only adds named WAL objects, which prune never touches and expire
   // deletes only below the oldest kept snapshot, far behind the segment being received.
@@ -42,23 +52,49 @@ Status Stream(Context& ctx, const Options& opt) {
   sa.sa_handler = [](int) { g_stop.store(true); };
   sigaction(SIGTERM, &sa, nullptr);
   sigaction(SIGINT, &sa, nullptr);
+  auto log = [](const std::string& line) {
+    std::fprintf(stderr, "%s wal stream: %s\n", FormatIso8601(NowNanos()).c_str(), line.c_str());
+  };
   pg::StreamOptions so;
   so.slot = opt.slot;
   so.synchronous = opt.synchronous;
   so.flush_interval_seconds = opt.interval;
-  so.log = [](const std::string& line) {
-    std::fprintf(stderr, "%s wal stream: %s\n", FormatIso8601(NowNanos()).c_str(), line.c_str());
-  };
-  LB_ASSIGN_OR_RETURN(pg::StreamStats stats, pg::StreamWal(*repo, cluster, so, g_stop));
+  so.log = log;
+  pg::StreamStats total;
+  while (!g_stop.load()) {
+    std::string instance;
+    pg::ClusterConfig cluster = platform::ProductionClusterFor(cfg, &instance);
+    log("production is " + (instance.empty() ? "'" + cfg.database.name + "'" : "instance '" + instance + "'") +
+        " (" + cluster.conn.host + ", port " + std::to_string(cluster.conn.port) + ")");
+    std::atomic<bool> session_stop{false};
+    std::thread watcher([&] {
+      while (!session_stop.load()) {
+        if (g_stop.load()) break;
+        pg::ClusterConfig now = platform::ProductionClusterFor(cfg);
+        if (now.conn.host != cluster.conn.host || now.conn.port != cluster.conn.port) {
+          log("production moved to " + now.conn.host + ", port " + std::to_string(now.conn.port));
+          break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      }
+      session_stop.store(true);
+    });
+    Result<pg::StreamStats> stats = pg::StreamWal(*repo, cluster, so, session_stop);
+    session_stop.store(true);
+    watcher.join();
+    if (!stats.ok()) return stats.status();
+    total.segments_stored += stats->segments_stored;
+    total.flushed = stats->flushed;
+  }
   std::fprintf(stderr, "wal stream: stopped; %lu segment(s) stored, flushed to %s\n",
-               static_cast<unsigned long>(stats.segments_stored), pg::FormatLsn(stats.flushed).c_str());
+               static_cast<unsigned long>(total.segments_stored), pg::FormatLsn(total.flushed).c_str());
   return Status::Ok();
 }
 
 Status Get(Context& ctx, const Options& opt) {
   LB_ASSIGN_OR_RETURN(std::unique_ptr<Repository> repo, ctx.OpenRepository(/*load_index=*/false));
-  pg::WalArchive archive(repo.get());
-  return archive.Get(opt.name, opt.dest);
+  LB_ASSIGN_OR_RETURN(Bytes data, pg::FetchAlongTimeline(*repo, opt.name, opt.timeline));
+  return WriteFileDurable(opt.dest, data, 0600);
 }
 
 }  // namespace
@@ -72,6 +108,8 @@ void AddWal(CLI::App* app, Context* ctx) {
   push->add_option("path", opt->path, "the WAL file")->required();
   push->callback([ctx, opt] { ctx->run = [ctx, opt] { return Push(*ctx, *opt); }; });
   CLI::App* get = wal->add_subcommand("get", "fetch a WAL file (for restore_command = '... wal get %f %p')");
+  get->add_option("--timeline", opt->timeline,
+                  "the timeline recovery follows: no WAL past the points where its history forked");
   get->add_option("name", opt->name, "WAL file name")->required();
   get->add_option("dest", opt->dest, "where to write it")->required();
   get->callback([ctx, opt] { ctx->run = [ctx, opt] { return Get(*ctx, *opt); }; });

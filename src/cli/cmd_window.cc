@@ -1,8 +1,10 @@
-// lifeboat window [--json]: the earliest and latest restorable time, and gaps.
+// lifeboat window [--json]: the earliest and latest restorable time along production's
+// lineage (or --timeline), gaps, and what made each timeline.
 #include <iostream>
 
 #include "cli/commands.h"
 #include "cli/output.h"
+#include "pg/lineage.h"
 #include "pg/restore.h"
 
 namespace lifeboat::cli {
@@ -13,6 +15,7 @@ Status Run(Context& ctx, uint32_t timeline) {
   LB_RETURN_IF_ERROR(ctx.Cluster().status());  // a config without [database] has no window
   LB_ASSIGN_OR_RETURN(std::unique_ptr<Repository> repo, ctx.OpenRepository());
   LB_ASSIGN_OR_RETURN(pg::Window w, pg::ComputeWindow(*repo, timeline));
+  LB_ASSIGN_OR_RETURN(std::vector<pg::TimelineRecord> lineage, pg::Lineage(repo.get()).List());
   if (ctx.json) {
     nlohmann::ordered_json j;
     j["timeline"] = w.timeline;
@@ -25,6 +28,9 @@ Status Run(Context& ctx, uint32_t timeline) {
       j["ranges"].push_back({{"snapshot", r.snapshot.Hex()}, {"from", FormatIso8601(r.from, true)},
                              {"to", FormatIso8601(r.to, true)}, {"last_wal_file", r.last_segment}});
     }
+    // What made each timeline, and which were production (pg/lineage.h).
+    j["timelines"] = nlohmann::ordered_json::array();
+    for (const auto& t : lineage) j["timelines"].push_back(nlohmann::ordered_json::parse(t.ToJson().dump()));
     PrintJson(j);
     return Status::Ok();
   }
@@ -32,7 +38,14 @@ Status Run(Context& ctx, uint32_t timeline) {
     std::cout << "no restorable point yet: take a backup with 'lifeboat backup'\n";
     return Status::Ok();
   }
-  std::cout << "timeline  " << w.timeline << "\n"
+  std::string made_by;
+  for (const auto& t : lineage) {
+    if (t.timeline == w.timeline) {
+      made_by = std::string(" (") + (t.production ? "production, " : "not production, ") +
+                pg::TimelineOriginName(t.origin) + (t.instance.empty() ? "" : " " + t.instance) + ")";
+    }
+  }
+  std::cout << "timeline  " << w.timeline << made_by << "\n"
             << "earliest  " << FormatIso8601(w.earliest(), true) << "\n"
             << "latest    " << FormatIso8601(w.latest(), true) << "\n";
   for (const auto& g : w.gaps) {
@@ -47,7 +60,7 @@ Status Run(Context& ctx, uint32_t timeline) {
 void AddWindow(CLI::App* app, Context* ctx) {
   CLI::App* cmd = app->add_subcommand("window", "the point-in-time window: earliest and latest restorable time");
   auto timeline = std::make_shared<uint32_t>(0);
-  cmd->add_option("--timeline", *timeline, "follow this timeline (default: the newest)");
+  cmd->add_option("--timeline", *timeline, "follow this timeline (default: production's, from the lineage records)");
   cmd->callback([ctx, timeline] { ctx->run = [ctx, timeline] { return Run(*ctx, *timeline); }; });
 }
 

@@ -76,7 +76,7 @@ Result<pg::ClusterConfig> Context::Cluster() {
     return Status::Config("config '" + cfg.file + "' has no [database] section",
                           "add [database] with data_dir, host, port, user and os_user");
   }
-  return platform::ClusterFor(cfg);
+  return platform::ProductionClusterFor(cfg);
 }
 
 Result<platform::Stack*> Context::Stack() {

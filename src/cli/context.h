@@ -28,7 +28,8 @@ struct Context {
   // a terminal.
   Result<std::string> Passphrase(const Config& cfg);
   Result<std::unique_ptr<Repository>> OpenRepository(bool load_index = true);
-  // The [database] section as the pg layer wants it; a config error when it is missing.
+  // The production cluster as the pg layer wants it (platform::ProductionClusterFor: after a
+  // cutover, the instance that took over); a config error when [database] is missing.
   Result<pg::ClusterConfig> Cluster();
   // The configuration if a command loaded it (for the audit log), else null.
   const Config* loaded_config() const { return config_ ? &*config_ : nullptr; }

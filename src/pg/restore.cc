@@ -11,6 +11,8 @@
 #include "base/fs.h"
 #include "base/process.h"
 #include "files/tree_restore.h"
+#include "pg/connection.h"
+#include "pg/lineage.h"
 
 namespace lifeboat::pg {
 
@@ -62,23 +64,32 @@ Status ConfigureRecovery(const Instance& inst, const RestoreRequest& req, const 
                                         0600));
     LB_RETURN_IF_ERROR(WriteFileDurable(inst.data_dir + "/pg_ident.conf", AsBytes(""), 0600));
   }
+  // The timeline is always named: 'latest' would follow the highest history file in the
+  // repository, which may be a timeline that never was production. `wal get --timeline`
+  // refuses WAL past the points where the path forked.
   std::string restore_command = "\"" + req.lifeboat_binary + "\" -c \"" + req.config_file +
-                                "\" wal get %f \"%p\"";
+                                "\" wal get --timeline " + std::to_string(t.timeline) + " %f \"%p\"";
   conf += "\n# lifeboat restore: instance " + inst.name + "\n";
   conf += "port = " + std::to_string(inst.port) + "\n";
   conf += "listen_addresses = 'localhost'\n";
   conf += "unix_socket_directories = " + QuoteLiteral(inst.host) + "\n";
-  if (req.archive) {
-    conf += "archive_mode = on\n";
-    conf += "archive_command = " + QuoteLiteral("\"" + req.lifeboat_binary + "\" -c \"" + req.config_file +
-                                                "\" wal push \"%p\"") + "\n";
-  } else {
-    conf += "archive_mode = off\n";
+  switch (req.archive) {
+    case RestoreRequest::Archive::kNow:
+      conf += "archive_mode = on\n";
+      conf += "archive_command = " + QuoteLiteral(WalPushCommand(req.lifeboat_binary, req.config_file)) + "\n";
+      break;
+    case RestoreRequest::Archive::kDeferred:
+      // PostgreSQL keeps WAL it cannot archive yet; the cutover sets the command.
+      conf += "archive_mode = on\n";
+      conf += "archive_command = ''\n";
+      break;
+    case RestoreRequest::Archive::kOff:
+      conf += "archive_mode = off\n";
+      break;
   }
   conf += "restore_command = " + QuoteLiteral(restore_command) + "\n";
   conf += "recovery_target_action = 'promote'\n";
-  conf += "recovery_target_timeline = " +
-          (t.timeline != 0 ? QuoteLiteral(std::to_string(t.timeline)) : std::string("'latest'")) + "\n";
+  conf += "recovery_target_timeline = " + QuoteLiteral(std::to_string(t.timeline)) + "\n";
   switch (t.kind) {
     case RestoreTarget::Kind::kTime:
       conf += "recovery_target_time = " + QuoteLiteral(PgTime(t.time)) + "\n";
@@ -132,7 +143,84 @@ Result<std::optional<UnixNanos>> AwaitPromotion(const ClusterConfig& cluster, co
   }
 }
 
+ConnInfo InstanceConn(const ClusterConfig& cluster, const Instance& inst) {
+  ConnInfo info = cluster.conn;
+  info.host = inst.host;
+  info.port = inst.port;
+  info.dbname = "postgres";
+  return info;
+}
+
+Result<uint32_t> InstanceTimeline(const ClusterConfig& cluster, const Instance& inst) {
+  LB_ASSIGN_OR_RETURN(std::unique_ptr<Connection> conn, Connection::Open(InstanceConn(cluster, inst)));
+  LB_ASSIGN_OR_RETURN(std::string tli, conn->QueryValue("SELECT timeline_id FROM pg_control_checkpoint()"));
+  return static_cast<uint32_t>(std::strtoul(tli.c_str(), nullptr, 10));
+}
+
 }  // namespace
+
+std::string WalPushCommand(const std::string& lifeboat_binary, const std::string& config_file) {
+  return "\"" + lifeboat_binary + "\" -c \"" + config_file + "\" wal push \"%p\"";
+}
+
+Result<uint32_t> ArmArchiving(Repository& repo, const ClusterConfig& cluster, const Instance& inst,
+                              const std::string& archive_command, const std::string& slot,
+                              double timeout_seconds) {
+  std::string what = "cannot protect instance '" + inst.name + "'";
+  auto fail = [&](const Status& s) { return s.Context(what); };
+  Result<std::unique_ptr<Connection>> opened = Connection::Open(InstanceConn(cluster, inst));
+  if (!opened.ok()) return fail(opened.status());
+  Connection& conn = **opened;
+  Result<std::string> mode = conn.QueryValue("SHOW archive_mode");
+  if (!mode.ok()) return fail(mode.status());
+  if (*mode == "off") {
+    return Status::Usage(what + ": it does not archive WAL (archive_mode is off)",
+                         "an instance that becomes production must archive: restore it with --archive, "
+                         "or let 'lifeboat recover' restore it");
+  }
+  Result<std::string> current = conn.QueryValue("SHOW archive_command");
+  if (!current.ok()) return fail(current.status());
+  if (*current != archive_command) {
+    if (Status s = conn.Exec("ALTER SYSTEM SET archive_command = " + QuoteLiteral(archive_command)); !s.ok()) {
+      return fail(s);
+    }
+    if (Status s = conn.Exec("SELECT pg_reload_conf()"); !s.ok()) return fail(s);
+  }
+  // The slot first: WAL from here on is kept for the streamer even before it connects.
+  Result<Rows> exists = conn.Query("SELECT 1 FROM pg_replication_slots WHERE slot_name = $1", {slot});
+  if (!exists.ok()) return fail(exists.status());
+  if (exists->empty()) {
+    if (Status s = conn.Exec("SELECT pg_create_physical_replication_slot(" + QuoteLiteral(slot) + ", true)");
+        !s.ok()) {
+      return fail(s);
+    }
+  }
+  Result<std::string> tli_text = conn.QueryValue("SELECT timeline_id FROM pg_control_checkpoint()");
+  if (!tli_text.ok()) return fail(tli_text.status());
+  uint32_t tli = static_cast<uint32_t>(std::strtoul(tli_text->c_str(), nullptr, 10));
+  Result<std::string> switched = conn.QueryValue("SELECT pg_walfile_name(pg_switch_wal())");
+  if (!switched.ok()) return fail(switched.status());
+  char history[32];
+  std::snprintf(history, sizeof(history), "%08X.history", tli);
+  WalArchive archive(&repo);
+  double deadline = MonotonicSeconds() + timeout_seconds;
+  for (;;) {
+    bool have_history = tli <= 1 || archive.Read(history).ok();
+    bool have_segment = archive.Read(*switched).ok();
+    if (have_history && have_segment) return tli;
+    if (MonotonicSeconds() > deadline) {
+      Result<Rows> st = conn.Query("SELECT coalesce(last_failed_wal, ''), coalesce(last_failed_time::text, '') "
+                                   "FROM pg_stat_archiver");
+      std::string failure = st.ok() && !st->Get(0, 0).empty()
+                                ? "; the archiver last failed on " + st->Get(0, 0) + " at " + st->Get(0, 1)
+                                : "";
+      return Status::IO(what + ": " + std::string(have_history ? *switched : history) +
+                            " did not reach the repository within " + FormatDuration(timeout_seconds) + failure,
+                        "see '" + inst.log_file() + "'");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
 
 std::string DescribeWindow(const Window& w) {
   if (w.empty()) return "no restorable point yet (no PostgreSQL snapshot with its WAL)";
@@ -178,18 +266,22 @@ Result<RestoreResult> RestoreInstance(Repository& repo, const ClusterConfig& clu
   std::optional<PgSnapshot> chosen;
   const RestoreTarget& t = req.target;
   bool end_of_wal = false;
+  uint32_t timeline = t.timeline;  // resolved below: never PostgreSQL's 'latest'
   if (t.kind == RestoreTarget::Kind::kSnapshot) {
     LB_ASSIGN_OR_RETURN(Id id, repo.ResolveSnapshot(t.snapshot));
     for (const PgSnapshot& s : snaps) {
       if (s.id == id) chosen = s;
     }
     if (!chosen) return Status::Usage(what + ": snapshot " + id.Short() + " is not a PostgreSQL snapshot");
+    // Consistency is reached on the snapshot's own timeline, which may have been retired since.
+    timeline = t.timeline != 0 ? t.timeline : chosen->timeline;
   } else {
     if (snaps.empty()) {
       return Status::NotFound(what + ": the repository holds no PostgreSQL snapshot",
                               "take one with 'lifeboat backup'");
     }
     LB_ASSIGN_OR_RETURN(Window w, ComputeWindow(repo, t.timeline, &snaps));
+    timeline = w.timeline;
     if (w.empty()) {
       return Status::Corruption(what + ": no snapshot has the WAL it needs",
                                 "check 'lifeboat window' for gaps");
@@ -259,6 +351,7 @@ Result<RestoreResult> RestoreInstance(Repository& repo, const ClusterConfig& clu
                          : ErrnoStatus("cannot set the mode of '" + inst.data_dir + "'", errno));
   RestoreTarget recovery_target = t;
   if (end_of_wal) recovery_target.kind = RestoreTarget::Kind::kLatest;
+  recovery_target.timeline = timeline;
   if (Status s = ConfigureRecovery(inst, req, recovery_target); !s.ok()) return kept(s);
 
   RestoreResult result;
@@ -269,6 +362,14 @@ Result<RestoreResult> RestoreInstance(Repository& repo, const ClusterConfig& clu
   Result<std::optional<UnixNanos>> recovered = AwaitPromotion(cluster, inst);
   if (!recovered.ok()) return kept(recovered.status());
   result.recovered_to = *recovered;
+  if (req.archive == RestoreRequest::Archive::kNow) {
+    // Archived by hand: its timeline is in the repository, recorded as never production.
+    Result<uint32_t> tli = InstanceTimeline(cluster, inst);
+    if (!tli.ok()) return kept(tli.status());
+    if (Status s = Lineage(&repo).MarkNotProduction(*tli, TimelineOrigin::kRestore, inst.name); !s.ok()) {
+      return kept(s);
+    }
+  }
   if (result.recovered_to) {
     inst.recovered_to = FormatIso8601(*result.recovered_to, true);
     result.instance = inst;

@@ -31,9 +31,15 @@ struct RestoreRequest {
   int port_first = 24000;
   int port_last = 24099;
   bool start = true;
-  // The restored cluster archives into this repository on its new timeline: for the instance
-  // that will become production. Scratch restores leave it off, so they never move `latest`.
-  bool archive = false;
+  // Whether the restored cluster archives into this repository on its new timeline.
+  //   kOff: never (scratch restores: verification, drills).
+  //   kDeferred: archive_mode on with an empty archive_command, so PostgreSQL keeps every WAL
+  //     file of the new timeline until a cutover sets the command (ArmArchiving): a recovery's
+  //     instance reaches the repository only once it is production, and never when its
+  //     verification fails.
+  //   kNow: at once (`restore --archive` by hand); its timeline is recorded as not production.
+  enum class Archive { kOff, kDeferred, kNow };
+  Archive archive = Archive::kOff;
   // restore_command: lifeboat itself with the same configuration.
   std::string lifeboat_binary;
   std::string config_file;
@@ -50,6 +56,20 @@ struct RestoreResult {
 // A target inside the window but in a gap of missing WAL: Code::kCorruption, nothing created.
 Result<RestoreResult> RestoreInstance(Repository& repo, const ClusterConfig& cluster,
                                       const RestoreRequest& request, Progress* progress);
+
+// The restore_command and archive_command an instance's configuration names: lifeboat itself
+// with the same configuration file.
+std::string WalPushCommand(const std::string& lifeboat_binary, const std::string& config_file);
+
+// A cutover's protection of the new production: archive_command set and reloaded (for an
+// instance restored with Archive::kDeferred, PostgreSQL then archives every WAL file it kept,
+// history file first), the replication `slot` created when missing, a segment switch, and a
+// wait until the switched segment and the timeline's history file are in the repository
+// (Code::kIO after `timeout_seconds`, naming the archiver's last failure). Returns the
+// instance's timeline. Idempotent.
+Result<uint32_t> ArmArchiving(Repository& repo, const ClusterConfig& cluster, const Instance& inst,
+                              const std::string& archive_command, const std::string& slot,
+                              double timeout_seconds);
 
 // "earliest .. latest" for messages.
 std::string DescribeWindow(const Window& w);

@@ -1,5 +1,7 @@
 #include "pg/stream.h"
 
+#include "pg/lineage.h"
+
 #include <libpq-fe.h>
 #include <sys/select.h>
 
@@ -176,6 +178,8 @@ class Streamer {
     uint64_t sysid = std::strtoull(ident.Get(0, 0).c_str(), nullptr, 10);
     LB_RETURN_IF_ERROR(archive_.BindCluster(sysid));
     timeline_ = static_cast<uint32_t>(std::strtoul(ident.Get(0, 1).c_str(), nullptr, 10));
+    // The streamer reads production (the caller resolves which cluster that is).
+    LB_RETURN_IF_ERROR(Lineage(&repo_).MarkProduction(timeline_, TimelineOrigin::kProduction, "", ""));
     LB_ASSIGN_OR_RETURN(Lsn server_pos, ParseLsn(ident.Get(0, 2)));
     if (segment_size_ == 0) {
       LB_ASSIGN_OR_RETURN(std::string size, conn->QueryValue("SHOW wal_segment_size"));

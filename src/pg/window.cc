@@ -8,6 +8,7 @@
 #include <set>
 
 #include "pg/backup.h"
+#include "pg/lineage.h"
 #include "pg/wal_reader.h"
 
 namespace lifeboat::pg {
@@ -127,6 +128,33 @@ Result<std::vector<TimelineStep>> TimelinePath(Repository& repo, uint32_t timeli
   return path;
 }
 
+Result<Bytes> FetchAlongTimeline(Repository& repo, const std::string& name, uint32_t timeline) {
+  WalArchive archive(&repo);
+  SegmentName sn;
+  if (timeline == 0 || !ParseSegmentName(name, kDefaultSegmentSize, &sn)) return archive.Fetch(name);
+  LB_ASSIGN_OR_RETURN(std::vector<TimelineStep> path, TimelinePath(repo, timeline));
+  const TimelineStep* step = nullptr;
+  for (const TimelineStep& s : path) {
+    if (s.tli == sn.timeline) step = &s;
+  }
+  std::string along = "recovery along timeline " + std::to_string(timeline);
+  if (step == nullptr) {
+    return Status::NotFound("WAL file '" + name + "' is not on the history of timeline " +
+                            std::to_string(timeline) + ": " + along + " never replays it");
+  }
+  uint64_t begin = sn.segno * kDefaultSegmentSize;
+  if (step->end != UINT64_MAX && begin >= step->end) {
+    return Status::NotFound("WAL file '" + name + "' lies after timeline " + std::to_string(sn.timeline) +
+                            " forked at " + FormatLsn(step->end) + ": " + along + " never replays it");
+  }
+  LB_ASSIGN_OR_RETURN(Bytes data, archive.Fetch(name));
+  if (step->end != UINT64_MAX && step->end < begin + data.size()) {
+    // The segment in which the timeline forked: its WAL up to the fork point only.
+    std::fill(data.begin() + static_cast<std::ptrdiff_t>(step->end - begin), data.end(), uint8_t{0});
+  }
+  return data;
+}
+
 Result<Window> ComputeWindow(Repository& repo, uint32_t timeline,
                              const std::vector<PgSnapshot>* snapshots) {
   Window w;
@@ -140,20 +168,20 @@ Result<Window> ComputeWindow(Repository& repo, uint32_t timeline,
   LB_ASSIGN_OR_RETURN(std::vector<std::string> names, repo.ListNamed(kWalStream));
   uint64_t seg_size = snaps.back().segment_size;
   std::map<uint32_t, std::set<uint64_t>> segments;  // timeline -> segment numbers
-  uint32_t newest_timeline = 1;
-  for (const PgSnapshot& s : snaps) newest_timeline = std::max(newest_timeline, s.timeline);
   for (const std::string& n : names) {
     SegmentName sn;
     // "<segment>.partial" is the segment `wal stream` is still receiving: it counts as held.
     bool partial = n.size() == 32 && n.compare(24, 8, ".partial") == 0;
     if (ParseSegmentName(partial ? n.substr(0, 24) : n, seg_size, &sn)) {
       segments[sn.timeline].insert(sn.segno);
-      newest_timeline = std::max(newest_timeline, sn.timeline);
-    } else if (n.size() == 16 && n.compare(8, 8, ".history") == 0) {
-      newest_timeline = std::max(newest_timeline, static_cast<uint32_t>(std::strtoul(n.substr(0, 8).c_str(), nullptr, 16)));
     }
   }
-  w.timeline = timeline != 0 ? timeline : newest_timeline;
+  if (timeline == 0) {
+    uint32_t snapshot_timeline = 1;
+    for (const PgSnapshot& s : snaps) snapshot_timeline = std::max(snapshot_timeline, s.timeline);
+    LB_ASSIGN_OR_RETURN(timeline, Lineage(&repo).ProductionTimeline(snapshot_timeline));
+  }
+  w.timeline = timeline;
   LB_ASSIGN_OR_RETURN(std::vector<TimelineStep> path, TimelinePath(repo, w.timeline));
   // The timeline that holds segment `segno` on the path: a segment in which the timeline
   // switched is held by the newer timeline (it copies the older one's part).

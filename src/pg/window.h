@@ -71,8 +71,18 @@ struct TimelineStep {
 // The ancestry of `timeline`, oldest first, from its history file in the repository.
 Result<std::vector<TimelineStep>> TimelinePath(Repository& repo, uint32_t timeline);
 
-// The window along `timeline`'s history (0: the newest timeline in the repository, as
-// PostgreSQL's recovery_target_timeline = 'latest' follows).
+// What restore_command serves while PostgreSQL recovers along `timeline` (`wal get
+// --timeline`): as WalArchive::Fetch, but never a timeline's WAL past the point where the
+// path left it. A segment of a timeline that is not on the path, or that begins at or after
+// the point where its timeline forked, is Code::kNotFound (PostgreSQL falls back to an older
+// timeline's segment of the same number when the newer one is missing, and that WAL holds
+// what happened on the retired cluster after the fork). The segment in which the fork lies
+// comes with the bytes from the fork point on zeroed, which recovery reads as the end of the
+// WAL. History files and other names are served as they are; `timeline` 0 serves every name.
+Result<Bytes> FetchAlongTimeline(Repository& repo, const std::string& name, uint32_t timeline);
+
+// The window along `timeline`'s history (0: production's timeline, from the lineage records;
+// see pg/lineage.h).
 // `snapshots`: LoadPgSnapshots(repo) when the caller already has it (null: loaded here).
 Result<Window> ComputeWindow(Repository& repo, uint32_t timeline = 0,
                              const std::vector<PgSnapshot>* snapshots = nullptr);

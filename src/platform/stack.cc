@@ -59,6 +59,23 @@ pg::ClusterConfig ClusterFor(const Config& cfg) {
   return c;
 }
 
+pg::ClusterConfig ProductionClusterFor(const Config& cfg, std::string* instance) {
+  Config current = cfg;
+  ApplyProductionOverride(&current);
+  pg::ClusterConfig c = ClusterFor(current);
+  if (instance != nullptr) instance->clear();
+  Result<std::vector<pg::Instance>> all = pg::InstanceRegistry(cfg.state.dir).List();
+  if (!all.ok()) return c;
+  for (const pg::Instance& i : *all) {
+    if (i.role != "production") continue;
+    c.data_dir = i.data_dir;
+    c.conn.host = i.host;
+    c.conn.port = i.port;
+    if (instance != nullptr) *instance = i.name;
+  }
+  return c;
+}
+
 void ApplyProductionOverride(Config* cfg) {
   Result<Bytes> b = ReadFile(cfg->state.dir + "/production.json");
   if (!b.ok()) return;

@@ -26,6 +26,14 @@ namespace lifeboat::platform {
 // The [database] section as the pg layer wants it.
 pg::ClusterConfig ClusterFor(const Config& cfg);
 
+// The cluster that is production now: the instance a cutover made production (role
+// "production" in the instance registry) until `cleanup` gives it the production name, else
+// [database] as production.json overrides it. Both files are read anew on every call, so a
+// long-running process (`wal stream`) follows a cutover and a cleanup. `cfg` is the config as
+// loaded (the override applied or not). `instance` receives the instance's name when
+// production is a restored instance (empty for [database]).
+pg::ClusterConfig ProductionClusterFor(const Config& cfg, std::string* instance = nullptr);
+
 // After `cleanup`, production is the restored instance that took over: <state>/production.json
 // records its data directory, socket directory and port, and they replace [database] data_dir,
 // host and port for every command (backup, wal stream, window, ...).

@@ -27,7 +27,7 @@ std::string Iso(UnixNanos t) { return FormatIso8601(t, true); }
 }  // namespace
 
 Result<std::pair<UnixNanos, std::string>> ProductionNewestCommit(const Config& cfg, Repository& repo) {
-  pg::ClusterConfig cluster = platform::ClusterFor(cfg);
+  pg::ClusterConfig cluster = platform::ProductionClusterFor(cfg);
   Result<std::unique_ptr<pg::Connection>> conn = pg::Connection::Open(cluster.conn);
   if (conn.ok()) {
     Result<std::string> t = (*conn)->QueryValue(

@@ -8,6 +8,8 @@
 #include "base/fs.h"
 #include "base/process.h"
 #include "base/time.h"
+#include "pg/fence.h"
+#include "pg/lineage.h"
 #include "pg/restore.h"
 #include "pg/wal.h"
 #include "platform/http_probe.h"
@@ -94,7 +96,14 @@ Result<nlohmann::json> Scenario::ResolveCutover(const std::string& instance) {
   platform::SecretStore store(cfg_.state.dir, repo_);
   LB_ASSIGN_OR_RETURN(platform::Secret secret, store.Get(cfg_.recovery.secret));
   nlohmann::json services = ServicesUsingSecret();
+  // The cluster that is production now is the one the cutover retires (and fences).
+  std::string current_instance;
+  pg::ClusterConfig retired = platform::ProductionClusterFor(cfg_, &current_instance);
   nlohmann::json p = {{"instance", instance},
+                      {"retired", {{"instance", current_instance},
+                                   {"data_dir", retired.data_dir},
+                                   {"host", retired.conn.host},
+                                   {"port", retired.conn.port}}},
                       {"secret", secret.name},
                       {"secret_version", secret.current},
                       {"new_secret_version", secret.versions.empty() ? 1 : secret.versions.back().version + 1},
@@ -246,7 +255,9 @@ Result<std::string> Scenario::Cutover(StepContext& ctx) {
   Status rolled = RollServices(services, ctx.say);
   if (!rolled.ok()) return Status::Verification("health gate failed: " + rolled.message());
   LB_ASSIGN_OR_RETURN(std::string gate, Gate(services, ctx.deadline));
-  run.vars["gate_passed_at"] = Iso(NowNanos());
+  std::string gate_passed_at = Iso(NowNanos());
+  LB_ASSIGN_OR_RETURN(std::string protection, Protect(ctx, *inst));
+  LB_ASSIGN_OR_RETURN(std::string fence, FenceRetired(ctx));
   // The inventory: the restored instance is production now; any earlier one is retired.
   LB_ASSIGN_OR_RETURN(std::vector<pg::Instance> all, registry.List());
   for (pg::Instance i : all) {
@@ -255,11 +266,60 @@ Result<std::string> Scenario::Cutover(StepContext& ctx) {
     i.role = role;
     LB_RETURN_IF_ERROR(registry.Update(i));
   }
-  return "secret " + secret.name + " now points at " + name + "; gate: " + gate;
+  // Last: it marks the step done (and is the RTO's end), so a resumed run repeats the above.
+  run.vars["gate_passed_at"] = gate_passed_at;
+  return "secret " + secret.name + " now points at " + name + "; gate: " + gate + "; " + protection + "; " + fence;
+}
+
+Result<std::string> Scenario::Protect(StepContext& ctx, const pg::Instance& inst) {
+  RunRecord& run = ctx.run;
+  run.vars["protecting"] = true;  // before archiving starts: a revert knows to stop it
+  LB_RETURN_IF_ERROR(ctx.save());
+  LB_ASSIGN_OR_RETURN(uint32_t tli, pg::ArmArchiving(*repo_, platform::ClusterFor(cfg_), inst,
+                                                     pg::WalPushCommand(self_, cfg_.file), "lifeboat",
+                                                     static_cast<double>(cfg_.database.archive_timeout_seconds)));
+  run.vars["timeline"] = tli;
+  LB_RETURN_IF_ERROR(ctx.save());
+  LB_RETURN_IF_ERROR(pg::Lineage(repo_).MarkProduction(tli, pg::TimelineOrigin::kRecovery, inst.name, run.id));
+  return "protected: timeline " + std::to_string(tli) + " is production, archiving, slot 'lifeboat'";
+}
+
+pg::ClusterConfig Scenario::RetiredCluster(const RunRecord& run) const {
+  pg::ClusterConfig c = platform::ClusterFor(cfg_);
+  const nlohmann::json& r = run.params.value("retired", nlohmann::json::object());
+  c.data_dir = r.value("data_dir", c.data_dir);
+  c.conn.host = r.value("host", c.conn.host);
+  c.conn.port = r.value("port", c.conn.port);
+  return c;
+}
+
+Result<std::string> Scenario::FenceRetired(StepContext& ctx) {
+  RunRecord& run = ctx.run;
+  if (!run.params.contains("retired")) return std::string("retired cluster not recorded: not fenced");
+  if (run.params["retired"].value("instance", "") == run.params.value("instance", "")) {
+    return std::string("the instance was production already: nothing to fence");
+  }
+  run.vars["fenced"] = true;  // before fencing: a revert lifts it
+  LB_RETURN_IF_ERROR(ctx.save());
+  pg::ClusterConfig retired = RetiredCluster(run);
+  LB_ASSIGN_OR_RETURN(pg::FenceResult f, pg::FenceCluster(retired));
+  ctx.say("  retired cluster at " + retired.data_dir + " fenced: read-only" +
+          (f.reachable ? ", " + std::to_string(f.terminated) + " session(s) ended" : " when it starts again"));
+  return std::string(f.reachable ? "retired cluster read-only" : "retired cluster not running: fenced for its next start");
 }
 
 Result<std::string> Scenario::Revert(StepContext& ctx) {
   RunRecord& run = ctx.run;
+  if (run.vars.value("fenced", false)) {
+    LB_RETURN_IF_ERROR(pg::UnfenceCluster(RetiredCluster(run)));
+    ctx.say("  retired cluster accepts writes again");
+  }
+  if (run.vars.value("protecting", false)) {
+    // The instance is not production after all: its timeline leaves production's lineage.
+    if (run.vars.contains("timeline")) {
+      LB_RETURN_IF_ERROR(pg::Lineage(repo_).Unmark(run.vars["timeline"].get<uint32_t>()));
+    }
+  }
   if (!run.vars.value("secret_changed", false) && run.kind != "revert") return std::string();
   int previous = run.kind == "revert" ? run.params["revert_to_version"].get<int>()
                                       : run.vars["previous_secret_version"].get<int>();
@@ -358,7 +418,8 @@ Plan Scenario::RecoverPlan() {
       req.target.kind = pg::RestoreTarget::Kind::kLsn;
       LB_ASSIGN_OR_RETURN(req.target.lsn, pg::ParseLsn(p["target_lsn"].get<std::string>()));
     }
-    req.archive = true;  // it becomes production: it archives on its new timeline
+    // It archives on its new timeline once the cutover makes it production, never before.
+    req.archive = pg::RestoreRequest::Archive::kDeferred;
     LB_ASSIGN_OR_RETURN(pg::RestoreResult r, pg::RestoreInstance(*repo_, platform::ClusterFor(cfg_), req, nullptr));
     if (!r.recovered_to) {
       return Status::Verification("instance " + r.instance.name + " replayed no transaction",

@@ -62,6 +62,12 @@ class Scenario {
   Step CutoverStep();
   Result<std::string> Cutover(StepContext& ctx);
   Result<std::string> Revert(StepContext& ctx);
+  // Protection follows production: the instance archives, has its slot, and its timeline is
+  // recorded as production (pg::ArmArchiving, pg::Lineage).
+  Result<std::string> Protect(StepContext& ctx, const pg::Instance& inst);
+  // The cluster that was production when the run started, made read-only (pg::FenceCluster).
+  Result<std::string> FenceRetired(StepContext& ctx);
+  pg::ClusterConfig RetiredCluster(const RunRecord& run) const;
   // Rolls every service using the secret onto its current version (nothing when all are).
   Status RollServices(const std::vector<std::string>& services, const Say& say);
   // Each service's health path and smoke request through the load balancer, until they pass

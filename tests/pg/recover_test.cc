@@ -103,6 +103,7 @@ class RecoverTest : public ShopTest {
 
 TEST_F(RecoverTest, RecoverToBeforeTheDisasterUnderLoad) {
   Prepare();
+  Start({"wal", "stream"});  // as the README runs it: a plain daemon, never restarted by hand
   StartLoad(20, 300);
   std::this_thread::sleep_for(std::chrono::seconds(4));
   double target = Now();
@@ -125,14 +126,47 @@ TEST_F(RecoverTest, RecoverToBeforeTheDisasterUnderLoad) {
   for (const auto& step : run["steps"]) EXPECT_EQ(step["state"], "done") << step.dump();
   EXPECT_LT(run["result"]["rto_seconds"].get<double>(), 120);
   EXPECT_LE(run["result"]["rpo_seconds"].get<double>(), 1.0);
-  std::this_thread::sleep_for(std::chrono::seconds(1));
+  std::string host = InstanceHost(instance);
+
+  // Protection followed production at once: the restored instance archives on timeline 2,
+  // recorded as production, and has the streamer's slot; orders it commits reach the
+  // repository within seconds (the streamer moved to it: archiving alone waits for a whole
+  // 16 MiB segment, minutes at this rate).
+  double cut = Now();
+  json w;
+  for (int i = 0; i < 100; ++i) {
+    w = json::parse(Run({"window", "--json"}).out);
+    if (w["latest"].is_string() && w["latest"].get<std::string>() > IsoAt(cut)) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(w["timeline"], 2);
+  EXPECT_GT(w["latest"].get<std::string>(), IsoAt(cut)) << "the window did not reach past the cutover within 10 s";
+  ASSERT_EQ(w["timelines"].size(), 2u) << w.dump();
+  EXPECT_EQ(w["timelines"][0]["origin"], "production");
+  EXPECT_EQ(w["timelines"][1]["origin"], "recovery");
+  EXPECT_EQ(w["timelines"][1]["production"], true);
+  EXPECT_EQ(w["timelines"][1]["instance"], instance);
+  EXPECT_EQ(w["timelines"][1]["parent"], 1);
+  EXPECT_EQ(SqlAt(host, port, "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'lifeboat' AND active")[0],
+            "1");
+  EXPECT_EQ(SqlAt(host, port, "SELECT timeline_id FROM pg_control_checkpoint()")[0], "2");
+  // The retired cluster is fenced: readable, and it refuses writes.
+  EXPECT_EQ(SqlValue("SHOW default_transaction_read_only"), "on");
+  EXPECT_EQ(SqlValue("SELECT count(*) FROM order_product", "startupwebapp_prod"),
+            SqlAt(host, port, "SELECT count(*) FROM order_product", "startupwebapp_prod")[0]);
+  std::string refused;
+  EXPECT_NE(RunAsPostgres({std::string(kPgBin) + "/psql", "-X", "-h", dir_, "-p", std::to_string(port_), "-d",
+                           "startupwebapp_prod", "-c", "CREATE TABLE fence_probe (x int)"},
+                          &refused),
+            0);
+  EXPECT_NE(refused.find("ERROR:  cannot execute CREATE TABLE in a read-only transaction"), std::string::npos)
+      << refused;
   StopLoad();
 
   // Ground truth from shop-load's log: every order committed before the target is in the
   // restored instance, and none sent after it and committed before recover began.
   LoadLog log = ReadLoadLog(Path("load.log"));
   for (const auto& f : log.failures) ADD_FAILURE() << "failed request: " << f;
-  std::string host = InstanceHost(instance);
   std::set<std::string> restored;
   for (const auto& row : SqlAt(host, port, "SELECT identifier FROM order_order", "startupwebapp_prod")) {
     restored.insert(row);

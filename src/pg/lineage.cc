@@ -1,0 +1,198 @@
+#include "pg/lineage.h"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "base/time.h"
+#include "pg/window.h"
+
+namespace lifeboat::pg {
+
+namespace {
+
+std::string RecordName(uint32_t timeline) {
+  char name[16];
+  std::snprintf(name, sizeof(name), "%08X", timeline);
+  return name;
+}
+
+}  // namespace
+
+const char* TimelineOriginName(TimelineOrigin o) {
+  switch (o) {
+    case TimelineOrigin::kProduction: return "production";
+    case TimelineOrigin::kRecovery: return "recovery";
+    case TimelineOrigin::kRestore: return "restore";
+  }
+  return "production";
+}
+
+Result<TimelineOrigin> ParseTimelineOrigin(const std::string& s) {
+  for (TimelineOrigin o : {TimelineOrigin::kProduction, TimelineOrigin::kRecovery, TimelineOrigin::kRestore}) {
+    if (s == TimelineOriginName(o)) return o;
+  }
+  return Status::Corruption("unknown timeline origin '" + s + "'");
+}
+
+nlohmann::json TimelineRecord::ToJson() const {
+  nlohmann::json j = {{"timeline", timeline},
+                      {"parent", parent},
+                      {"fork_lsn", FormatLsn(fork_lsn)},
+                      {"origin", TimelineOriginName(origin)},
+                      {"production", production},
+                      {"instance", instance},
+                      {"run", run},
+                      {"recorded_at", recorded_at},
+                      {"production_since", production_since}};
+  return j;
+}
+
+Result<TimelineRecord> TimelineRecord::FromJson(const nlohmann::json& j, const std::string& where) {
+  auto bad = [&](const std::string& key, const char* type) {
+    return Status::Corruption(where + ": key '" + key + "' is missing or not " + type);
+  };
+  if (!j.is_object()) return Status::Corruption(where + ": not a JSON object");
+  TimelineRecord r;
+  auto number = [&](const char* key, uint32_t* out) -> Status {
+    if (!j.contains(key) || !j[key].is_number_unsigned()) return bad(key, "a number");
+    uint64_t v = j[key].get<uint64_t>();
+    if (v > UINT32_MAX) return bad(key, "a timeline number");
+    *out = static_cast<uint32_t>(v);
+    return Status::Ok();
+  };
+  auto text = [&](const char* key, std::string* out) -> Status {
+    if (!j.contains(key) || !j[key].is_string()) return bad(key, "a string");
+    *out = j[key].get<std::string>();
+    return Status::Ok();
+  };
+  LB_RETURN_IF_ERROR(number("timeline", &r.timeline));
+  LB_RETURN_IF_ERROR(number("parent", &r.parent));
+  std::string fork, origin;
+  LB_RETURN_IF_ERROR(text("fork_lsn", &fork));
+  Result<Lsn> lsn = ParseLsn(fork);
+  if (!lsn.ok()) return bad("fork_lsn", "an LSN");
+  r.fork_lsn = *lsn;
+  LB_RETURN_IF_ERROR(text("origin", &origin));
+  Result<TimelineOrigin> o = ParseTimelineOrigin(origin);
+  if (!o.ok()) return o.status().Context(where);
+  r.origin = *o;
+  if (!j.contains("production") || !j["production"].is_boolean()) return bad("production", "a boolean");
+  r.production = j["production"].get<bool>();
+  LB_RETURN_IF_ERROR(text("instance", &r.instance));
+  LB_RETURN_IF_ERROR(text("run", &r.run));
+  LB_RETURN_IF_ERROR(text("recorded_at", &r.recorded_at));
+  LB_RETURN_IF_ERROR(text("production_since", &r.production_since));
+  return r;
+}
+
+Result<std::vector<TimelineRecord>> Lineage::List() {
+  LB_ASSIGN_OR_RETURN(std::vector<std::string> names, repo_->ListNamed(kTimelineStream));
+  std::vector<TimelineRecord> out;
+  for (const std::string& n : names) {
+    LB_ASSIGN_OR_RETURN(Bytes b, repo_->GetNamed(kTimelineStream, n));
+    auto j = nlohmann::json::parse(b.begin(), b.end(), nullptr, false);
+    LB_ASSIGN_OR_RETURN(TimelineRecord r, TimelineRecord::FromJson(j, "timeline record '" + n + "'"));
+    out.push_back(std::move(r));
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.timeline < b.timeline; });
+  return out;
+}
+
+Result<std::optional<TimelineRecord>> Lineage::Find(uint32_t timeline) {
+  std::string name = RecordName(timeline);
+  Result<Bytes> b = repo_->GetNamed(kTimelineStream, name);
+  if (!b.ok()) {
+    if (b.status().code() == Code::kNotFound) return std::optional<TimelineRecord>();
+    return b.status();
+  }
+  auto j = nlohmann::json::parse(b->begin(), b->end(), nullptr, false);
+  LB_ASSIGN_OR_RETURN(TimelineRecord r, TimelineRecord::FromJson(j, "timeline record '" + name + "'"));
+  return std::optional<TimelineRecord>(std::move(r));
+}
+
+Status Lineage::Put(const TimelineRecord& record) {
+  std::string text = record.ToJson().dump(2) + "\n";
+  return repo_->PutNamed(kTimelineStream, RecordName(record.timeline), AsBytes(text));
+}
+
+namespace {
+
+// A new record for `timeline`, its parent and fork point read from its history file (which is
+// archived before anything else of a new timeline).
+Result<TimelineRecord> NewRecord(Repository* repo, uint32_t timeline) {
+  TimelineRecord r;
+  r.timeline = timeline;
+  r.recorded_at = FormatIso8601(NowNanos(), true);
+  if (timeline > 1) {
+    Result<std::vector<TimelineStep>> path = TimelinePath(*repo, timeline);
+    if (path.ok() && path->size() >= 2) {
+      r.parent = (*path)[path->size() - 2].tli;
+      r.fork_lsn = (*path)[path->size() - 2].end;
+    } else if (!path.ok() && path.status().code() != Code::kNotFound) {
+      return path.status();
+    }
+  }
+  return r;
+}
+
+}  // namespace
+
+Status Lineage::MarkProduction(uint32_t timeline, TimelineOrigin origin, const std::string& instance,
+                               const std::string& run) {
+  std::string what = "cannot record timeline " + std::to_string(timeline) + " as production";
+  Result<std::optional<TimelineRecord>> found = Find(timeline);
+  if (!found.ok()) return found.status().Context(what);
+  if (*found && (*found)->production) return Status::Ok();
+  TimelineRecord r;
+  if (*found) {
+    r = **found;
+  } else {
+    Result<TimelineRecord> fresh = NewRecord(repo_, timeline);
+    if (!fresh.ok()) return fresh.status().Context(what);
+    r = *fresh;
+    r.origin = origin;
+  }
+  if (r.parent == 0 && timeline > 1) {
+    Result<TimelineRecord> fresh = NewRecord(repo_, timeline);
+    if (fresh.ok()) {
+      r.parent = fresh->parent;
+      r.fork_lsn = fresh->fork_lsn;
+    }
+  }
+  r.production = true;
+  if (origin == TimelineOrigin::kRecovery) r.origin = origin;
+  if (!instance.empty()) r.instance = instance;
+  if (!run.empty()) r.run = run;
+  r.production_since = FormatIso8601(NowNanos(), true);
+  return Put(r).Context(what);
+}
+
+Status Lineage::MarkNotProduction(uint32_t timeline, TimelineOrigin origin, const std::string& instance) {
+  LB_ASSIGN_OR_RETURN(std::optional<TimelineRecord> found, Find(timeline));
+  if (found) return Status::Ok();
+  LB_ASSIGN_OR_RETURN(TimelineRecord r, NewRecord(repo_, timeline));
+  r.origin = origin;
+  r.instance = instance;
+  return Put(r);
+}
+
+Status Lineage::Unmark(uint32_t timeline) {
+  LB_ASSIGN_OR_RETURN(std::optional<TimelineRecord> found, Find(timeline));
+  if (!found || !found->production) return Status::Ok();
+  found->production = false;
+  found->production_since.clear();
+  return Put(*found);
+}
+
+Result<uint32_t> Lineage::ProductionTimeline(uint32_t fallback) {
+  LB_ASSIGN_OR_RETURN(std::vector<TimelineRecord> all, List());
+  uint32_t newest = 0;
+  for (const TimelineRecord& r : all) {
+    if (r.production) newest = std::max(newest, r.timeline);
+  }
+  // Snapshots are taken of production only, so their newest timeline is production's too (a
+  // repository from before lineage records has only them to go by).
+  return std::max<uint32_t>({newest, fallback, 1});
+}
+
+}  // namespace lifeboat::pg

@@ -19,6 +19,23 @@ Status Run(Context& ctx) {
       rows.push_back({"database", s["database"]["name"], s["database"]["status"],
                       "port " + s["database"]["port"].dump()});
     }
+    if (s.contains("protection")) {
+      const auto& p = s["protection"];
+      std::string detail = "production " + p["production"].get<std::string>();
+      std::string state = "no streamer";
+      if (p.contains("streamer")) {
+        state = p["streamer"]["state"];
+        detail += ", lag " + (p["wal_lag_seconds"].is_number()
+                                  ? FormatDuration(p["wal_lag_seconds"].get<double>())
+                                  : std::string("unknown")) +
+                  ", last segment " + p["streamer"]["last_segment"].get<std::string>();
+      }
+      if (p.contains("archiver") && p["archiver"]["failed_count"].get<int64_t>() > 0) {
+        detail += ", archiver failed " + p["archiver"]["failed_count"].dump() + " time(s), last on " +
+                  p["archiver"]["last_failed_wal"].get<std::string>();
+      }
+      rows.push_back({"wal stream", "lifeboat", state, detail});
+    }
     for (const auto& svc : s["services"]) {
       std::string state = svc["crash_loop"].get<bool>() ? "crash-loop"
                           : svc["healthy"].get<int>() >= svc["desired"].get<int>() ? "healthy"
@@ -39,7 +56,14 @@ Status Run(Context& ctx) {
     PrintTable({"RESOURCE", "NAME", "STATE", "DETAIL"}, rows);
   }
   if (!s["healthy"].get<bool>()) {
-    return Status::IO("the stack is not healthy", "'lifeboat up' starts what is missing");
+    std::string why;
+    if (s.contains("protection")) {
+      for (const auto& p : s["protection"]["problems"]) why += (why.empty() ? ": " : "; ") + p.get<std::string>();
+    }
+    return Status::IO("the stack is not healthy" + why,
+                      why.empty() ? "'lifeboat up' starts what is missing"
+                                  : "restart 'lifeboat wal stream' once the reason is fixed; 'lifeboat up' "
+                                    "starts what is missing");
   }
   return Status::Ok();
 }

@@ -1,5 +1,6 @@
 // lifeboat wal push PATH (archive_command) and wal get NAME DEST (restore_command).
 #include <signal.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -47,7 +48,17 @@ Status Stream(Context& ctx, const Options& opt) {
   // No repository lock for the stream's lifetime: it would keep `expire` and `prune` (exclusive)
   // out forever. The stream only adds named WAL objects, which prune never touches and expire
   // deletes only below the oldest kept snapshot, far behind the segment being received.
-  LB_ASSIGN_OR_RETURN(std::unique_ptr<Repository> repo, ctx.OpenRepository(/*load_index=*/false));
+  Result<std::unique_ptr<Repository>> opened = ctx.OpenRepository(/*load_index=*/false);
+  if (!opened.ok()) {
+    // A streamer that cannot store says so where `status` looks (a wrong key, say).
+    pg::StreamProgress failed;
+    failed.state = pg::StreamProgress::State::kFailed;
+    failed.pid = static_cast<int>(getpid());
+    failed.error = opened.status().message();
+    (void)WriteFileDurable(cfg.state.dir + "/stream.json", AsBytes(failed.ToJson().dump(2) + "\n"), 0600);
+    return opened.status();
+  }
+  std::unique_ptr<Repository> repo = std::move(*opened);
   struct sigaction sa {};
   sa.sa_handler = [](int) { g_stop.store(true); };
   sigaction(SIGTERM, &sa, nullptr);
@@ -55,7 +66,23 @@ Status Stream(Context& ctx, const Options& opt) {
   auto log = [](const std::string& line) {
     std::fprintf(stderr, "%s wal stream: %s\n", FormatIso8601(NowNanos()).c_str(), line.c_str());
   };
+  // Where the stream stands, for `lifeboat status`: written at most once a second, and on
+  // every change of state.
+  std::string state_file = cfg.state.dir + "/stream.json";
+  pg::StreamProgress last;
+  double last_write = 0;
+  auto publish = [&](pg::StreamProgress p) {
+    p.pid = static_cast<int>(getpid());
+    if (p.state == last.state && p.state == pg::StreamProgress::State::kRunning &&
+        MonotonicSeconds() - last_write < 1.0) {
+      return;
+    }
+    last = p;
+    last_write = MonotonicSeconds();
+    (void)WriteFileDurable(state_file, AsBytes(p.ToJson().dump(2) + "\n"), 0600);  // best effort
+  };
   pg::StreamOptions so;
+  so.progress = publish;
   so.slot = opt.slot;
   so.synchronous = opt.synchronous;
   so.flush_interval_seconds = opt.interval;
@@ -82,10 +109,21 @@ Status Stream(Context& ctx, const Options& opt) {
     Result<pg::StreamStats> stats = pg::StreamWal(*repo, cluster, so, session_stop);
     session_stop.store(true);
     watcher.join();
-    if (!stats.ok()) return stats.status();
+    if (!stats.ok()) {
+      pg::StreamProgress failed = last;
+      failed.state = pg::StreamProgress::State::kFailed;
+      failed.host = cluster.conn.host;
+      failed.port = cluster.conn.port;
+      failed.error = stats.status().message();
+      publish(failed);
+      return stats.status();
+    }
     total.segments_stored += stats->segments_stored;
     total.flushed = stats->flushed;
   }
+  pg::StreamProgress stopped = last;
+  stopped.state = pg::StreamProgress::State::kStopped;
+  publish(stopped);
   std::fprintf(stderr, "wal stream: stopped; %lu segment(s) stored, flushed to %s\n",
                static_cast<unsigned long>(total.segments_stored), pg::FormatLsn(total.flushed).c_str());
   return Status::Ok();

@@ -40,6 +40,68 @@ void PutBigEndian64(char* p, uint64_t v) {
   }
 }
 
+}  // namespace
+
+const char* StreamStateName(StreamProgress::State s) {
+  switch (s) {
+    case StreamProgress::State::kRunning: return "running";
+    case StreamProgress::State::kReconnecting: return "reconnecting";
+    case StreamProgress::State::kStopped: return "stopped";
+    case StreamProgress::State::kFailed: return "failed";
+  }
+  return "running";
+}
+
+nlohmann::json StreamProgress::ToJson() const {
+  return {{"state", StreamStateName(state)}, {"pid", pid},          {"host", host},
+          {"port", port},                    {"timeline", timeline}, {"segment", segment},
+          {"flushed", FormatLsn(flushed)},   {"stored_at", stored_at}, {"error", error}};
+}
+
+Result<StreamProgress> StreamProgress::FromJson(const nlohmann::json& j, const std::string& where) {
+  auto bad = [&](const char* key) { return Status::Corruption(where + ": key '" + key + "' is missing or mistyped"); };
+  if (!j.is_object()) return Status::Corruption(where + ": not a JSON object");
+  StreamProgress p;
+  auto text = [&](const char* key, std::string* out) -> Status {
+    if (!j.contains(key) || !j[key].is_string()) return bad(key);
+    *out = j[key].get<std::string>();
+    return Status::Ok();
+  };
+  auto number = [&](const char* key, int64_t* out) -> Status {
+    if (!j.contains(key) || !j[key].is_number_integer()) return bad(key);
+    *out = j[key].get<int64_t>();
+    return Status::Ok();
+  };
+  std::string state, flushed;
+  int64_t pid = 0, port = 0, timeline = 0;
+  LB_RETURN_IF_ERROR(text("state", &state));
+  bool known = false;
+  for (auto s : {State::kRunning, State::kReconnecting, State::kStopped, State::kFailed}) {
+    if (state == StreamStateName(s)) {
+      p.state = s;
+      known = true;
+    }
+  }
+  if (!known) return bad("state");
+  LB_RETURN_IF_ERROR(number("pid", &pid));
+  LB_RETURN_IF_ERROR(number("port", &port));
+  LB_RETURN_IF_ERROR(number("timeline", &timeline));
+  LB_RETURN_IF_ERROR(text("host", &p.host));
+  LB_RETURN_IF_ERROR(text("segment", &p.segment));
+  LB_RETURN_IF_ERROR(text("flushed", &flushed));
+  LB_RETURN_IF_ERROR(text("stored_at", &p.stored_at));
+  LB_RETURN_IF_ERROR(text("error", &p.error));
+  Result<Lsn> lsn = ParseLsn(flushed);
+  if (!lsn.ok()) return bad("flushed");
+  p.flushed = *lsn;
+  p.pid = static_cast<int>(pid);
+  p.port = static_cast<int>(port);
+  p.timeline = static_cast<uint32_t>(timeline);
+  return p;
+}
+
+namespace {
+
 class Streamer {
  public:
   Streamer(Repository& repo, const ClusterConfig& cluster, const StreamOptions& options,
@@ -57,6 +119,7 @@ class Streamer {
           return s;
         }
         Log("stream interrupted: " + s.message() + "; reconnecting in " + FormatDuration(backoff));
+        Report(StreamProgress::State::kReconnecting, s.message());
         ++stats_.reconnects;
         for (double waited = 0; waited < backoff && !stop_.load(); waited += 0.1) {
           std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -74,6 +137,20 @@ class Streamer {
  private:
   void Log(const std::string& line) {
     if (options_.log) options_.log(line);
+  }
+
+  void Report(StreamProgress::State state, const std::string& error) {
+    if (!options_.progress) return;
+    StreamProgress p;
+    p.state = state;
+    p.host = cluster_.conn.host;
+    p.port = cluster_.conn.port;
+    p.timeline = timeline_;
+    p.segment = segment_size_ != 0 ? Segment() : "";
+    p.flushed = stats_.flushed;
+    p.stored_at = stored_at_;
+    p.error = error;
+    options_.progress(p);
   }
 
   std::string Segment() const { return FormatSegmentName(timeline_, segno_, segment_size_); }
@@ -99,6 +176,8 @@ class Streamer {
     uploaded_ = filled_;
     ++stats_.partial_uploads;
     stats_.flushed = segno_ * segment_size_ + filled_;
+    stored_at_ = FormatIso8601(NowNanos(), true);
+    Report(StreamProgress::State::kRunning, "");
     dirty_ = false;
     last_upload_ = MonotonicSeconds();
     return Status::Ok();
@@ -275,6 +354,7 @@ class Streamer {
   const ClusterConfig& cluster_;
   const StreamOptions& options_;
   const std::atomic<bool>& stop_;
+  std::string stored_at_;  // ISO 8601 of the last upload
   WalArchive archive_;
   StreamStats stats_;
   uint32_t timeline_ = 1;

@@ -12,6 +12,8 @@
 #include <functional>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "pg/cluster.h"
 #include "pg/wal.h"
 #include "repository/repository.h"
@@ -27,7 +29,28 @@ struct StreamOptions {
   std::string application_name = "lifeboat";
   // Called with a line for the log (reconnects, segments stored). May be null.
   std::function<void(const std::string&)> log;
+  // Called after every upload and every interruption (with its reason), on the streaming
+  // thread. May be null.
+  std::function<void(const struct StreamProgress&)> progress;
 };
+
+// Where the stream stands, as `lifeboat status` reads it from <state>/stream.json.
+struct StreamProgress {
+  enum class State { kRunning, kReconnecting, kStopped, kFailed };
+  State state = State::kRunning;
+  int pid = 0;
+  std::string host;  // the production cluster it reads
+  int port = 0;
+  uint32_t timeline = 0;
+  std::string segment;    // the segment being received
+  Lsn flushed = 0;        // the newest position in the repository
+  std::string stored_at;  // ISO 8601: the last upload
+  std::string error;      // why it is reconnecting or failed
+
+  nlohmann::json ToJson() const;
+  static Result<StreamProgress> FromJson(const nlohmann::json& j, const std::string& where);
+};
+const char* StreamStateName(StreamProgress::State s);
 
 struct StreamStats {
   uint64_t segments_stored = 0;

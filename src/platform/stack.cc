@@ -3,6 +3,7 @@
 #include "base/fs.h"
 #include "base/process.h"
 #include "pg/instance.h"
+#include "pg/stream.h"
 #include "platform/releases.h"
 
 namespace lifeboat::platform {
@@ -223,6 +224,75 @@ Status Stack::Down(const Say& say) {
   return Status::Ok();
 }
 
+nlohmann::json Stack::Protection(bool* healthy) const {
+  std::string instance;
+  pg::ClusterConfig prod = ProductionClusterFor(cfg_, &instance);
+  nlohmann::json out = {{"production", instance.empty() ? cfg_.database.name : instance},
+                        {"host", prod.conn.host},
+                        {"port", prod.conn.port}};
+  std::vector<std::string> problems;
+  // What production has written, and its archiver (pg_stat_archiver).
+  std::optional<pg::Lsn> current;
+  pg::ConnInfo info = prod.conn;
+  info.dbname = "postgres";
+  if (Result<std::unique_ptr<pg::Connection>> c = pg::Connection::Open(info); c.ok()) {
+    Result<pg::Rows> r = (*c)->Query(
+        "SELECT pg_current_wal_lsn()::text, failed_count, coalesce(last_failed_wal, ''), "
+        "coalesce(last_failed_time::text, ''), coalesce(last_archived_wal, ''), "
+        "(SELECT setting FROM pg_settings WHERE name = 'archive_command') FROM pg_stat_archiver");
+    if (r.ok() && !r->empty()) {
+      if (Result<pg::Lsn> lsn = pg::ParseLsn(r->Get(0, 0)); lsn.ok()) current = *lsn;
+      out["archiver"] = {{"failed_count", std::atoll(r->Get(0, 1).c_str())},
+                         {"last_failed_wal", r->Get(0, 2)},
+                         {"last_failed_time", r->Get(0, 3)},
+                         {"last_archived_wal", r->Get(0, 4)}};
+      if (r->Get(0, 5).empty()) problems.push_back("production does not archive (archive_command is empty)");
+    }
+  }
+  // The streamer, from the state it publishes (<state>/stream.json).
+  Result<Bytes> b = ReadFile(cfg_.state.dir + "/stream.json");
+  if (b.ok()) {
+    auto j = nlohmann::json::parse(b->begin(), b->end(), nullptr, false);
+    Result<pg::StreamProgress> p = pg::StreamProgress::FromJson(j, "stream.json");
+    if (!p.ok()) {
+      problems.push_back(p.status().message());
+    } else {
+      bool alive = ProcessMatches(p->pid, "stream");
+      std::string state = pg::StreamStateName(p->state);
+      if (!alive && (p->state == pg::StreamProgress::State::kRunning ||
+                     p->state == pg::StreamProgress::State::kReconnecting)) {
+        state = "dead";
+      }
+      nlohmann::json st = {{"state", state},           {"pid", p->pid},          {"timeline", p->timeline},
+                           {"last_segment", p->segment}, {"flushed", pg::FormatLsn(p->flushed)},
+                           {"stored_at", p->stored_at},  {"error", p->error}};
+      // Lag: nothing when the repository has all production wrote; else the time since the
+      // streamer last stored anything.
+      if (current && p->flushed >= *current) {
+        st["wal_lag_seconds"] = 0.0;
+      } else if (Result<UnixNanos> at = ParseTimestamp(p->stored_at); at.ok() && !p->stored_at.empty()) {
+        st["wal_lag_seconds"] = static_cast<double>(NowNanos() - *at) / 1e9;
+      } else {
+        st["wal_lag_seconds"] = nullptr;
+      }
+      out["wal_lag_seconds"] = st["wal_lag_seconds"];
+      out["streamer"] = st;
+      if (state == "failed" || state == "dead" || state == "stopped") {
+        problems.push_back("the WAL streamer (pid " + std::to_string(p->pid) + ") " +
+                           (state == "failed" ? "failed: " + p->error
+                            : state == "dead" ? std::string("is not running")
+                                              : std::string("was stopped")));
+      } else if (p->host != prod.conn.host || p->port != prod.conn.port) {
+        problems.push_back("the WAL streamer reads " + p->host + " port " + std::to_string(p->port) +
+                           ", not production");
+      }
+    }
+  }
+  out["problems"] = problems;
+  if (!problems.empty()) *healthy = false;
+  return out;
+}
+
 Result<nlohmann::json> Stack::Summary() {
   bool healthy = true;
   nlohmann::json out = nlohmann::json::object();
@@ -230,6 +300,8 @@ Result<nlohmann::json> Stack::Summary() {
     std::string st = DatabaseState();
     healthy = healthy && st == "running";
     out["database"] = {{"name", cfg_.database.name}, {"status", st}, {"port", cfg_.database.port}};
+    out["protection"] = Protection(&healthy);
+    if (out["protection"].contains("wal_lag_seconds")) out["wal_lag_seconds"] = out["protection"]["wal_lag_seconds"];
   }
   nlohmann::json services = nlohmann::json::array();
   for (const auto& svc : services_) {

@@ -71,6 +71,12 @@ class Stack {
   Status Down(const Say& say);
   // {"healthy": bool, "database": ..., "services": [...], "load_balancer": ...}
   Result<nlohmann::json> Summary();
+  // Whether production is protected: its archiver (pg_stat_archiver), the streamer's state
+  // from <state>/stream.json (running, reconnecting, stopped, failed, or dead when its pid is
+  // gone), `wal_lag_seconds` (0 when the repository holds all production wrote, else the time
+  // since the streamer last stored anything). Clears `healthy` and lists `problems` when a
+  // streamer failed, died, stopped or reads another cluster, or production does not archive.
+  nlohmann::json Protection(bool* healthy) const;
   // Every resource: [{"type": ..., "name": ..., ...}]. `repo` may be null (secrets then show
   // names from the state directory without versions).
   Result<nlohmann::json> Inventory(Repository* repo);

@@ -148,5 +148,51 @@ TEST_F(StreamTest, AStreamerKilledAgainAndAgainResumesFromItsSlotWithoutAGap) {
   EXPECT_EQ(check.exit_code, 0) << check.err << check.out;
 }
 
+// `status` shows the streamer's state and lag, and exits 2 with the reason when protection is
+// broken: a streamer stopped, or one that cannot open the repository (a wrong key).
+TEST_F(StreamTest, StatusShowsTheStreamersLagAndSaysWhenItCannotStore) {
+  Sql("CREATE TABLE ledger (id int PRIMARY KEY)");
+  ASSERT_EQ(Run({"backup"}).exit_code, 0);
+  pid_t streamer = Start({"wal", "stream"});
+  Sql("INSERT INTO ledger VALUES (1)");
+  nlohmann::json st;
+  for (int i = 0; i < 100; ++i) {
+    RunResult r = Run({"status", "--json"});
+    st = nlohmann::json::parse(r.out, nullptr, false);
+    if (r.exit_code == 0 && st["protection"]["wal_lag_seconds"] == 0.0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_TRUE(st.is_object());
+  const auto& p = st["protection"];
+  EXPECT_EQ(p["streamer"]["state"], "running") << st.dump();
+  EXPECT_EQ(p["streamer"]["pid"], streamer);
+  EXPECT_EQ(p["streamer"]["timeline"], 1);
+  EXPECT_EQ(p["wal_lag_seconds"], 0.0);
+  EXPECT_EQ(st["wal_lag_seconds"], 0.0);
+  EXPECT_EQ(p["streamer"]["last_segment"], SqlValue("SELECT pg_walfile_name(pg_current_wal_lsn())"));
+  EXPECT_EQ(p["archiver"]["failed_count"], 0);
+  EXPECT_EQ(p["problems"], nlohmann::json::array());
+
+  StopStreamer(streamer);
+  RunResult stopped = Run({"status"});
+  EXPECT_EQ(stopped.exit_code, 2);
+  EXPECT_EQ(stopped.err, "error: the stack is not healthy: the WAL streamer (pid " + std::to_string(streamer) +
+                             ") was stopped\nhint: restart 'lifeboat wal stream' once the reason is fixed; "
+                             "'lifeboat up' starts what is missing\n");
+
+  // A streamer with the wrong key cannot store: it exits, and status says why.
+  RunResult wrong = Run({"wal", "stream"}, {{"LIFEBOAT_PASSPHRASE", "not the passphrase"}});
+  EXPECT_EQ(wrong.exit_code, 1);
+  RunResult broken = Run({"status", "--json"});
+  EXPECT_EQ(broken.exit_code, 2);
+  nlohmann::json b = nlohmann::json::parse(broken.out);
+  EXPECT_EQ(b["protection"]["streamer"]["state"], "failed");
+  ASSERT_EQ(b["protection"]["problems"].size(), 1u);
+  EXPECT_EQ(b["protection"]["problems"][0].get<std::string>().rfind("the WAL streamer (pid ", 0), 0u);
+  EXPECT_NE(b["protection"]["problems"][0].get<std::string>().find(") failed: cannot open repository '"),
+            std::string::npos) << b.dump();
+  EXPECT_NE(broken.err.find(": wrong passphrase"), std::string::npos) << broken.err;
+}
+
 }  // namespace
 }  // namespace lifeboat::testing

@@ -45,19 +45,33 @@ std::atomic<bool> g_stop{false};
 Status Stream(Context& ctx, const Options& opt) {
   LB_RETURN_IF_ERROR(ctx.Cluster().status());
   LB_ASSIGN_OR_RETURN(Config cfg, ctx.LoadConfig());
+  // Where the stream stands, for `lifeboat status`: written at most once a second while it
+  // runs, and at every change of state (also when it cannot open the repository: a wrong key).
+  std::string state_file = cfg.state.dir + "/stream.json";
+  pg::StreamProgress latest;
+  double last_write = 0;
+  auto publish = [&](pg::StreamProgress p) {
+    p.pid = static_cast<int>(getpid());
+    bool changed = p.state != latest.state;
+    latest = p;
+    if (!changed && p.state == pg::StreamProgress::State::kRunning && MonotonicSeconds() - last_write < 1.0) {
+      return;
+    }
+    last_write = MonotonicSeconds();
+    (void)WriteFileDurable(state_file, AsBytes(p.ToJson().dump(2) + "\n"), 0600);  // best effort
+  };
+  auto failed = [&](const Status& s) {
+    pg::StreamProgress p = latest;
+    p.state = pg::StreamProgress::State::kFailed;
+    p.error = s.message();
+    publish(p);
+    return s;
+  };
   // No repository lock for the stream's lifetime: it would keep `expire` and `prune` (exclusive)
   // out forever. The stream only adds named WAL objects, which prune never touches and expire
   // deletes only below the oldest kept snapshot, far behind the segment being received.
   Result<std::unique_ptr<Repository>> opened = ctx.OpenRepository(/*load_index=*/false);
-  if (!opened.ok()) {
-    // A streamer that cannot store says so where `status` looks (a wrong key, say).
-    pg::StreamProgress failed;
-    failed.state = pg::StreamProgress::State::kFailed;
-    failed.pid = static_cast<int>(getpid());
-    failed.error = opened.status().message();
-    (void)WriteFileDurable(cfg.state.dir + "/stream.json", AsBytes(failed.ToJson().dump(2) + "\n"), 0600);
-    return opened.status();
-  }
+  if (!opened.ok()) return failed(opened.status());
   std::unique_ptr<Repository> repo = std::move(*opened);
   struct sigaction sa {};
   sa.sa_handler = [](int) { g_stop.store(true); };
@@ -65,21 +79,6 @@ Status Stream(Context& ctx, const Options& opt) {
   sigaction(SIGINT, &sa, nullptr);
   auto log = [](const std::string& line) {
     std::fprintf(stderr, "%s wal stream: %s\n", FormatIso8601(NowNanos()).c_str(), line.c_str());
-  };
-  // Where the stream stands, for `lifeboat status`: written at most once a second, and on
-  // every change of state.
-  std::string state_file = cfg.state.dir + "/stream.json";
-  pg::StreamProgress last;
-  double last_write = 0;
-  auto publish = [&](pg::StreamProgress p) {
-    p.pid = static_cast<int>(getpid());
-    if (p.state == last.state && p.state == pg::StreamProgress::State::kRunning &&
-        MonotonicSeconds() - last_write < 1.0) {
-      return;
-    }
-    last = p;
-    last_write = MonotonicSeconds();
-    (void)WriteFileDurable(state_file, AsBytes(p.ToJson().dump(2) + "\n"), 0600);  // best effort
   };
   pg::StreamOptions so;
   so.progress = publish;
@@ -110,18 +109,14 @@ Status Stream(Context& ctx, const Options& opt) {
     session_stop.store(true);
     watcher.join();
     if (!stats.ok()) {
-      pg::StreamProgress failed = last;
-      failed.state = pg::StreamProgress::State::kFailed;
-      failed.host = cluster.conn.host;
-      failed.port = cluster.conn.port;
-      failed.error = stats.status().message();
-      publish(failed);
-      return stats.status();
+      latest.host = cluster.conn.host;
+      latest.port = cluster.conn.port;
+      return failed(stats.status());
     }
     total.segments_stored += stats->segments_stored;
     total.flushed = stats->flushed;
   }
-  pg::StreamProgress stopped = last;
+  pg::StreamProgress stopped = latest;
   stopped.state = pg::StreamProgress::State::kStopped;
   publish(stopped);
   std::fprintf(stderr, "wal stream: stopped; %lu segment(s) stored, flushed to %s\n",

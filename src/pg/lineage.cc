@@ -16,6 +16,34 @@ std::string RecordName(uint32_t timeline) {
   return name;
 }
 
+Result<TimelineRecord> Decode(const Bytes& b, const std::string& name) {
+  auto j = nlohmann::json::parse(b.begin(), b.end(), nullptr, false);
+  return TimelineRecord::FromJson(j, "timeline record '" + name + "'");
+}
+
+// Fills `r`'s parent and fork point from its timeline's history file (archived before
+// anything else of a new timeline); a history file not archived yet leaves them 0.
+Status ReadFork(Repository* repo, TimelineRecord* r) {
+  if (r->timeline <= 1 || r->parent != 0) return Status::Ok();
+  Result<std::vector<TimelineStep>> path = TimelinePath(*repo, r->timeline);
+  if (!path.ok()) return path.status().code() == Code::kNotFound ? Status::Ok() : path.status();
+  if (path->size() >= 2) {
+    r->parent = (*path)[path->size() - 2].tli;
+    r->fork_lsn = (*path)[path->size() - 2].end;
+  }
+  return Status::Ok();
+}
+
+// A new record for `timeline`, made by `origin`.
+Result<TimelineRecord> NewRecord(Repository* repo, uint32_t timeline, TimelineOrigin origin) {
+  TimelineRecord r;
+  r.timeline = timeline;
+  r.origin = origin;
+  r.recorded_at = FormatIso8601(NowNanos(), true);
+  LB_RETURN_IF_ERROR(ReadFork(repo, &r));
+  return r;
+}
+
 }  // namespace
 
 const char* TimelineOriginName(TimelineOrigin o) {
@@ -90,8 +118,7 @@ Result<std::vector<TimelineRecord>> Lineage::List() {
   std::vector<TimelineRecord> out;
   for (const std::string& n : names) {
     LB_ASSIGN_OR_RETURN(Bytes b, repo_->GetNamed(kTimelineStream, n));
-    auto j = nlohmann::json::parse(b.begin(), b.end(), nullptr, false);
-    LB_ASSIGN_OR_RETURN(TimelineRecord r, TimelineRecord::FromJson(j, "timeline record '" + n + "'"));
+    LB_ASSIGN_OR_RETURN(TimelineRecord r, Decode(b, n));
     out.push_back(std::move(r));
   }
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.timeline < b.timeline; });
@@ -105,8 +132,7 @@ Result<std::optional<TimelineRecord>> Lineage::Find(uint32_t timeline) {
     if (b.status().code() == Code::kNotFound) return std::optional<TimelineRecord>();
     return b.status();
   }
-  auto j = nlohmann::json::parse(b->begin(), b->end(), nullptr, false);
-  LB_ASSIGN_OR_RETURN(TimelineRecord r, TimelineRecord::FromJson(j, "timeline record '" + name + "'"));
+  LB_ASSIGN_OR_RETURN(TimelineRecord r, Decode(*b, name));
   return std::optional<TimelineRecord>(std::move(r));
 }
 
@@ -114,28 +140,6 @@ Status Lineage::Put(const TimelineRecord& record) {
   std::string text = record.ToJson().dump(2) + "\n";
   return repo_->PutNamed(kTimelineStream, RecordName(record.timeline), AsBytes(text));
 }
-
-namespace {
-
-// A new record for `timeline`, its parent and fork point read from its history file (which is
-// archived before anything else of a new timeline).
-Result<TimelineRecord> NewRecord(Repository* repo, uint32_t timeline) {
-  TimelineRecord r;
-  r.timeline = timeline;
-  r.recorded_at = FormatIso8601(NowNanos(), true);
-  if (timeline > 1) {
-    Result<std::vector<TimelineStep>> path = TimelinePath(*repo, timeline);
-    if (path.ok() && path->size() >= 2) {
-      r.parent = (*path)[path->size() - 2].tli;
-      r.fork_lsn = (*path)[path->size() - 2].end;
-    } else if (!path.ok() && path.status().code() != Code::kNotFound) {
-      return path.status();
-    }
-  }
-  return r;
-}
-
-}  // namespace
 
 Status Lineage::MarkProduction(uint32_t timeline, TimelineOrigin origin, const std::string& instance,
                                const std::string& run) {
@@ -146,18 +150,12 @@ Status Lineage::MarkProduction(uint32_t timeline, TimelineOrigin origin, const s
   TimelineRecord r;
   if (*found) {
     r = **found;
+    // Recorded before its history file was archived (a backup right after a promotion).
+    if (Status s = ReadFork(repo_, &r); !s.ok()) return s.Context(what);
   } else {
-    Result<TimelineRecord> fresh = NewRecord(repo_, timeline);
+    Result<TimelineRecord> fresh = NewRecord(repo_, timeline, origin);
     if (!fresh.ok()) return fresh.status().Context(what);
     r = *fresh;
-    r.origin = origin;
-  }
-  if (r.parent == 0 && timeline > 1) {
-    Result<TimelineRecord> fresh = NewRecord(repo_, timeline);
-    if (fresh.ok()) {
-      r.parent = fresh->parent;
-      r.fork_lsn = fresh->fork_lsn;
-    }
   }
   r.production = true;
   if (origin == TimelineOrigin::kRecovery) r.origin = origin;
@@ -170,8 +168,7 @@ Status Lineage::MarkProduction(uint32_t timeline, TimelineOrigin origin, const s
 Status Lineage::MarkNotProduction(uint32_t timeline, TimelineOrigin origin, const std::string& instance) {
   LB_ASSIGN_OR_RETURN(std::optional<TimelineRecord> found, Find(timeline));
   if (found) return Status::Ok();
-  LB_ASSIGN_OR_RETURN(TimelineRecord r, NewRecord(repo_, timeline));
-  r.origin = origin;
+  LB_ASSIGN_OR_RETURN(TimelineRecord r, NewRecord(repo_, timeline, origin));
   r.instance = instance;
   return Put(r);
 }

@@ -270,7 +270,7 @@ nlohmann::json Stack::Protection(bool* healthy) const {
       // streamer last stored anything.
       if (current && p->flushed >= *current) {
         st["wal_lag_seconds"] = 0.0;
-      } else if (Result<UnixNanos> at = ParseTimestamp(p->stored_at); at.ok() && !p->stored_at.empty()) {
+      } else if (Result<UnixNanos> at = ParseTimestamp(p->stored_at); at.ok()) {  // "" fails: never stored
         st["wal_lag_seconds"] = static_cast<double>(NowNanos() - *at) / 1e9;
       } else {
         st["wal_lag_seconds"] = nullptr;

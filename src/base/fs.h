@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include "base/bytes.h"
@@ -66,6 +67,10 @@ Status RemoveFile(const std::string& path);
 Status MakeDirs(const std::string& path, mode_t mode = 0755);
 // True when `path` does not exist or is an empty directory.
 Result<bool> IsMissingOrEmptyDir(const std::string& path);
+// True when `path` is relative and each of its '/'-separated parts is a name: none empty (no
+// leading, trailing or doubled '/'), none "." or "..". Object keys and the paths a snapshot
+// restores must be such paths, so that they cannot reach outside their root.
+bool IsSafeRelativePath(std::string_view path);
 // The canonical absolute path, or `path` itself when it cannot be resolved (it does not exist).
 std::string RealPath(const std::string& path);
 // This machine's name and the effective user's name, for locks and snapshot records.

@@ -27,7 +27,7 @@ Status RunDrill(Context& ctx) {
   LB_ASSIGN_OR_RETURN(runbook::RunLock lock, runbook::RunLock::Take(cfg.state.dir));
   runbook::Journal journal(cfg.state.dir, repo.get());
   bool json = ctx.json;
-  runbook::Say say = [json](const std::string& line) { (json ? std::cerr : std::cout) << line << std::endl; };
+  Say say = [json](const std::string& line) { (json ? std::cerr : std::cout) << line << std::endl; };
   runbook::Engine engine(&journal, say);
   runbook::Plan plan = drill.DrillPlan();
   LB_ASSIGN_OR_RETURN(runbook::RunRecord run, engine.Begin(plan, params));
@@ -59,7 +59,7 @@ Status RunRollbackDrill(Context& ctx, const std::string& service) {
   LB_ASSIGN_OR_RETURN(std::unique_ptr<Repository> repo, ctx.OpenRepository());
   runbook::Drill drill(cfg, stack, repo.get(), SelfPath());
   bool json = ctx.json;
-  runbook::Say say = [json](const std::string& line) { (json ? std::cerr : std::cout) << line << std::endl; };
+  Say say = [json](const std::string& line) { (json ? std::cerr : std::cout) << line << std::endl; };
   LB_ASSIGN_OR_RETURN(nlohmann::json record, drill.RollbackDrill(service, say));
   LB_RETURN_IF_ERROR(drill.Save(record));
   if (json) {

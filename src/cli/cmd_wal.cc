@@ -2,6 +2,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -24,7 +25,7 @@ struct Options {
   std::string dest;
   std::string slot = "lifeboat";
   bool synchronous = false;
-  double interval = 1.0;
+  double interval = 0;  // 0: from the RPO objective
   uint32_t timeline = 0;
 };
 
@@ -84,7 +85,10 @@ Status Stream(Context& ctx, const Options& opt) {
   so.progress = publish;
   so.slot = opt.slot;
   so.synchronous = opt.synchronous;
-  so.flush_interval_seconds = opt.interval;
+  // Losing production costs about one interval of WAL: half the RPO objective keeps within
+  // it (the upload takes the other half at most), and never more than a second.
+  so.flush_interval_seconds =
+      opt.interval > 0 ? opt.interval : std::min(1.0, static_cast<double>(cfg.objectives.rpo_seconds) / 2);
   so.log = log;
   pg::StreamStats total;
   while (!g_stop.load()) {
@@ -150,7 +154,7 @@ void AddWal(CLI::App* app, Context* ctx) {
   stream->add_option("--slot", opt->slot, "physical replication slot (created when missing)");
   stream->add_flag("--synchronous", opt->synchronous,
                    "acknowledge WAL only once stored (list 'lifeboat' in synchronous_standby_names)");
-  stream->add_option("--interval", opt->interval, "seconds between uploads of the partial segment (default 1)");
+  stream->add_option("--interval", opt->interval, "seconds between uploads of the partial segment (default: half the RPO objective, at most 1)");
   stream->callback([ctx, opt] { ctx->run = [ctx, opt] { return Stream(*ctx, *opt); }; });
 }
 

@@ -2,10 +2,12 @@
 // selected command and turns its Status into the documented exit code and message.
 #include <cstdio>
 #include <iostream>
-#include <stdexcept>
-
 #include <set>
+#include <stdexcept>
 #include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "base/fs.h"
 #include "base/time.h"
@@ -28,23 +30,31 @@ int Report(const lifeboat::Status& s) {
 }
 
 // Commands that change nothing, and those too frequent to log (wal push runs for every
-// segment), are not audited.
-bool Audited(int argc, char** argv) {
+// segment), are not audited: decided by the command the parser selected, never by the words of
+// its arguments (`deploy shop list` deploys a tag named "list").
+bool Audited(CLI::App& app) {
   static const std::set<std::string> kQuiet = {
       "snapshots", "window", "instances", "inventory", "status", "runs", "audit", "drills",
-      "wal", "_supervise", "_static", "get", "history", "list", "versions", "check", "stats",
-      "releases", "revisions", "migrations"};
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a == "--dry-run" || kQuiet.count(a)) return false;
-    if (a == "-c" || a == "--config") ++i;
+      "wal", "_supervise", "_static", "repo check", "repo stats", "secret get", "secret history",
+      "secret list", "service status", "lb status", "frontend versions", "releases", "revisions",
+      "migrations"};
+  std::string path;
+  CLI::App* cur = &app;
+  while (true) {
+    std::vector<CLI::App*> chosen = cur->get_subcommands();
+    if (chosen.empty()) break;
+    cur = chosen.front();
+    path += (path.empty() ? "" : " ") + cur->get_name();
+    if (kQuiet.count(path)) return false;
   }
-  return true;
+  const CLI::Option* dry = cur->get_option_no_throw("--dry-run");
+  return dry == nullptr || dry->count() == 0;
 }
 
-void Audit(const lifeboat::cli::Context& ctx, int argc, char** argv, const lifeboat::Status& s) {
+void Audit(const lifeboat::cli::Context& ctx, CLI::App& app, int argc, char** argv,
+           const lifeboat::Status& s) {
   const lifeboat::Config* cfg = ctx.loaded_config();
-  if (cfg == nullptr || !Audited(argc, argv)) return;
+  if (cfg == nullptr || !Audited(app)) return;
   std::string what = "lifeboat";
   bool secret_set = false;
   for (int i = 1; i < argc; ++i) {
@@ -64,6 +74,20 @@ void Audit(const lifeboat::cli::Context& ctx, int argc, char** argv, const lifeb
   if (!logged.ok()) std::fprintf(stderr, "warning: audit log: %s\n", logged.message().c_str());
 }
 
+// Runs the command. Errors are values; an exception escaping it is a bug (a state file lifeboat
+// failed to decode as a typed record, say), reported like any other failure instead of
+// terminating the process mid-operation.
+lifeboat::Status RunCommand(lifeboat::cli::Context& ctx) {
+  try {
+    return ctx.run();
+  } catch (const nlohmann::json::exception& e) {
+    return lifeboat::Status::IO(std::string("unexpected state: ") + e.what(),
+                                "a state or journal file holds JSON lifeboat cannot read");
+  } catch (const std::exception& e) {
+    return lifeboat::Status::IO(std::string("unexpected failure: ") + e.what());
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -77,6 +101,7 @@ int main(int argc, char** argv) {
   app.add_option("-c,--config", ctx.config_flag,
                  "config file (default: $LIFEBOAT_CONFIG, else ./lifeboat.toml)");
   app.add_flag("--json", ctx.json, "machine-readable output");
+  app.set_version_flag("--version", "lifeboat " LIFEBOAT_VERSION);
 
   CLI::App* repo = app.add_subcommand("repo", "create, check and inspect the repository");
   repo->require_subcommand(1);
@@ -131,6 +156,8 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
     return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
   } catch (const CLI::ParseError& e) {
     std::string what = e.what();
     if (!what.empty()) what[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(what[0])));
@@ -140,8 +167,8 @@ int main(int argc, char** argv) {
   if (!ctx.run) {
     return Report(lifeboat::Status::Usage("no command given", "run 'lifeboat --help' for usage"));
   }
-  lifeboat::Status s = ctx.run();
-  Audit(ctx, argc, argv, s);
+  lifeboat::Status s = RunCommand(ctx);
+  Audit(ctx, app, argc, argv, s);
   if (s.ok()) return 0;
   return Report(s);
 }

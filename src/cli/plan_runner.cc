@@ -12,7 +12,7 @@ namespace {
 
 std::string Flat(const nlohmann::json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
 
-runbook::Say SayFor(const Context& ctx) {
+Say SayFor(const Context& ctx) {
   bool json = ctx.json;
   return [json](const std::string& line) { (json ? std::cerr : std::cout) << line << std::endl; };
 }

@@ -26,20 +26,6 @@ constexpr const char* kPartialSuffix = ".lifeboat-partial";
 // the disks in use. Chunk sizes are multiples of it, so only a file's last chunk is padded.
 constexpr size_t kDirectAlignment = 4096;
 
-bool SafeRelativePath(const std::string& p) {
-  if (p == ".") return true;
-  if (p.empty() || p.front() == '/') return false;
-  size_t start = 0;
-  while (start <= p.size()) {
-    size_t end = p.find('/', start);
-    if (end == std::string::npos) end = p.size();
-    std::string_view part(p.data() + start, end - start);
-    if (part.empty() || part == "." || part == "..") return false;
-    start = end + 1;
-  }
-  return true;
-}
-
 struct timespec ToTimespec(UnixNanos t) {
   struct timespec ts {};
   ts.tv_sec = static_cast<time_t>(t / 1'000'000'000);
@@ -162,7 +148,7 @@ Result<TreeRestoreResult> RestoreTree(Repository& repo, const Snapshot& snapshot
                          "restore into a new or empty directory");
   }
   for (const FileEntry& e : snapshot.entries) {
-    if (!SafeRelativePath(e.path)) {
+    if (e.path != "." && !IsSafeRelativePath(e.path)) {  // "." is the root itself
       return Status::Corruption("snapshot holds an unsafe path '" + e.path + "'");
     }
   }

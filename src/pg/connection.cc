@@ -121,4 +121,12 @@ std::string QuoteLiteral(const std::string& value) {
   return out + "'";
 }
 
+Result<std::optional<UnixNanos>> LastCommitTime(Connection& c) {
+  LB_ASSIGN_OR_RETURN(std::string t, c.QueryValue("SELECT to_char((pg_last_committed_xact()).timestamp AT TIME ZONE "
+                                                  "'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"));
+  if (t.empty()) return std::optional<UnixNanos>();
+  LB_ASSIGN_OR_RETURN(UnixNanos when, ParseTimestamp(t));
+  return std::optional<UnixNanos>(when);
+}
+
 }  // namespace lifeboat::pg

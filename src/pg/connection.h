@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "base/time.h"
 
 struct pg_conn;
 
@@ -56,6 +57,10 @@ class Connection {
   pg_conn* conn_;
   ConnInfo info_;
 };
+
+// The commit time of the cluster's newest transaction (pg_last_committed_xact()), or nullopt
+// when track_commit_timestamp is off or nothing committed since it was turned on.
+Result<std::optional<UnixNanos>> LastCommitTime(Connection& c);
 
 // Quotes an identifier for SQL ("my table" -> "\"my table\"").
 std::string QuoteIdent(const std::string& ident);

@@ -1,7 +1,8 @@
 // Retention: remove PostgreSQL snapshots and WAL older than the point-in-time window while
 // keeping every instant inside it restorable. Kept: every snapshot that finished inside the
-// window, plus the newest one that finished before it (the base for the window's earliest
-// instants), and all WAL from that base's start on. Then `prune` frees the data.
+// window, plus the newest one on production's lineage that finished before it (the base for
+// the window's earliest instants), and all WAL, of any timeline, from the oldest kept
+// snapshot's start on. Then `prune` frees the data.
 #pragma once
 
 #include <string>

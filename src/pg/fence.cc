@@ -25,7 +25,10 @@ Result<FenceResult> FenceCluster(const ClusterConfig& cluster) {
   if (!conn.ok()) {
     // Down (the disaster itself, often): fenced for whenever it is started again.
     std::string conf = cluster.data_dir + "/postgresql.auto.conf";
-    if (::access(cluster.data_dir.c_str(), F_OK) != 0) return result;  // gone: nothing to fence
+    if (::access(cluster.data_dir.c_str(), F_OK) != 0) {
+      result.present = false;  // gone with its disk: nothing to fence
+      return result;
+    }
     Result<Bytes> existing = ReadFile(conf);
     std::string text = existing.ok() ? std::string(existing->begin(), existing->end()) : "";
     if (text.find(kFenceLine) != std::string::npos) return result;
@@ -38,9 +41,11 @@ Result<FenceResult> FenceCluster(const ClusterConfig& cluster) {
   LB_RETURN_IF_ERROR(c.Exec("ALTER SYSTEM SET default_transaction_read_only = on").Context(what));
   LB_RETURN_IF_ERROR(c.Exec("SELECT pg_reload_conf()").Context(what));
   LB_ASSIGN_OR_RETURN(std::string n,
-                      c.QueryValue("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                      c.QueryValue("SELECT count(pg_terminate_backend(pid, 5000)) FROM pg_stat_activity "
                                    "WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()"));
   result.terminated = std::atoi(n.c_str());
+  // Read after the terminations: no transaction of the application can commit any more.
+  LB_ASSIGN_OR_RETURN(result.last_commit, LastCommitTime(c));
   return result;
 }
 

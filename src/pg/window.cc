@@ -155,6 +155,19 @@ Result<Bytes> FetchAlongTimeline(Repository& repo, const std::string& name, uint
   return data;
 }
 
+bool OnPath(const std::vector<TimelineStep>& path, const PgSnapshot& snapshot) {
+  for (const TimelineStep& step : path) {
+    if (step.tli == snapshot.timeline && snapshot.stop_lsn <= step.end) return true;
+  }
+  return false;
+}
+
+Result<uint32_t> ProductionTimelineOf(Repository& repo, const std::vector<PgSnapshot>& snapshots) {
+  uint32_t snapshot_timeline = 1;
+  for (const PgSnapshot& s : snapshots) snapshot_timeline = std::max(snapshot_timeline, s.timeline);
+  return Lineage(&repo).ProductionTimeline(snapshot_timeline);
+}
+
 Result<Window> ComputeWindow(Repository& repo, uint32_t timeline,
                              const std::vector<PgSnapshot>* snapshots) {
   Window w;
@@ -177,9 +190,7 @@ Result<Window> ComputeWindow(Repository& repo, uint32_t timeline,
     }
   }
   if (timeline == 0) {
-    uint32_t snapshot_timeline = 1;
-    for (const PgSnapshot& s : snaps) snapshot_timeline = std::max(snapshot_timeline, s.timeline);
-    LB_ASSIGN_OR_RETURN(timeline, Lineage(&repo).ProductionTimeline(snapshot_timeline));
+    LB_ASSIGN_OR_RETURN(timeline, ProductionTimelineOf(repo, snaps));
   }
   w.timeline = timeline;
   LB_ASSIGN_OR_RETURN(std::vector<TimelineStep> path, TimelinePath(repo, w.timeline));
@@ -194,12 +205,6 @@ Result<Window> ComputeWindow(Repository& repo, uint32_t timeline,
   };
   auto have = [&](uint64_t segno) { return segments[tli_for(segno)].count(segno) > 0; };
   auto name_of = [&](uint64_t segno) { return FormatSegmentName(tli_for(segno), segno, seg_size); };
-  auto on_path = [&](const PgSnapshot& s) {
-    for (const TimelineStep& step : path) {
-      if (step.tli == s.timeline && s.stop_lsn <= step.end) return true;
-    }
-    return false;
-  };
 
   std::map<std::string, std::optional<UnixNanos>> newest_cache;
   auto newest_in = [&](const std::string& name) -> Result<std::optional<UnixNanos>> {
@@ -212,7 +217,7 @@ Result<Window> ComputeWindow(Repository& repo, uint32_t timeline,
   };
   uint64_t lo = UINT64_MAX;
   for (const PgSnapshot& s : snaps) {
-    if (!on_path(s)) continue;
+    if (!OnPath(path, s)) continue;
     uint64_t first = s.start_lsn / s.segment_size;
     uint64_t stop = s.stop_lsn / s.segment_size;
     lo = std::min(lo, first);

@@ -70,6 +70,11 @@ struct TimelineStep {
 
 // The ancestry of `timeline`, oldest first, from its history file in the repository.
 Result<std::vector<TimelineStep>> TimelinePath(Repository& repo, uint32_t timeline);
+// True when `snapshot` lies on `path`: taken on one of its timelines before the path left it.
+bool OnPath(const std::vector<TimelineStep>& path, const PgSnapshot& snapshot);
+// The timeline production follows now: the newest marked production, else the newest
+// snapshot's (Lineage::ProductionTimeline with the snapshots as fallback).
+Result<uint32_t> ProductionTimelineOf(Repository& repo, const std::vector<PgSnapshot>& snapshots);
 
 // What restore_command serves while PostgreSQL recovers along `timeline` (`wal get
 // --timeline`): as WalArchive::Fetch, but never a timeline's WAL past the point where the

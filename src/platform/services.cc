@@ -15,6 +15,12 @@ namespace lifeboat::platform {
 
 namespace {
 
+void ForgetReplica(ServiceState* state, int id) {
+  state->replicas.erase(std::remove_if(state->replicas.begin(), state->replicas.end(),
+                                       [&](const Replica& r) { return r.id == id; }),
+                        state->replicas.end());
+}
+
 nlohmann::json ReplicaToJson(const Replica& r) {
   return {{"id", r.id}, {"port", r.port}, {"pid", r.pid}, {"started_at", r.started_at},
           {"secret_version", r.secret_version}, {"registered", r.registered}, {"release", r.release}};
@@ -307,9 +313,7 @@ Status ServiceManager::RollingRestart(const ServiceConfig& svc, const ReplicaEnv
     if (!healthy.ok()) {
       // The old replicas keep serving; the failed new one goes.
       Status stopped = StopReplica(svc, fresh);
-      state.replicas.erase(std::remove_if(state.replicas.begin(), state.replicas.end(),
-                                          [&](const Replica& r) { return r.id == fresh.id; }),
-                           state.replicas.end());
+      ForgetReplica(&state, fresh.id);
       LB_RETURN_IF_ERROR(Save(state));
       LB_RETURN_IF_ERROR(stopped);
       return healthy.Context("rolling restart stopped; the previous replicas still serve");
@@ -324,6 +328,52 @@ Status ServiceManager::RollingRestart(const ServiceConfig& svc, const ReplicaEnv
   return Status::Ok();
 }
 
+Status ServiceManager::Switch(const ServiceConfig& svc, const ReplicaEnv& env) {
+  LB_ASSIGN_OR_RETURN(FileLock lock, FileLock::Take(ServiceDir(svc.name) + "/lock", "service '" + svc.name + "'"));
+  LB_ASSIGN_OR_RETURN(ServiceState state, Load(svc.name));
+  LB_RETURN_IF_ERROR(ReapUnrecorded(svc, state));
+  std::vector<Replica> old = state.replicas;
+  std::vector<Replica> fresh;
+  Status healthy = Status::Ok();
+  while (healthy.ok() && fresh.size() < static_cast<size_t>(svc.replicas)) {
+    Result<Replica> r = Spawn(svc, env, &state);
+    if (!r.ok()) {
+      healthy = r.status();
+      break;
+    }
+    fresh.push_back(*r);
+    healthy = WaitHealthy(svc, *r);
+  }
+  if (!healthy.ok()) {
+    // The old replicas keep serving; every new one goes.
+    Status stopped = Status::Ok();
+    for (const Replica& r : fresh) {
+      Status s = StopReplica(svc, r);
+      if (stopped.ok()) stopped = s;
+      ForgetReplica(&state, r.id);
+    }
+    LB_RETURN_IF_ERROR(Save(state));
+    LB_RETURN_IF_ERROR(stopped);
+    return healthy.Context("switch stopped; the previous replicas still serve");
+  }
+  // One load-balancer change: from here on no new request reaches an old replica.
+  bool serving = false;
+  for (auto& r : state.replicas) {
+    bool is_new = std::any_of(fresh.begin(), fresh.end(), [&](const Replica& f) { return f.id == r.id; });
+    serving = serving || (!is_new && r.registered);
+    r.registered = is_new;
+  }
+  LB_RETURN_IF_ERROR(Save(state));
+  LB_RETURN_IF_ERROR(Changed());
+  if (serving) usleep(static_cast<useconds_t>(svc.drain_seconds * 1000000));
+  for (const Replica& r : old) {
+    LB_RETURN_IF_ERROR(StopReplica(svc, r));
+    ForgetReplica(&state, r.id);
+    LB_RETURN_IF_ERROR(Save(state));
+  }
+  return Status::Ok();
+}
+
 Status ServiceManager::Retire(const ServiceConfig& svc, const Replica& retiring, ServiceState* state) {
   // Out of the load balancer first, requests in flight finish during the drain, then it stops.
   for (auto& r : state->replicas) {
@@ -333,9 +383,7 @@ Status ServiceManager::Retire(const ServiceConfig& svc, const Replica& retiring,
   LB_RETURN_IF_ERROR(Changed());
   if (retiring.registered) usleep(static_cast<useconds_t>(svc.drain_seconds * 1000000));
   LB_RETURN_IF_ERROR(StopReplica(svc, retiring));
-  state->replicas.erase(std::remove_if(state->replicas.begin(), state->replicas.end(),
-                                       [&](const Replica& r) { return r.id == retiring.id; }),
-                        state->replicas.end());
+  ForgetReplica(state, retiring.id);
   return Save(*state);
 }
 

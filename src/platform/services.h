@@ -72,6 +72,13 @@ class ServiceManager {
   // to the load balancer, take an old one out, wait `drain`, stop it. A new replica that does not
   // become healthy is stopped and the old ones keep serving (exit 2).
   Status RollingRestart(const ServiceConfig& svc, const ReplicaEnv& env);
+  // Replaces every replica at once (a blue/green switch): starts a full set with `env`, waits
+  // until all are healthy, then in one load-balancer change puts them in service and takes the
+  // old ones out, waits `drain` for requests in flight, and stops the old ones. A cutover uses
+  // it so that, once the switch is made, no request reaches a replica of the previous database.
+  // A new replica that does not become healthy stops the switch: every new replica is stopped
+  // and the old ones keep serving (exit 2). Needs room for twice the replicas in the port range.
+  Status Switch(const ServiceConfig& svc, const ReplicaEnv& env);
   // Each recorded replica with its health, probed now.
   Result<std::vector<ReplicaHealth>> Health(const ServiceConfig& svc);
 

@@ -145,6 +145,11 @@ Status Stack::RestartService(const ServiceConfig& svc, Repository* repo) {
   return manager_->RollingRestart(svc, env);
 }
 
+Status Stack::SwitchService(const ServiceConfig& svc, Repository* repo) {
+  LB_ASSIGN_OR_RETURN(ReplicaEnv env, EnvFor(svc, repo));
+  return manager_->Switch(svc, env);
+}
+
 Result<HttpReply> Stack::Probe(const ServiceConfig& svc, const std::string& path, int attempt) {
   if (lb_->configured() && lb_->Running()) {
     return HttpGet(cfg_.load_balancer.bind, cfg_.load_balancer.port, path, 5);

@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/say.h"
 #include "base/result.h"
 #include "config/config.h"
 #include "pg/cluster.h"
@@ -41,9 +42,6 @@ void ApplyProductionOverride(Config* cfg);
 Status WriteProductionOverride(const Config& cfg, const std::string& data_dir, const std::string& host,
                                int port);
 
-// Progress lines for the person at the terminal ("database: running on port 5432").
-using Say = std::function<void(const std::string&)>;
-
 class Stack {
  public:
   // `self` is the lifeboat binary. `cfg` must outlive the stack.
@@ -62,6 +60,8 @@ class Stack {
   // Starts one service and brings the load balancer up to date.
   Status StartService(const ServiceConfig& svc, Repository* repo);
   Status RestartService(const ServiceConfig& svc, Repository* repo);
+  // Replaces every replica of `svc` in one load-balancer change (ServiceManager::Switch).
+  Status SwitchService(const ServiceConfig& svc, Repository* repo);
 
   // GET `path` of `svc` the way users reach it: through the load balancer when it runs, else
   // straight to replica number `attempt` (modulo the replicas), for gates and bakes.

@@ -30,19 +30,14 @@ Result<std::pair<UnixNanos, std::string>> ProductionNewestCommit(const Config& c
   pg::ClusterConfig cluster = platform::ProductionClusterFor(cfg);
   Result<std::unique_ptr<pg::Connection>> conn = pg::Connection::Open(cluster.conn);
   if (conn.ok()) {
-    Result<std::string> t = (*conn)->QueryValue(
-        "SELECT to_char((pg_last_committed_xact()).timestamp AT TIME ZONE 'UTC', "
-        "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')");
-    if (t.ok() && !t->empty()) {
-      LB_ASSIGN_OR_RETURN(UnixNanos when, ParseTimestamp(*t));
-      return std::make_pair(when, std::string("production's last commit"));
-    }
+    Result<std::optional<UnixNanos>> when = pg::LastCommitTime(**conn);
+    if (when.ok() && when->has_value()) return std::make_pair(**when, std::string("production's last commit"));
   }
   Result<pg::Window> w = pg::ComputeWindow(repo);
   LB_RETURN_IF_ERROR(w.status());
   if (w->empty()) return Status::Usage("nothing to drill: the repository has no restorable snapshot",
                                        "take one with 'lifeboat backup'");
-  return std::make_pair(w->latest(), std::string("newest archived commit"));
+  return std::make_pair(w->latest(), std::string(kNewestArchivedCommit));
 }
 
 Result<nlohmann::json> Drill::Resolve() {

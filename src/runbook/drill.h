@@ -52,6 +52,7 @@ class Drill {
 // Production's newest commit: pg_last_committed_xact() when track_commit_timestamp is on and
 // production answers, else the newest commit in the repository's WAL. The second element
 // says which.
+inline constexpr const char* kNewestArchivedCommit = "newest archived commit";
 Result<std::pair<UnixNanos, std::string>> ProductionNewestCommit(const Config& cfg, Repository& repo);
 
 }  // namespace lifeboat::runbook

@@ -9,11 +9,10 @@
 #include <vector>
 
 #include "base/result.h"
+#include "base/say.h"
 #include "runbook/journal.h"
 
 namespace lifeboat::runbook {
-
-using Say = std::function<void(const std::string&)>;
 
 struct StepContext {
   RunRecord& run;

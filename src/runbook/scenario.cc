@@ -14,6 +14,7 @@
 #include "pg/wal.h"
 #include "platform/http_probe.h"
 #include "platform/releases.h"
+#include "runbook/drill.h"
 #include "verify/snapshot_verification.h"
 
 namespace lifeboat::runbook {
@@ -160,7 +161,11 @@ Result<nlohmann::json> Scenario::ResolveRecover(const RecoverRequest& request) {
   p["target_time"] = Iso(point);
   p["window"] = {{"earliest", Iso(window.earliest())}, {"latest", Iso(window.latest())},
                  {"timeline", window.timeline}};
-  p["production_newest_commit"] = Iso(window.latest());
+  // Production's own newest commit when it answers; when it is gone, the newest that reached
+  // the repository (what a streamer stored last).
+  LB_ASSIGN_OR_RETURN(auto newest, ProductionNewestCommit(cfg_, *repo_));
+  p["production_newest_commit"] = Iso(std::max(newest.first, window.latest()));
+  p["newest_commit_source"] = newest.second;
   p["snapshot"] = range->snapshot.Hex();
   p["port"] = port;
   p["objectives"] = {{"rto_seconds", cfg_.objectives.rto_seconds},
@@ -183,7 +188,7 @@ Result<nlohmann::json> Scenario::ResolveRevert() {
   return p;
 }
 
-Status Scenario::RollServices(const std::vector<std::string>& services, const Say& say) {
+Status Scenario::SwitchServices(const std::vector<std::string>& services, const Say& say) {
   platform::SecretStore store(cfg_.state.dir, repo_);
   LB_ASSIGN_OR_RETURN(platform::Secret secret, store.Get(cfg_.recovery.secret));
   for (const std::string& name : services) {
@@ -195,8 +200,8 @@ Status Scenario::RollServices(const std::vector<std::string>& services, const Sa
       current += h.healthy && h.replica.registered && h.replica.secret_version == secret.current ? 1 : 0;
     }
     if (current >= svc->replicas && current == static_cast<int>(replicas.size())) continue;
-    say("  rolling restart of " + name + " onto secret version " + std::to_string(secret.current));
-    LB_RETURN_IF_ERROR(stack_->RestartService(*svc, repo_));
+    say("  switching " + name + " onto secret version " + std::to_string(secret.current));
+    LB_RETURN_IF_ERROR(stack_->SwitchService(*svc, repo_));
   }
   return Status::Ok();
 }
@@ -252,12 +257,15 @@ Result<std::string> Scenario::Cutover(StepContext& ctx) {
             " (port " + port + ")");
   }
   std::vector<std::string> services = run.params["services"];
-  Status rolled = RollServices(services, ctx.say);
-  if (!rolled.ok()) return Status::Verification("health gate failed: " + rolled.message());
+  Status switched = SwitchServices(services, ctx.say);
+  if (!switched.ok()) return Status::Verification("health gate failed: " + switched.message());
+  // No request reaches the retired cluster's replicas any more: fence it before anything else,
+  // so that whatever still writes to it (a client outside the stack) fails instead of landing
+  // there unseen.
+  LB_ASSIGN_OR_RETURN(std::string fence, FenceRetired(ctx));
   LB_ASSIGN_OR_RETURN(std::string gate, Gate(services, ctx.deadline));
   std::string gate_passed_at = Iso(NowNanos());
   LB_ASSIGN_OR_RETURN(std::string protection, Protect(ctx, *inst));
-  LB_ASSIGN_OR_RETURN(std::string fence, FenceRetired(ctx));
   // The inventory: the restored instance is production now; any earlier one is retired.
   LB_ASSIGN_OR_RETURN(std::vector<pg::Instance> all, registry.List());
   for (pg::Instance i : all) {
@@ -303,9 +311,21 @@ Result<std::string> Scenario::FenceRetired(StepContext& ctx) {
   LB_RETURN_IF_ERROR(ctx.save());
   pg::ClusterConfig retired = RetiredCluster(run);
   LB_ASSIGN_OR_RETURN(pg::FenceResult f, pg::FenceCluster(retired));
-  ctx.say("  retired cluster at " + retired.data_dir + " fenced: read-only" +
-          (f.reachable ? ", " + std::to_string(f.terminated) + " session(s) ended" : " when it starts again"));
-  return std::string(f.reachable ? "retired cluster read-only" : "retired cluster not running: fenced for its next start");
+  if (!f.present) return "retired cluster gone (" + retired.data_dir + "): nothing to fence";
+  if (!f.reachable) {
+    ctx.say("  retired cluster at " + retired.data_dir + " is down: fenced for its next start");
+    return std::string("retired cluster not running: fenced for its next start");
+  }
+  std::string last;
+  if (f.last_commit) {
+    // Its last write: the end of what a --latest recovery loses (the report's RPO).
+    run.vars["retired_last_commit"] = Iso(*f.last_commit);
+    LB_RETURN_IF_ERROR(ctx.save());
+    last = ", its last commit " + Iso(*f.last_commit);
+  }
+  ctx.say("  retired cluster at " + retired.data_dir + " fenced: read-only, " + std::to_string(f.terminated) +
+          " session(s) ended" + last);
+  return "retired cluster read-only" + last;
 }
 
 Result<std::string> Scenario::Revert(StepContext& ctx) {
@@ -327,7 +347,7 @@ Result<std::string> Scenario::Revert(StepContext& ctx) {
   LB_RETURN_IF_ERROR(store.Promote(cfg_.recovery.secret, previous));
   ctx.say("  secret " + cfg_.recovery.secret + ": version " + std::to_string(previous) + " is current again");
   std::vector<std::string> services = run.params["services"];
-  LB_RETURN_IF_ERROR(RollServices(services, ctx.say));
+  LB_RETURN_IF_ERROR(SwitchServices(services, ctx.say));
   LB_ASSIGN_OR_RETURN(std::string gate, Gate(services, MonotonicSeconds() + static_cast<double>(cfg_.recovery.gate_timeout_seconds)));
   // Whatever was made production by the cutover goes back to being a restored instance.
   pg::InstanceRegistry registry(cfg_.state.dir);
@@ -350,6 +370,20 @@ Result<std::string> Scenario::Report(StepContext& ctx) {
   // point or a restore point, everything production committed after the point recovered.
   std::string basis_key = run.params["target"] == "time" ? "target_time" : "production_newest_commit";
   LB_ASSIGN_OR_RETURN(UnixNanos basis, TimeVar(run.params, basis_key));
+  if (run.params.value("newest_commit_source", "") == kNewestArchivedCommit && basis_key != "target_time") {
+    // Production did not answer: what it committed after its WAL last reached the repository
+    // is unknown, so this RPO is measured against the repository (the streamer's interval
+    // bounds the rest).
+    basis_key = "repository_newest_commit";
+  }
+  if (basis_key != "target_time" && run.vars.contains("retired_last_commit")) {
+    // The retired cluster kept taking writes until the cutover fenced it; its last one counts.
+    LB_ASSIGN_OR_RETURN(UnixNanos fenced, TimeVar(run.vars, "retired_last_commit"));
+    if (fenced > basis) {
+      basis = fenced;
+      basis_key = "retired_last_commit";
+    }
+  }
   double rto = static_cast<double>(gate - started) / 1e9;
   double rpo = std::max(0.0, static_cast<double>(basis - recovered) / 1e9);
   double rto_obj = static_cast<double>(cfg_.objectives.rto_seconds);
@@ -364,7 +398,10 @@ Result<std::string> Scenario::Report(StepContext& ctx) {
                 {"instance", run.params["instance"]},
                 {"recovered_to", run.vars["recovered_to"]}};
   return "RTO " + Seconds(rto) + " (objective " + FormatDuration(rto_obj) + (rto <= rto_obj ? ", met" : ", MISSED") +
-         "); RPO " + Seconds(rpo, 3) + " (objective " + FormatDuration(rpo_obj) + (rpo <= rpo_obj ? ", met" : ", MISSED") + ")";
+         "); RPO " + Seconds(rpo, 3) + " (objective " + FormatDuration(rpo_obj) + (rpo <= rpo_obj ? ", met" : ", MISSED") + ")" +
+         (basis_key == "repository_newest_commit"
+              ? " against the newest commit in the repository: production did not answer"
+              : basis_key == "retired_last_commit" ? " up to the retired cluster's last commit" : "");
 }
 
 Step Scenario::CutoverStep() {

@@ -68,8 +68,9 @@ class Scenario {
   // The cluster that was production when the run started, made read-only (pg::FenceCluster).
   Result<std::string> FenceRetired(StepContext& ctx);
   pg::ClusterConfig RetiredCluster(const RunRecord& run) const;
-  // Rolls every service using the secret onto its current version (nothing when all are).
-  Status RollServices(const std::vector<std::string>& services, const Say& say);
+  // Switches every service using the secret onto its current version in one load-balancer
+  // change each (nothing when all are on it).
+  Status SwitchServices(const std::vector<std::string>& services, const Say& say);
   // Each service's health path and smoke request through the load balancer, until they pass
   // or `deadline`.
   Result<std::string> Gate(const std::vector<std::string>& services, double deadline);

@@ -102,6 +102,25 @@ TEST_F(PlatformCliTest, SecretVersionsLabelsAndNoPlaintext) {
                          "nope KEY=@FILE ...'\n");
 }
 
+// The audit log has the commands that change something, decided by the command parsed: a
+// positional argument that happens to be a command's name ("list") does not exempt a deploy.
+TEST_F(PlatformCliTest, TheAuditLogFollowsTheParsedCommand) {
+  ASSERT_EQ(Run({"repo", "init"}).exit_code, 0);
+  ASSERT_EQ(Run({"secret", "set", "app", "USER=alice"}).exit_code, 0);
+  ASSERT_EQ(Run({"secret", "list"}).exit_code, 0);
+  ASSERT_EQ(Run({"secret", "get", "app"}).exit_code, 0);
+  ASSERT_EQ(Run({"snapshots"}).exit_code, 0);
+  RunResult deploy = Run({"deploy", "nosuch", "list"});
+  EXPECT_EQ(deploy.exit_code, 1) << deploy.err;
+  RunResult audit = Run({"audit", "--json"});
+  ASSERT_EQ(audit.exit_code, 0) << audit.err;
+  std::vector<std::string> what;
+  for (const auto& e : json::parse(audit.out)) what.push_back(e["what"]);
+  std::string lifeboat = "lifeboat -c " + Path("lifeboat.toml");
+  EXPECT_EQ(what, (std::vector<std::string>{lifeboat + " repo init", lifeboat + " secret set app USER=***",
+                                            lifeboat + " deploy nosuch list"}));
+}
+
 TEST_F(PlatformCliTest, ReplicasGetTheSecretButNeverThePassphraseAndRestartAfterKill) {
   WriteConfig("[repository]\npath = \"repo\"\n\n[service.web]\n"
               "command = [\"/bin/sh\", \"-c\", \"env > " + Path("env-$LIFEBOAT_REPLICA") +

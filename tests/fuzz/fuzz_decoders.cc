@@ -7,7 +7,9 @@
 #include "base/time.h"
 #include "config/config.h"
 #include "pg/block_changes.h"
+#include "pg/lineage.h"
 #include "pg/page_check.h"
+#include "pg/stream.h"
 #include "pg/wal.h"
 #include "pg/wal_reader.h"
 #include "repository/index.h"
@@ -92,6 +94,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return Status::Ok();
   });
   CHECK(s.ok() || s.code() == Code::kCorruption);  // only a bad first page is an error
+#elif FUZZ_TARGET == 8  // typed records kept as JSON: timeline records, the streamer's state
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded()) return 0;
+  // Whatever a decoder accepts, it writes back as something it accepts again unchanged.
+  Result<pg::TimelineRecord> tl = pg::TimelineRecord::FromJson(j, "fuzz");
+  if (tl.ok()) {
+    Result<pg::TimelineRecord> again = pg::TimelineRecord::FromJson(tl->ToJson(), "fuzz");
+    CHECK(again.ok() && again->ToJson() == tl->ToJson());
+  }
+  Result<pg::StreamProgress> sp = pg::StreamProgress::FromJson(j, "fuzz");
+  if (sp.ok()) {
+    Result<pg::StreamProgress> again = pg::StreamProgress::FromJson(sp->ToJson(), "fuzz");
+    CHECK(again.ok() && again->ToJson() == sp->ToJson());
+  }
 #endif
   return 0;
 }

@@ -112,6 +112,7 @@ void PgTest::StartCluster(const std::string& name) {
                      "unix_socket_directories = '" + dir_ + "'\n" +
                      "listen_addresses = ''\n"
                      "wal_level = replica\n"
+                     "track_commit_timestamp = on\n"
                      "archive_mode = on\n"
                      "archive_command = '" + std::string(LIFEBOAT_BIN) + " -c " + Path("lifeboat.toml") + " wal push %p'\n"
                      "fsync = off\n";

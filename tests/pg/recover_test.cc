@@ -21,24 +21,6 @@ using nlohmann::json;
 namespace lifeboat::testing {
 namespace {
 
-std::string IsoAt(double seconds) {
-  time_t whole = static_cast<time_t>(seconds);
-  struct tm tm;
-  gmtime_r(&whole, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<int>((seconds - static_cast<double>(whole)) * 1e6));
-  return buf;
-}
-
-double Now() {
-  return static_cast<double>(std::chrono::duration_cast<std::chrono::microseconds>(
-                                 std::chrono::system_clock::now().time_since_epoch())
-                                 .count()) /
-         1e6;
-}
-
 // Every file under `dir` with its size and modification time, and the state of every
 // recorded process: what a dry run must leave unchanged.
 std::string Fingerprint(const std::string& dir) {
@@ -106,12 +88,12 @@ TEST_F(RecoverTest, RecoverToBeforeTheDisasterUnderLoad) {
   Start({"wal", "stream"});  // as the README runs it: a plain daemon, never restarted by hand
   StartLoad(20, 300);
   std::this_thread::sleep_for(std::chrono::seconds(4));
-  double target = Now();
+  double target = NowSeconds();
   std::this_thread::sleep_for(std::chrono::seconds(2));
   // The runbook's disaster, then the WAL that holds it is archived.
   Sql("DELETE FROM order_order", "startupwebapp_prod");
   SwitchWalAndWaitArchived();
-  double launched = Now();
+  double launched = NowSeconds();
 
   RunResult dry = Run({"recover", "--time", IsoAt(target), "--dry-run"});
   ASSERT_EQ(dry.exit_code, 0) << dry.err;
@@ -132,7 +114,7 @@ TEST_F(RecoverTest, RecoverToBeforeTheDisasterUnderLoad) {
   // recorded as production, and has the streamer's slot; orders it commits reach the
   // repository within seconds (the streamer moved to it: archiving alone waits for a whole
   // 16 MiB segment, minutes at this rate).
-  double cut = Now();
+  double cut = NowSeconds();
   json w;
   for (int i = 0; i < 100; ++i) {
     w = json::parse(Run({"window", "--json"}).out);
@@ -293,8 +275,8 @@ TEST_F(RecoverTest, AFailingGateRevertsWithoutFailedRequests) {
   std::this_thread::sleep_for(std::chrono::seconds(1));
   RunResult cut = Run({"cutover", "--instance", "broken", "--yes"});
   EXPECT_EQ(cut.exit_code, 3) << cut.out;
-  EXPECT_EQ(cut.err.rfind("error: health gate failed: rolling restart stopped; the previous replicas "
-                          "still serve: service 'shop': replica ", 0), 0u) << cut.err;
+  EXPECT_EQ(cut.err.rfind("error: health gate failed: switch stopped; the previous replicas still "
+                          "serve: service 'shop': replica ", 0), 0u) << cut.err;
   EXPECT_NE(cut.err.find("failed to start: it was not healthy after 10s (health check answered 503)"),
             std::string::npos) << cut.err;
   WaitLoad();

@@ -5,11 +5,31 @@
 #include <sys/wait.h>
 
 #include <chrono>
+#include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <thread>
 
 namespace lifeboat::testing {
+
+double NowSeconds() {
+  return static_cast<double>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                 std::chrono::system_clock::now().time_since_epoch())
+                                 .count()) /
+         1e6;
+}
+
+std::string IsoAt(double seconds) {
+  time_t whole = static_cast<time_t>(seconds);
+  struct tm tm;
+  gmtime_r(&whole, &tm);
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<int>((seconds - static_cast<double>(whole)) * 1e6));
+  return buf;
+}
 
 LoadLog ReadLoadLog(const std::string& path) {
   LoadLog log;

@@ -27,6 +27,11 @@ struct LoadLog {
 };
 LoadLog ReadLoadLog(const std::string& path);
 
+// The wall clock in seconds since the epoch (the load log's clock), and such an instant in
+// ISO 8601 UTC with microseconds, as lifeboat's --time takes it.
+double NowSeconds();
+std::string IsoAt(double seconds);
+
 // The application role's password: distinctive, so that a search for it finds only leaks.
 inline constexpr const char* kShopPassword = "Shop-Pw-7f3a9c51";
 

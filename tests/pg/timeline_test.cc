@@ -28,6 +28,18 @@ class TimelineTest : public PgTest {
     EXPECT_EQ(r.exit_code, 0) << r.err;
     return r.exit_code == 0 ? nlohmann::json::parse(r.out)["port"].get<int>() : 0;
   }
+  // pg_switch_wal() on the cluster at host:port, then waits until it archived that file.
+  // Returns the file's name.
+  std::string SwitchWalAt(const std::string& host, int port) {
+    std::string file = SqlAt(host, port, "SELECT pg_walfile_name(pg_switch_wal())")[0];
+    for (int i = 0; i < 600; ++i) {
+      std::string last = SqlAt(host, port, "SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver")[0];
+      if (last >= file && last.size() == 24) return file;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    ADD_FAILURE() << "WAL file " << file << " was not archived within 30 s";
+    return file;
+  }
 };
 
 namespace fs = std::filesystem;
@@ -47,13 +59,7 @@ TEST_F(TimelineTest, ATimelineArchivedByHandIsNotProductionsUnlessAskedFor) {
   std::string host = InstanceHost("prod2");
   EXPECT_EQ(SqlAt(host, port, "SELECT timeline_id FROM pg_control_checkpoint()")[0], "2");
   SqlAt(host, port, "INSERT INTO t SELECT g, 'two' FROM generate_series(11, 15) g");
-  std::string file = SqlAt(host, port, "SELECT pg_walfile_name(pg_switch_wal())")[0];
-  for (int i = 0; i < 600; ++i) {
-    std::string last = SqlAt(host, port, "SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver")[0];
-    if (last >= file && last.size() == 24) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  EXPECT_EQ(file.substr(0, 8), "00000002");
+  EXPECT_EQ(SwitchWalAt(host, port).substr(0, 8), "00000002");
 
   // Production (this test's cluster) goes on writing on timeline 1.
   Sql("INSERT INTO t SELECT g, 'prod' FROM generate_series(16, 18) g");
@@ -123,6 +129,53 @@ TEST_F(TimelineTest, AMissingSegmentOfTheNewTimelineNeverFallsThroughToTheParent
   EXPECT_EQ(SqlAt(InstanceHost("along"), instance_port_ + 1,
                   "SELECT count(*), count(*) FILTER (WHERE tl = 'retired') FROM t")[0],
             "10|0");
+}
+
+// expire takes its base on production's lineage. Here timeline 2 becomes production (a
+// backup of it, as after a cutover) and the retired timeline 1 gets a newer snapshot after the
+// fork (as cleanup's final one): that snapshot is no base for production's window, so it goes
+// with the older one, and what --latest restores afterwards is production's.
+TEST_F(TimelineTest, ExpireTakesItsBaseOnProductionsLineage) {
+  int port = ForkTimelineTwo();
+  ASSERT_NE(port, 0);
+  std::string host = InstanceHost("prod2");
+  std::string override_text = nlohmann::json{{"data_dir", Path(".lifeboat/instances/prod2/data")},
+                                             {"host", host}, {"port", port}}.dump();
+  WriteFile(Path(".lifeboat/production.json"), override_text);
+  RunResult on_two = Run({"backup", "--json"});
+  ASSERT_EQ(on_two.exit_code, 0) << on_two.err;
+  SqlAt(host, port, "INSERT INTO t SELECT g, 'two' FROM generate_series(11, 15) g");
+  SwitchWalAt(host, port);
+  fs::remove(Path(".lifeboat/production.json"));
+  Sql("INSERT INTO t SELECT g, 'retired' FROM generate_series(16, 18) g");
+  RunResult retired = Run({"backup", "--json"});
+  ASSERT_EQ(retired.exit_code, 0) << retired.err;
+  SwitchWalAndWaitArchived();
+  WriteFile(Path(".lifeboat/production.json"), override_text);
+
+  nlohmann::json snaps = nlohmann::json::parse(Run({"snapshots", "--json"}).out);
+  ASSERT_EQ(snaps.size(), 3u);
+  std::string first = snaps[0]["id"], two = nlohmann::json::parse(on_two.out)["id"],
+              one_after_fork = nlohmann::json::parse(retired.out)["id"];
+  EXPECT_EQ(snaps[2]["id"], one_after_fork);
+  // "Now" seven days after all three finished: the window's base is the newest snapshot on
+  // production's lineage, timeline 2's, though timeline 1's finished later.
+  RunResult dry = Run({"expire", "--dry-run", "--now", "2099-01-01T00:00:00Z", "--json"});
+  ASSERT_EQ(dry.exit_code, 0) << dry.err;
+  nlohmann::json plan = nlohmann::json::parse(dry.out);
+  EXPECT_EQ(plan["kept"], nlohmann::json::array({two})) << plan.dump(1);
+  ASSERT_EQ(plan["snapshots"].size(), 2u) << plan.dump(1);
+  EXPECT_EQ(plan["snapshots"][0]["id"], first);
+  EXPECT_EQ(plan["snapshots"][1]["id"], one_after_fork);
+  EXPECT_NE(plan["snapshots"][1]["reason"].get<std::string>().find(
+                ", on timeline 1 off production's lineage"), std::string::npos) << plan.dump(1);
+  RunResult done = Run({"expire", "--now", "2099-01-01T00:00:00Z"});
+  ASSERT_EQ(done.exit_code, 0) << done.err;
+  RunResult latest = Run({"restore", "--latest", "--instance", "after", "--json"});
+  ASSERT_EQ(latest.exit_code, 0) << latest.err;
+  int after = nlohmann::json::parse(latest.out)["port"];
+  EXPECT_EQ(SqlAt(InstanceHost("after"), after, "SELECT string_agg(DISTINCT tl, ',' ORDER BY tl) FROM t")[0],
+            "one,two");
 }
 
 }  // namespace

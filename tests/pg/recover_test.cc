@@ -168,6 +168,23 @@ TEST_F(RecoverTest, RecoverToBeforeTheDisasterUnderLoad) {
   EXPECT_GT(before, 40);
   EXPECT_GT(between, 20);
   EXPECT_GT(after, 0);  // orders kept flowing during and after the cutover
+  // Once the cutover was made no order reached the retired cluster: every order sent after
+  // recover returned is in the restored instance and none is on the retired one.
+  std::set<std::string> on_retired;
+  for (const auto& row : Sql("SELECT identifier FROM order_order", "startupwebapp_prod")) on_retired.insert(row);
+  int after_cut = 0, retired_during = 0;
+  for (const auto& o : log.orders) {
+    if (o.sent > cut) {
+      ++after_cut;
+      EXPECT_TRUE(restored.count(o.identifier)) << "order " << o.id << " sent after the cutover is missing";
+      EXPECT_FALSE(on_retired.count(o.identifier)) << "order " << o.id << " sent after the cutover is on the retired cluster";
+    } else if (o.committed > launched && on_retired.count(o.identifier)) {
+      ++retired_during;  // while the restore ran: what a recovery to an earlier time gives up
+    }
+  }
+  EXPECT_GT(after_cut, 0);
+  std::cout << "orders on the retired cluster while recover ran: " << retired_during
+            << "; sent after it returned: " << after_cut << ", all on the new production" << std::endl;
   // Orders placed after the cutover went to the restored instance.
   EXPECT_TRUE(restored.count(log.orders.back().identifier) ||
               std::stoi(SqlAt(host, port, "SELECT count(*) FROM order_order WHERE identifier = '" +
@@ -211,6 +228,16 @@ TEST_F(RecoverTest, RecoverToBeforeTheDisasterUnderLoad) {
     EXPECT_EQ(i["port"], port);
   }
   EXPECT_EQ(instances, 1);
+  // The streamer follows production through the cleanup: a commit after it reaches the window.
+  double cleaned = NowSeconds();
+  SqlAt(host, port, "CREATE TABLE after_cleanup (x int)", "startupwebapp_prod");
+  json wc;
+  for (int i = 0; i < 100; ++i) {
+    wc = json::parse(Run({"window", "--json"}).out);
+    if (wc["latest"].is_string() && wc["latest"].get<std::string>() > IsoAt(cleaned)) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_GT(wc["latest"].get<std::string>(), IsoAt(cleaned)) << "no WAL reached the repository after the cleanup";
   RunResult next_backup = Run({"backup"});  // backups follow the new production
   EXPECT_EQ(next_backup.exit_code, 0) << next_backup.err;
   std::string body;

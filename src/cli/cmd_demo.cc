@@ -1,9 +1,9 @@
-// lifeboat demo [--dir DIR] [--down]: the embedded default (see runbook/demo.h).
+// lifeboat demo [--dir DIR] [--down]: the embedded default (see demo/demo.h).
 #include <iostream>
 
 #include "base/fs.h"
 #include "cli/commands.h"
-#include "runbook/demo.h"
+#include "demo/demo.h"
 
 namespace lifeboat::cli {
 
@@ -18,11 +18,11 @@ void AddDemo(CLI::App* app, Context* ctx) {
   cmd->add_flag("--down", opt->down, "stop every process of the sandbox");
   cmd->callback([ctx, opt] {
     ctx->run = [opt]() -> Status {
-      runbook::DemoOptions o;
+      demo::DemoOptions o;
       o.dir = opt->dir.front() == '/' ? opt->dir : JoinPath(RealPath("."), opt->dir);
       o.self = SelfPath();
       auto say = [](const std::string& line) { std::cout << line << std::endl; };
-      return opt->down ? runbook::DemoDown(o, say) : runbook::RunDemo(o, say);
+      return opt->down ? demo::DemoDown(o, say) : demo::RunDemo(o, say);
     };
   });
 }

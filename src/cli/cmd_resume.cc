@@ -13,12 +13,13 @@ Status Run(Context& ctx, const std::string& id) {
   LB_ASSIGN_OR_RETURN(std::unique_ptr<Repository> repo, ctx.OpenRepository());
   runbook::Journal journal(cfg.state.dir, repo.get());
   LB_ASSIGN_OR_RETURN(runbook::RunRecord run, journal.Load(id));
-  std::string state = run.DisplayState();
-  if (state == "running") {
+  runbook::RunState state = run.Effective();
+  if (state == runbook::RunState::kRunning) {
     return Status::Busy("run " + id + " is still running (pid " + std::to_string(run.pid) + ")");
   }
-  if (state == "succeeded" || state == "reverted") {
-    return Status::Usage("run " + id + " has finished (" + state + "); there is nothing to resume");
+  if (state == runbook::RunState::kSucceeded || state == runbook::RunState::kReverted) {
+    return Status::Usage("run " + id + " has finished (" + runbook::RunStateName(state) +
+                         "); there is nothing to resume");
   }
   LB_ASSIGN_OR_RETURN(platform::Stack * stack, ctx.Stack());
   runbook::Scenario scenario(cfg, stack, repo.get(), SelfPath());

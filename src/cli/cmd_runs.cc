@@ -18,7 +18,7 @@ Status List(Context& ctx) {
     for (const auto& r : runs) {
       nlohmann::json steps = nlohmann::json::array();
       for (const auto& s : r.steps) {
-        steps.push_back({{"name", s.name}, {"state", s.state}, {"seconds", s.seconds}, {"detail", s.detail}});
+        steps.push_back({{"name", s.name}, {"state", runbook::StepStateName(s.state)}, {"seconds", s.seconds}, {"detail", s.detail}});
       }
       arr.push_back({{"id", r.id}, {"kind", r.kind}, {"started_at", r.started_at},
                      {"finished_at", r.finished_at.empty() ? nlohmann::json() : nlohmann::json(r.finished_at)},
@@ -31,7 +31,7 @@ Status List(Context& ctx) {
   std::vector<std::vector<std::string>> rows;
   for (const auto& r : runs) {
     int done = 0;
-    for (const auto& s : r.steps) done += s.state == "done" ? 1 : 0;
+    for (const auto& s : r.steps) done += s.state == runbook::StepState::kDone ? 1 : 0;
     rows.push_back({r.id, r.kind, r.started_at, r.finished_at, r.DisplayState(),
                     std::to_string(done) + "/" + std::to_string(r.steps.size())});
   }

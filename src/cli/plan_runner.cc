@@ -47,7 +47,7 @@ void PrintRun(const runbook::RunRecord& run) {
   std::cout << "\nrun " << run.id << ": " << run.DisplayState() << "\n";
   std::vector<std::vector<std::string>> rows;
   for (const auto& s : run.steps) {
-    rows.push_back({s.name, s.state, s.state == "pending" ? "" : FormatDuration(s.seconds), s.detail.substr(0, 100)});
+    rows.push_back({s.name, runbook::StepStateName(s.state), s.state == runbook::StepState::kPending ? "" : FormatDuration(s.seconds), s.detail.substr(0, 100)});
   }
   PrintTable({"STEP", "STATE", "TIME", "DETAIL"}, rows);
   if (!run.result.empty()) {

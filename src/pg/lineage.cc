@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "base/json_fields.h"
 #include "base/time.h"
 #include "pg/window.h"
 
@@ -76,40 +77,25 @@ nlohmann::json TimelineRecord::ToJson() const {
 }
 
 Result<TimelineRecord> TimelineRecord::FromJson(const nlohmann::json& j, const std::string& where) {
-  auto bad = [&](const std::string& key, const char* type) {
-    return Status::Corruption(where + ": key '" + key + "' is missing or not " + type);
-  };
-  if (!j.is_object()) return Status::Corruption(where + ": not a JSON object");
+  JsonFields f(j, where);
+  LB_RETURN_IF_ERROR(f.IsObject());
   TimelineRecord r;
-  auto number = [&](const char* key, uint32_t* out) -> Status {
-    if (!j.contains(key) || !j[key].is_number_unsigned()) return bad(key, "a number");
-    uint64_t v = j[key].get<uint64_t>();
-    if (v > UINT32_MAX) return bad(key, "a timeline number");
-    *out = static_cast<uint32_t>(v);
-    return Status::Ok();
-  };
-  auto text = [&](const char* key, std::string* out) -> Status {
-    if (!j.contains(key) || !j[key].is_string()) return bad(key, "a string");
-    *out = j[key].get<std::string>();
-    return Status::Ok();
-  };
-  LB_RETURN_IF_ERROR(number("timeline", &r.timeline));
-  LB_RETURN_IF_ERROR(number("parent", &r.parent));
+  LB_RETURN_IF_ERROR(f.Uint32("timeline", &r.timeline));
+  LB_RETURN_IF_ERROR(f.Uint32("parent", &r.parent));
   std::string fork, origin;
-  LB_RETURN_IF_ERROR(text("fork_lsn", &fork));
+  LB_RETURN_IF_ERROR(f.String("fork_lsn", &fork));
   Result<Lsn> lsn = ParseLsn(fork);
-  if (!lsn.ok()) return bad("fork_lsn", "an LSN");
+  if (!lsn.ok()) return f.Bad("fork_lsn", "an LSN");
   r.fork_lsn = *lsn;
-  LB_RETURN_IF_ERROR(text("origin", &origin));
+  LB_RETURN_IF_ERROR(f.String("origin", &origin));
   Result<TimelineOrigin> o = ParseTimelineOrigin(origin);
   if (!o.ok()) return o.status().Context(where);
   r.origin = *o;
-  if (!j.contains("production") || !j["production"].is_boolean()) return bad("production", "a boolean");
-  r.production = j["production"].get<bool>();
-  LB_RETURN_IF_ERROR(text("instance", &r.instance));
-  LB_RETURN_IF_ERROR(text("run", &r.run));
-  LB_RETURN_IF_ERROR(text("recorded_at", &r.recorded_at));
-  LB_RETURN_IF_ERROR(text("production_since", &r.production_since));
+  LB_RETURN_IF_ERROR(f.Bool("production", &r.production));
+  LB_RETURN_IF_ERROR(f.String("instance", &r.instance));
+  LB_RETURN_IF_ERROR(f.String("run", &r.run));
+  LB_RETURN_IF_ERROR(f.String("recorded_at", &r.recorded_at));
+  LB_RETURN_IF_ERROR(f.String("production_since", &r.production_since));
   return r;
 }
 

@@ -1,15 +1,16 @@
 #include "pg/stream.h"
 
-#include "pg/lineage.h"
-
 #include <libpq-fe.h>
 #include <sys/select.h>
 
 #include <chrono>
 #include <cstdio>
 #include <cstring>
-#include <vector>
 #include <thread>
+#include <vector>
+
+#include "base/json_fields.h"
+#include "pg/lineage.h"
 
 namespace lifeboat::pg {
 
@@ -59,44 +60,23 @@ nlohmann::json StreamProgress::ToJson() const {
 }
 
 Result<StreamProgress> StreamProgress::FromJson(const nlohmann::json& j, const std::string& where) {
-  auto bad = [&](const char* key) { return Status::Corruption(where + ": key '" + key + "' is missing or mistyped"); };
-  if (!j.is_object()) return Status::Corruption(where + ": not a JSON object");
+  JsonFields f(j, where);
+  LB_RETURN_IF_ERROR(f.IsObject());
   StreamProgress p;
-  auto text = [&](const char* key, std::string* out) -> Status {
-    if (!j.contains(key) || !j[key].is_string()) return bad(key);
-    *out = j[key].get<std::string>();
-    return Status::Ok();
-  };
-  auto number = [&](const char* key, int64_t* out) -> Status {
-    if (!j.contains(key) || !j[key].is_number_integer()) return bad(key);
-    *out = j[key].get<int64_t>();
-    return Status::Ok();
-  };
-  std::string state, flushed;
-  int64_t pid = 0, port = 0, timeline = 0;
-  LB_RETURN_IF_ERROR(text("state", &state));
-  bool known = false;
-  for (auto s : {State::kRunning, State::kReconnecting, State::kStopped, State::kFailed}) {
-    if (state == StreamStateName(s)) {
-      p.state = s;
-      known = true;
-    }
-  }
-  if (!known) return bad("state");
-  LB_RETURN_IF_ERROR(number("pid", &pid));
-  LB_RETURN_IF_ERROR(number("port", &port));
-  LB_RETURN_IF_ERROR(number("timeline", &timeline));
-  LB_RETURN_IF_ERROR(text("host", &p.host));
-  LB_RETURN_IF_ERROR(text("segment", &p.segment));
-  LB_RETURN_IF_ERROR(text("flushed", &flushed));
-  LB_RETURN_IF_ERROR(text("stored_at", &p.stored_at));
-  LB_RETURN_IF_ERROR(text("error", &p.error));
+  std::string flushed;
+  constexpr State kStates[] = {State::kRunning, State::kReconnecting, State::kStopped, State::kFailed};
+  LB_RETURN_IF_ERROR(f.Enum("state", kStates, &StreamStateName, "a streamer state", &p.state));
+  LB_RETURN_IF_ERROR(f.Int("pid", &p.pid));
+  LB_RETURN_IF_ERROR(f.Int("port", &p.port));
+  LB_RETURN_IF_ERROR(f.Uint32("timeline", &p.timeline));
+  LB_RETURN_IF_ERROR(f.String("host", &p.host));
+  LB_RETURN_IF_ERROR(f.String("segment", &p.segment));
+  LB_RETURN_IF_ERROR(f.String("flushed", &flushed));
+  LB_RETURN_IF_ERROR(f.String("stored_at", &p.stored_at));
+  LB_RETURN_IF_ERROR(f.String("error", &p.error));
   Result<Lsn> lsn = ParseLsn(flushed);
-  if (!lsn.ok()) return bad("flushed");
+  if (!lsn.ok()) return f.Bad("flushed", "an LSN");
   p.flushed = *lsn;
-  p.pid = static_cast<int>(pid);
-  p.port = static_cast<int>(port);
-  p.timeline = static_cast<uint32_t>(timeline);
   return p;
 }
 

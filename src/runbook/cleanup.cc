@@ -43,7 +43,7 @@ Result<nlohmann::json> Scenario::ResolveCleanup(bool now, bool force) {
   Journal journal(cfg_.state.dir, nullptr);
   LB_ASSIGN_OR_RETURN(std::vector<RunRecord> runs, journal.List());
   for (const auto& r : runs) {
-    if (r.state == "succeeded" && r.params.value("instance", "") == production->name &&
+    if (r.state == RunState::kSucceeded && r.params.value("instance", "") == production->name &&
         r.vars.contains("gate_passed_at")) {
       cutover_at = r.vars["gate_passed_at"];
       break;

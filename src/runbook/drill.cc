@@ -168,7 +168,7 @@ Status Drill::Teardown(const RunRecord& run, const Say& say) {
 nlohmann::json Drill::Record(const RunRecord& run, const Status& outcome) {
   nlohmann::json checks = nlohmann::json::array();
   for (const auto& s : run.steps) {
-    checks.push_back({{"name", s.name}, {"passed", s.state == "done"}, {"detail", s.detail}});
+    checks.push_back({{"name", s.name}, {"passed", s.state == StepState::kDone}, {"detail", s.detail}});
   }
   if (run.vars.contains("verification")) {
     for (const auto& c : run.vars["verification"]["checks"]) {

@@ -26,7 +26,7 @@ Result<RunRecord> Engine::Begin(const Plan& plan, const nlohmann::json& params) 
   return run;
 }
 
-Status Engine::Finish(RunRecord* run, const Status& s, const std::string& state) {
+Status Engine::Finish(RunRecord* run, const Status& s, RunState state) {
   run->state = state;
   run->finished_at = FormatIso8601(NowNanos(), true);
   run->exit_code = ExitCodeFor(s);
@@ -38,16 +38,16 @@ Status Engine::Finish(RunRecord* run, const Status& s, const std::string& state)
 
 Status Engine::Execute(RunRecord* run, const Plan& plan) {
   run->pid = getpid();
-  run->state = "running";
+  run->state = RunState::kRunning;
   run->finished_at.clear();
   for (const Step& step : plan.steps) {
     StepRecord* rec = run->Step(step.name);
     if (rec == nullptr) return Status::Corruption("run " + run->id + " has no step '" + step.name + "'");
-    if (rec->state == "done") continue;
+    if (rec->state == StepState::kDone) continue;
     double t0 = MonotonicSeconds();
     StepContext ctx{*run, say_, t0 + step.timeout_seconds, [this, run] { return journal_->Save(*run); }};
     rec = run->Step(step.name);
-    rec->state = "running";
+    rec->state = StepState::kRunning;
     rec->started_at = FormatIso8601(NowNanos(), true);
     LB_RETURN_IF_ERROR(journal_->Save(*run));
     say_("[" + step.name + "] " + step.description);
@@ -68,13 +68,13 @@ Status Engine::Execute(RunRecord* run, const Plan& plan) {
     rec->finished_at = FormatIso8601(NowNanos(), true);
     rec->seconds = secs;
     if (outcome.ok()) {
-      rec->state = "done";
+      rec->state = StepState::kDone;
       rec->detail = *outcome;
       LB_RETURN_IF_ERROR(journal_->Save(*run));
       say_("[" + step.name + "] done in " + FormatDuration(secs) + (outcome->empty() ? "" : ": " + *outcome));
       continue;
     }
-    rec->state = "failed";
+    rec->state = StepState::kFailed;
     rec->detail = outcome.status().message();
     LB_RETURN_IF_ERROR(journal_->Save(*run));
     say_("[" + step.name + "] FAILED after " + FormatDuration(secs) + ": " + outcome.status().message());
@@ -84,16 +84,16 @@ Status Engine::Execute(RunRecord* run, const Plan& plan) {
       if (reverted.ok() && !reverted->empty()) {
         run->result["revert"] = *reverted;
         say_("[revert] " + *reverted);
-        return Finish(run, outcome.status(), "reverted");
+        return Finish(run, outcome.status(), RunState::kReverted);
       }
       if (!reverted.ok()) {
         run->result["revert_error"] = reverted.status().message();
         say_("[revert] FAILED: " + reverted.status().message());
       }
     }
-    return Finish(run, outcome.status(), "failed");
+    return Finish(run, outcome.status(), RunState::kFailed);
   }
-  return Finish(run, Status::Ok(), "succeeded");
+  return Finish(run, Status::Ok(), RunState::kSucceeded);
 }
 
 Result<RunLock> RunLock::Take(const std::string& state_dir) {
@@ -108,7 +108,7 @@ Result<RunLock> RunLock::Take(const std::string& state_dir) {
     Journal journal(state_dir, nullptr);
     if (Result<std::vector<RunRecord>> runs = journal.List(); runs.ok()) {
       for (const auto& r : *runs) {
-        if (r.DisplayState() == "running") {
+        if (r.Effective() == RunState::kRunning) {
           holder = "run " + r.id + " (pid " + std::to_string(r.pid) + ")";
           break;
         }

@@ -54,7 +54,7 @@ class Engine {
   Status Execute(RunRecord* run, const Plan& plan);
 
  private:
-  Status Finish(RunRecord* run, const Status& s, const std::string& state);
+  Status Finish(RunRecord* run, const Status& s, RunState state);
   Journal* journal_;
   Say say_;
 };

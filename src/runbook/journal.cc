@@ -6,13 +6,43 @@
 #include <algorithm>
 
 #include "base/fs.h"
+#include "base/json_fields.h"
 #include "base/process.h"
 #include "base/time.h"
 
 namespace lifeboat::runbook {
 
-std::string RunRecord::DisplayState() const {
-  if (state == "running" && !ProcessMatches(pid, "lifeboat")) return "interrupted";
+namespace {
+
+constexpr StepState kStepStates[] = {StepState::kPending, StepState::kRunning, StepState::kDone, StepState::kFailed};
+constexpr RunState kWrittenRunStates[] = {RunState::kRunning, RunState::kSucceeded, RunState::kFailed,
+                                          RunState::kReverted};
+
+}  // namespace
+
+const char* StepStateName(StepState s) {
+  switch (s) {
+    case StepState::kPending: return "pending";
+    case StepState::kRunning: return "running";
+    case StepState::kDone: return "done";
+    case StepState::kFailed: return "failed";
+  }
+  return "pending";
+}
+
+const char* RunStateName(RunState s) {
+  switch (s) {
+    case RunState::kRunning: return "running";
+    case RunState::kSucceeded: return "succeeded";
+    case RunState::kFailed: return "failed";
+    case RunState::kReverted: return "reverted";
+    case RunState::kInterrupted: return "interrupted";
+  }
+  return "running";
+}
+
+RunState RunRecord::Effective() const {
+  if (state == RunState::kRunning && !ProcessMatches(pid, "lifeboat")) return RunState::kInterrupted;
   return state;
 }
 
@@ -26,45 +56,51 @@ StepRecord* RunRecord::Step(const std::string& name) {
 nlohmann::json RunToJson(const RunRecord& r) {
   nlohmann::json steps = nlohmann::json::array();
   for (const auto& s : r.steps) {
-    steps.push_back({{"name", s.name}, {"description", s.description}, {"state", s.state},
+    steps.push_back({{"name", s.name}, {"description", s.description}, {"state", StepStateName(s.state)},
                      {"started_at", s.started_at}, {"finished_at", s.finished_at},
                      {"seconds", s.seconds}, {"detail", s.detail}});
   }
-  return {{"id", r.id},         {"kind", r.kind},           {"state", r.state},
+  return {{"id", r.id},         {"kind", r.kind},           {"state", RunStateName(r.state)},
           {"started_at", r.started_at}, {"finished_at", r.finished_at}, {"who", r.who},
           {"pid", r.pid},       {"exit_code", r.exit_code}, {"error", r.error},
           {"params", r.params}, {"vars", r.vars},           {"result", r.result},
           {"steps", steps}};
 }
 
-Result<RunRecord> RunFromJson(const nlohmann::json& j) {
+Result<RunRecord> RunFromJson(const nlohmann::json& j, const std::string& where) {
+  JsonFields f(j, where, &Status::IO);
+  LB_RETURN_IF_ERROR(f.IsObject());
   RunRecord r;
-  try {
-    r.id = j.at("id");
-    r.kind = j.at("kind");
-    r.state = j.at("state");
-    r.started_at = j.at("started_at");
-    r.finished_at = j.at("finished_at");
-    r.who = j.at("who");
-    r.pid = j.at("pid");
-    r.exit_code = j.at("exit_code");
-    r.error = j.at("error");
-    r.params = j.at("params");
-    r.vars = j.at("vars");
-    r.result = j.at("result");
-    for (const auto& s : j.at("steps")) {
-      StepRecord st;
-      st.name = s.at("name");
-      st.description = s.at("description");
-      st.state = s.at("state");
-      st.started_at = s.at("started_at");
-      st.finished_at = s.at("finished_at");
-      st.seconds = s.at("seconds");
-      st.detail = s.at("detail");
-      r.steps.push_back(st);
-    }
-  } catch (const std::exception& e) {
-    return Status::Corruption(std::string("run journal is damaged: ") + e.what());
+  int pid = 0;
+  LB_RETURN_IF_ERROR(f.String("id", &r.id));
+  LB_RETURN_IF_ERROR(f.String("kind", &r.kind));
+  LB_RETURN_IF_ERROR(f.Enum("state", kWrittenRunStates, &RunStateName,
+                            "a run state (running, succeeded, failed, reverted)", &r.state));
+  LB_RETURN_IF_ERROR(f.String("started_at", &r.started_at));
+  LB_RETURN_IF_ERROR(f.String("finished_at", &r.finished_at));
+  LB_RETURN_IF_ERROR(f.String("who", &r.who));
+  LB_RETURN_IF_ERROR(f.Int("pid", &pid));
+  r.pid = static_cast<pid_t>(pid);
+  LB_RETURN_IF_ERROR(f.Int("exit_code", &r.exit_code));
+  LB_RETURN_IF_ERROR(f.String("error", &r.error));
+  LB_RETURN_IF_ERROR(f.Object("params", &r.params));
+  LB_RETURN_IF_ERROR(f.Object("vars", &r.vars));
+  LB_RETURN_IF_ERROR(f.Object("result", &r.result));
+  nlohmann::json steps;
+  LB_RETURN_IF_ERROR(f.Array("steps", &steps));
+  for (size_t i = 0; i < steps.size(); ++i) {
+    JsonFields sf(steps[i], where + ", step " + std::to_string(i + 1), &Status::IO);
+    LB_RETURN_IF_ERROR(sf.IsObject());
+    StepRecord st;
+    LB_RETURN_IF_ERROR(sf.String("name", &st.name));
+    LB_RETURN_IF_ERROR(sf.String("description", &st.description));
+    LB_RETURN_IF_ERROR(sf.Enum("state", kStepStates, &StepStateName,
+                               "a step state (pending, running, done, failed)", &st.state));
+    LB_RETURN_IF_ERROR(sf.String("started_at", &st.started_at));
+    LB_RETURN_IF_ERROR(sf.String("finished_at", &st.finished_at));
+    LB_RETURN_IF_ERROR(sf.Double("seconds", &st.seconds));
+    LB_RETURN_IF_ERROR(sf.String("detail", &st.detail));
+    r.steps.push_back(st);
   }
   return r;
 }
@@ -82,10 +118,14 @@ Status Journal::Save(const RunRecord& run) {
 }
 
 Result<RunRecord> Journal::Load(const std::string& id) const {
+  std::string where = "run journal '" + dir_ + "/" + id + ".json'";
   Result<Bytes> b = ReadFile(dir_ + "/" + id + ".json");
   if (!b.ok() && b.status().code() == Code::kNotFound && repo_ != nullptr) {
     Result<Bytes> mirrored = repo_->GetNamed("runs", id);
-    if (mirrored.ok()) b = std::move(mirrored);
+    if (mirrored.ok()) {
+      b = std::move(mirrored);
+      where = "run journal 'runs/" + id + "' in the repository";
+    }
   }
   if (!b.ok()) {
     if (b.status().code() == Code::kNotFound) {
@@ -94,8 +134,11 @@ Result<RunRecord> Journal::Load(const std::string& id) const {
     return b.status();
   }
   auto j = nlohmann::json::parse(b->begin(), b->end(), nullptr, false);
-  if (j.is_discarded()) return Status::Corruption("run journal '" + id + "' is not JSON");
-  return RunFromJson(j);
+  if (j.is_discarded()) {
+    return Status::IO(where + " is not JSON (truncated or damaged)",
+                      "move it aside to go on; 'lifeboat runs' lists the other runs");
+  }
+  return RunFromJson(j, where);
 }
 
 Result<std::vector<RunRecord>> Journal::List() const {

@@ -17,10 +17,20 @@
 
 namespace lifeboat::runbook {
 
+// A step's state as its journal records it.
+enum class StepState { kPending, kRunning, kDone, kFailed };
+// A run's state as its journal records it, and kInterrupted, which is never written: what a
+// run recorded as running is when its process is gone.
+enum class RunState { kRunning, kSucceeded, kFailed, kReverted, kInterrupted };
+
+// Their names in journals and output ("pending", "done", "succeeded", "interrupted", ...).
+const char* StepStateName(StepState s);
+const char* RunStateName(RunState s);
+
 struct StepRecord {
   std::string name;
   std::string description;
-  std::string state = "pending";  // pending, running, done, failed, reverted
+  StepState state = StepState::kPending;
   std::string started_at;
   std::string finished_at;
   double seconds = 0;
@@ -30,7 +40,7 @@ struct StepRecord {
 struct RunRecord {
   std::string id;          // "<kind>-YYYYMMDD-HHMMSS"
   std::string kind;        // "recover", "cutover", "revert", "drill", ...
-  std::string state = "running";  // running, succeeded, failed, reverted
+  RunState state = RunState::kRunning;  // never kInterrupted (see Effective)
   std::string started_at;
   std::string finished_at;
   double started_monotonic = 0;  // not persisted meaningfully across machines; for durations
@@ -43,13 +53,16 @@ struct RunRecord {
   nlohmann::json result = nlohmann::json::object();  // measured outcome
   std::vector<StepRecord> steps;
 
-  // "interrupted" when recorded as running but its process is gone.
-  std::string DisplayState() const;
+  // The state, or kInterrupted when recorded as running but its process is gone.
+  RunState Effective() const;
+  std::string DisplayState() const { return RunStateName(Effective()); }
   StepRecord* Step(const std::string& name);
 };
 
 nlohmann::json RunToJson(const RunRecord& r);
-Result<RunRecord> RunFromJson(const nlohmann::json& j);
+// A journal as RunToJson wrote it. A missing or mistyped key, or an unknown state, is a
+// Code::kIO status naming `where` (the journal's file) and the key.
+Result<RunRecord> RunFromJson(const nlohmann::json& j, const std::string& where);
 
 class Journal {
  public:

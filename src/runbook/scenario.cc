@@ -432,21 +432,22 @@ Plan Scenario::RecoverPlan() {
   restore.name = "restore";
   restore.description = "restore to a new instance (production untouched)";
   restore.timeout_seconds = 6 * 3600;
+  // Done: the instance runs, recovered, and the run recorded where to. The check only looks.
   restore.done = [this](StepContext& ctx) -> Result<bool> {
     pg::InstanceRegistry registry(cfg_.state.dir);
     LB_ASSIGN_OR_RETURN(std::optional<pg::Instance> inst, registry.Find(ctx.run.params["instance"]));
-    if (!inst) return false;
-    if (pg::InstanceStatus(*inst) == "running" && !inst->recovered_to.empty() &&
-        ctx.run.vars.contains("recovered_to")) {
-      return true;
-    }
-    // A restore interrupted midway left a registered, incomplete instance: start over.
-    ctx.say("  removing the incomplete instance " + inst->name + " an interrupted run left");
-    LB_RETURN_IF_ERROR(pg::DropInstance(platform::ClusterFor(cfg_), cfg_.state.dir, *inst));
-    return false;
+    return inst && pg::InstanceStatus(*inst) == "running" && !inst->recovered_to.empty() &&
+           ctx.run.vars.contains("recovered_to");
   };
   restore.run = [this](StepContext& ctx) -> Result<std::string> {
     const auto& p = ctx.run.params;
+    pg::InstanceRegistry registry(cfg_.state.dir);
+    LB_ASSIGN_OR_RETURN(std::optional<pg::Instance> left, registry.Find(p["instance"]));
+    if (left) {
+      // A restore interrupted midway left a registered, incomplete instance: start over.
+      ctx.say("  removing the incomplete instance " + left->name + " an interrupted run left");
+      LB_RETURN_IF_ERROR(pg::DropInstance(platform::ClusterFor(cfg_), cfg_.state.dir, *left));
+    }
     pg::RestoreRequest req = RestoreRequestFor(cfg_, p["instance"], self_);
     if (p["target"] == "time") {
       req.target.kind = pg::RestoreTarget::Kind::kTime;

@@ -9,9 +9,9 @@
 #include <string>
 
 #include "base/result.h"
-#include "runbook/engine.h"
+#include "base/say.h"
 
-namespace lifeboat::runbook {
+namespace lifeboat::demo {
 
 struct DemoOptions {
   std::string dir;       // the sandbox
@@ -24,4 +24,4 @@ Status RunDemo(const DemoOptions& options, const Say& say);
 // Stops the load, the streamer, the stack and every cluster of the sandbox at `dir`.
 Status DemoDown(const DemoOptions& options, const Say& say);
 
-}  // namespace lifeboat::runbook
+}  // namespace lifeboat::demo

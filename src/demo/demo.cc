@@ -1,4 +1,4 @@
-#include "runbook/demo.h"
+#include "demo/demo.h"
 
 #include <pwd.h>
 #include <sys/stat.h>
@@ -20,7 +20,7 @@
 #include "repository/crypto.h"
 #include "runbook/journal.h"
 
-namespace lifeboat::runbook {
+namespace lifeboat::demo {
 
 namespace {
 
@@ -374,8 +374,8 @@ Status RunDemo(const DemoOptions& o_in, const Say& say) {
     }
     if (j["event"] == "order") ++orders;
   }
-  Journal journal(cfg.state.dir, nullptr);
-  LB_ASSIGN_OR_RETURN(std::vector<RunRecord> runs, journal.List());
+  runbook::Journal journal(cfg.state.dir, nullptr);
+  LB_ASSIGN_OR_RETURN(std::vector<runbook::RunRecord> runs, journal.List());
   say("\n== result");
   for (const auto& r : runs) {
     if (r.kind != "recover") continue;
@@ -418,4 +418,4 @@ Status RunDemo(const DemoOptions& o_in, const Say& say) {
   return Status::Ok();
 }
 
-}  // namespace lifeboat::runbook
+}  // namespace lifeboat::demo

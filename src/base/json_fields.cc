@@ -40,6 +40,14 @@ Status JsonFields::Int(const char* key, int* out) const {
   return Status::Ok();
 }
 
+Status JsonFields::Uint64(const char* key, uint64_t* out) const {
+  auto it = j_.find(key);
+  if (it == j_.end() || !it->is_number_integer()) return Bad(key, "a number");
+  if (!it->is_number_unsigned() && it->get<int64_t>() < 0) return Bad(key, "a number in range");
+  *out = it->get<uint64_t>();
+  return Status::Ok();
+}
+
 Status JsonFields::Uint32(const char* key, uint32_t* out) const {
   int64_t v = 0;
   LB_RETURN_IF_ERROR(Int(key, &v));

@@ -27,9 +27,12 @@ class JsonFields {
 
   // The value itself is an object (call first).
   Status IsObject() const;
+  // Whether `key` is present (an optional field: absent means its default).
+  bool Has(const char* key) const { return j_.contains(key); }
   Status String(const char* key, std::string* out) const;
   Status Int(const char* key, int64_t* out) const;
   Status Int(const char* key, int* out) const;
+  Status Uint64(const char* key, uint64_t* out) const;
   Status Uint32(const char* key, uint32_t* out) const;
   Status Double(const char* key, double* out) const;  // any number
   Status Bool(const char* key, bool* out) const;

@@ -3,9 +3,9 @@
 #include <iostream>
 
 #include "cli/commands.h"
-#include "pg/lineage.h"
 #include "cli/output.h"
 #include "pg/backup.h"
+#include "pg/lineage.h"
 #include "repository/lock.h"
 
 namespace lifeboat::cli {
@@ -29,10 +29,11 @@ Status Run(Context& ctx, const Options& opt) {
   Progress progress("backup");
   Result<TreeBackupResult> r = pg::BackupCluster(*repo, cluster, type, &progress);
   if (!r.ok()) return r.status().Context("backup failed");
+  LB_ASSIGN_OR_RETURN(pg::PgSnapshotMeta m,
+                      pg::PgSnapshotMeta::FromJson(r->snapshot.metadata, "backup " + r->id.Short()));
   // A backup reads production: its timeline is production's (pg/lineage.h).
   LB_RETURN_IF_ERROR(pg::Lineage(repo.get())
-                         .MarkProduction(r->snapshot.metadata["timeline"].get<uint32_t>(),
-                                         pg::TimelineOrigin::kProduction, "", "")
+                         .MarkProduction(m.timeline, pg::TimelineOrigin::kProduction, "", "")
                          .Context("backup " + r->id.Short() + " is stored, but"));
   double secs = MonotonicSeconds() - start;
   if (ctx.json) {
@@ -40,33 +41,28 @@ Status Run(Context& ctx, const Options& opt) {
   } else {
     std::cout << r->id.Hex() << std::endl;
   }
-  const auto& m = r->snapshot.metadata;
-  for (const auto& bad : m["checksum_failures"]) {
+  for (const pg::ChecksumFailure& bad : m.checksum_failures) {
     std::fprintf(stderr, "warning: page checksum mismatch in '%s' block %lu (stored %u, computed %u)\n",
-                 bad["file"].get<std::string>().c_str(), bad["block"].get<unsigned long>(),
-                 bad["stored"].get<unsigned>(), bad["computed"].get<unsigned>());
+                 bad.file.c_str(), static_cast<unsigned long>(bad.block), bad.stored, bad.computed);
   }
-  if (!m["checksum_failures"].empty()) {
+  if (!m.checksum_failures.empty()) {
     std::fprintf(stderr, "hint: the production cluster has damaged pages; the snapshot holds them "
                          "as they are. Check them with amcheck and restore the affected tables\n");
   }
   std::fprintf(stderr, "backup (%s): %s of %lu files (%lu read), %s added, LSN %s .. %s, %.1f s\n",
                opt.type.c_str(), FormatBytes(r->snapshot.logical_bytes).c_str(),
                static_cast<unsigned long>(r->files), static_cast<unsigned long>(r->files_read),
-               FormatBytes(r->snapshot.stored_bytes).c_str(),
-               m["start_lsn"].get<std::string>().c_str(), m["stop_lsn"].get<std::string>().c_str(),
-               secs);
-  if (m.contains("incremental")) {
-    const auto& inc = m["incremental"];
-    if (inc["method"] == "blocks") {
+               FormatBytes(r->snapshot.stored_bytes).c_str(), pg::FormatLsn(m.start_lsn).c_str(),
+               pg::FormatLsn(m.stop_lsn).c_str(), secs);
+  if (m.incremental) {
+    const pg::IncrementalMeta& inc = *m.incremental;
+    if (inc.method == pg::IncrementalMeta::Method::kBlocks) {
       std::fprintf(stderr, "incremental: block-level, %s of WAL scanned, %lu changed blocks; "
                            "%s read, %s taken from the parent unread\n",
-                   FormatBytes(inc["wal_bytes"].get<uint64_t>()).c_str(),
-                   inc["blocks_changed"].get<unsigned long>(), FormatBytes(r->bytes_read).c_str(),
-                   FormatBytes(r->bytes_reused).c_str());
+                   FormatBytes(inc.wal_bytes).c_str(), static_cast<unsigned long>(inc.blocks_changed),
+                   FormatBytes(r->bytes_read).c_str(), FormatBytes(r->bytes_reused).c_str());
     } else {
-      std::fprintf(stderr, "incremental: file-level (changed files read whole): %s\n",
-                   inc["reason"].get<std::string>().c_str());
+      std::fprintf(stderr, "incremental: file-level (changed files read whole): %s\n", inc.reason.c_str());
     }
   }
   return Status::Ok();

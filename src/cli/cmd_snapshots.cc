@@ -3,6 +3,7 @@
 
 #include "cli/commands.h"
 #include "cli/output.h"
+#include "pg/backup.h"
 #include "verify/snapshot_verification.h"
 
 namespace lifeboat::cli {
@@ -30,11 +31,13 @@ Status Run(Context& ctx) {
       if (s.kind == "postgresql") {
         LB_ASSIGN_OR_RETURN(std::optional<nlohmann::json> v, verify::LastVerification(*repo, id));
         j["last_verification"] = v ? nlohmann::ordered_json::parse(v->dump()) : nlohmann::ordered_json();
+        LB_ASSIGN_OR_RETURN(pg::PgSnapshotMeta m, pg::PgSnapshotMeta::FromJson(s.metadata, "snapshot " + id.Short()));
+        nlohmann::json meta = m.ToJson();
         for (const char* k : {"type", "pg_version", "system_identifier", "timeline", "start_lsn",
                               "stop_lsn", "start_time", "stop_time", "start_wal_file",
                               "stop_wal_file", "data_checksums", "pages_checked",
                               "checksum_failures", "tablespaces", "databases", "incremental"}) {
-          if (s.metadata.contains(k)) j[k] = s.metadata[k];
+          if (meta.contains(k)) j[k] = nlohmann::ordered_json::parse(meta[k].dump());
         }
       }
       arr.push_back(std::move(j));
@@ -55,9 +58,12 @@ Status Run(Context& ctx) {
         LB_ASSIGN_OR_RETURN(std::optional<nlohmann::json> v, verify::LastVerification(*repo, id));
         if (v) verified = (*v)["result"].get<std::string>() + " " + (*v)["verified_at"].get<std::string>().substr(0, 19) + "Z";
       }
-      row.push_back(s.metadata.value("type", "-"));
-      row.push_back(s.metadata.value("start_lsn", "-"));
-      row.push_back(s.metadata.value("stop_lsn", "-"));
+      if (s.kind == pg::kSnapshotKind) {
+        LB_ASSIGN_OR_RETURN(pg::PgSnapshotMeta m, pg::PgSnapshotMeta::FromJson(s.metadata, "snapshot " + id.Short()));
+        row.insert(row.end(), {pg::BackupTypeName(m.type), pg::FormatLsn(m.start_lsn), pg::FormatLsn(m.stop_lsn)});
+      } else {
+        row.insert(row.end(), {"-", "-", "-"});
+      }
       row.push_back(verified);
     }
     rows.push_back(std::move(row));

@@ -120,24 +120,18 @@ Status AwaitWal(Repository& repo, Connection& conn, const std::vector<std::strin
 Status BlockLevelPossible(const Snapshot* parent, uint64_t sysid, bool checksums,
                           BlockScanRange* range) {
   if (parent == nullptr) return Status::NotFound("there is no earlier PostgreSQL snapshot");
-  const nlohmann::json& m = parent->metadata;
-  if (!m.contains("start_lsn") || !m.contains("timeline") || !m.contains("system_identifier")) {
-    return Status::Corruption("the parent snapshot has no start LSN");
-  }
-  if (m["system_identifier"].get<std::string>() != std::to_string(sysid)) {
-    return Status::Config("the parent snapshot is of another cluster");
-  }
+  LB_ASSIGN_OR_RETURN(PgSnapshotMeta m, PgSnapshotMeta::FromJson(parent->metadata, "the parent snapshot"));
+  if (m.system_identifier != sysid) return Status::Config("the parent snapshot is of another cluster");
   // pg_checksums rewrites every page offline, without WAL.
-  if (m.value("data_checksums", checksums) != checksums) {
+  if (m.data_checksums != checksums) {
     return Status::Config("data checksums were turned " + std::string(checksums ? "on" : "off") +
                           " since the parent snapshot");
   }
-  if (m["timeline"].get<uint32_t>() != range->timeline) {
-    return Status::Config("the parent snapshot is on timeline " +
-                          std::to_string(m["timeline"].get<uint32_t>()) + ", this backup on " +
-                          std::to_string(range->timeline));
+  if (m.timeline != range->timeline) {
+    return Status::Config("the parent snapshot is on timeline " + std::to_string(m.timeline) +
+                          ", this backup on " + std::to_string(range->timeline));
   }
-  LB_ASSIGN_OR_RETURN(range->from, ParseLsn(m["start_lsn"].get<std::string>()));
+  range->from = m.start_lsn;
   if (range->from > range->to) return Status::Config("the parent snapshot starts after this one");
   // Reading more WAL than a quarter of the database costs more than it saves; below 256 MiB
   // (16 segments, most of them nearly empty after a switch) it is cheap either way.
@@ -213,12 +207,11 @@ Result<TreeBackupResult> BackupCluster(Repository& repo, const ClusterConfig& cl
 
   LB_RETURN_IF_ERROR(backup.AddRoot("data", cluster.data_dir, DataDirFilter));
   LB_ASSIGN_OR_RETURN(std::vector<Tablespace> tablespaces, FindTablespaces(cluster.data_dir));
-  nlohmann::json ts_json = nlohmann::json::array();
+  PgSnapshotMeta meta;
   for (const Tablespace& ts : tablespaces) {
     LB_RETURN_IF_ERROR(backup.AddRoot("tablespaces/" + ts.oid, ts.location));
-    ts_json.push_back({{"oid", ts.oid}, {"location", ts.location}});
+    meta.tablespaces.push_back({ts.oid, ts.location});
   }
-  nlohmann::json incremental;
   if (type == BackupType::kIncremental) {
     LB_ASSIGN_OR_RETURN(const Snapshot* parent, backup.Parent());
     BlockScanRange range{static_cast<uint32_t>(std::strtoul(timeline.c_str(), nullptr, 10)),
@@ -226,15 +219,18 @@ Result<TreeBackupResult> BackupCluster(Repository& repo, const ClusterConfig& cl
     Status possible = BlockLevelPossible(parent, sysid, checksums, &range);
     Result<ChangedBlocks> scanned =
         possible.ok() ? ScanChangedBlocks(repo, cluster, range) : Result<ChangedBlocks>(possible);
+    IncrementalMeta inc;
     if (scanned.ok()) {
       changes = std::move(*scanned);
-      incremental = {{"method", "blocks"},
-                     {"wal_bytes", changes->wal_bytes()},
-                     {"wal_records", changes->records()},
-                     {"blocks_changed", changes->blocks()}};
+      inc.method = IncrementalMeta::Method::kBlocks;
+      inc.wal_bytes = changes->wal_bytes();
+      inc.wal_records = changes->records();
+      inc.blocks_changed = changes->blocks();
     } else {
-      incremental = {{"method", "files"}, {"reason", scanned.status().message()}};
+      inc.method = IncrementalMeta::Method::kFiles;
+      inc.reason = scanned.status().message();
     }
+    meta.incremental = inc;
   }
   LB_RETURN_IF_ERROR(backup.Read(progress));
 
@@ -257,34 +253,29 @@ Result<TreeBackupResult> BackupCluster(Repository& repo, const ClusterConfig& cl
 
   LB_ASSIGN_OR_RETURN(UnixNanos start_t, ParseTimestamp(start_time));
   LB_ASSIGN_OR_RETURN(UnixNanos stop_t, ParseTimestamp(stop_time));
-  nlohmann::json meta;
-  meta["type"] = type == BackupType::kIncremental ? "incremental" : "full";
-  meta["pg_version"] = version;
-  meta["system_identifier"] = std::to_string(sysid);
-  meta["timeline"] = tli;
-  meta["start_lsn"] = FormatLsn(start_l);
-  meta["stop_lsn"] = FormatLsn(stop_l);
-  meta["start_time"] = FormatIso8601(start_t, true);
-  meta["stop_time"] = FormatIso8601(stop_t, true);
-  meta["wal_segment_size"] = segment_size;
-  meta["start_wal_file"] = FormatSegmentName(tli, start_l / segment_size, segment_size);
-  meta["stop_wal_file"] = FormatSegmentName(tli, stop_l / segment_size, segment_size);
-  meta["data_checksums"] = checksums;
-  meta["pages_checked"] = checker.pages_checked();
-  nlohmann::json bad = nlohmann::json::array();
+  meta.type = type;
+  meta.pg_version = version;
+  meta.system_identifier = sysid;
+  meta.timeline = tli;
+  meta.start_lsn = start_l;
+  meta.stop_lsn = stop_l;
+  meta.start_time = start_t;
+  meta.stop_time = stop_t;
+  meta.wal_segment_size = segment_size;
+  meta.start_wal_file = FormatSegmentName(tli, start_l / segment_size, segment_size);
+  meta.stop_wal_file = FormatSegmentName(tli, stop_l / segment_size, segment_size);
+  meta.data_checksums = checksums;
+  meta.pages_checked = checker.pages_checked();
   for (const BadPage& p : checker.bad_pages()) {
-    bad.push_back({{"file", p.file}, {"block", p.block}, {"stored", p.expected}, {"computed", p.actual}});
+    meta.checksum_failures.push_back({p.file, p.block, p.expected, p.actual});
   }
-  meta["checksum_failures"] = bad;
-  meta["data_dir"] = cluster.data_dir;
-  meta["tablespaces"] = ts_json;
-  meta["databases"] = DatabasesToJson(dbs);
-  if (!incremental.is_null()) {
-    incremental["bytes_read"] = backup.bytes_read();
-    incremental["bytes_reused"] = backup.bytes_reused();
-    meta["incremental"] = incremental;
+  meta.data_dir = cluster.data_dir;
+  meta.databases = std::move(dbs);
+  if (meta.incremental) {
+    meta.incremental->bytes_read = backup.bytes_read();
+    meta.incremental->bytes_reused = backup.bytes_reused();
   }
-  return backup.Commit(meta);
+  return backup.Commit(meta.ToJson());
 }
 
 }  // namespace lifeboat::pg

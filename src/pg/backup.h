@@ -9,6 +9,7 @@
 #include "base/progress.h"
 #include "files/tree_backup.h"
 #include "pg/cluster.h"
+#include "pg/snapshot_meta.h"
 #include "repository/repository.h"
 
 namespace lifeboat::pg {
@@ -17,18 +18,6 @@ inline constexpr const char* kSnapshotKind = "postgresql";
 
 // Decides what of a data directory a backup copies (PostgreSQL's documented exclusions).
 WalkDecision DataDirFilter(const std::string& rel, EntryType type);
-
-enum class BackupType {
-  kFull,         // every file read
-  // Only what changed since the previous PostgreSQL snapshot is read. Files whose size, mtime,
-  // ctime and inode are unchanged (and were last modified well before that snapshot began)
-  // reuse their chunk lists. Of the other relation files, only the 1 MiB chunks that hold a
-  // block named by a WAL record since the parent's start LSN are read (block-level); when the
-  // WAL cannot say (missing, or CREATE DATABASE and the like in it), changed files are read
-  // whole (file-level). The snapshot lists every file and restores on its own. Why this cannot
-  // miss a change: docs/architecture.md, "Incremental backups".
-  kIncremental,
-};
 
 // REQUIRES: the caller holds a shared lock on `repo`. `progress` may be null.
 Result<TreeBackupResult> BackupCluster(Repository& repo, const ClusterConfig& cluster,

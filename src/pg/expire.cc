@@ -24,7 +24,7 @@ Result<ExpirePlan> PlanExpire(Repository& repo, UnixNanos now, int retention_day
   for (size_t i = 0; i < snaps.size(); ++i) {
     if (snaps[i].stop_time >= plan.window_start || i == base) {
       plan.kept.push_back(snaps[i].id);
-      first_segno = std::min(first_segno, snaps[i].start_lsn / snaps[i].segment_size);
+      first_segno = std::min(first_segno, snaps[i].start_lsn / snaps[i].wal_segment_size);
       continue;
     }
     std::string why = "finished " + FormatIso8601(snaps[i].stop_time) + ", before ";
@@ -36,7 +36,7 @@ Result<ExpirePlan> PlanExpire(Repository& repo, UnixNanos now, int retention_day
   if (first_segno == UINT64_MAX) return plan;  // nothing kept: no WAL is deleted either
   // WAL before the oldest kept snapshot's start is needed by no kept snapshot, on any
   // timeline: a timeline's segments begin where it forked, so their numbers only grow.
-  uint64_t segment_size = snaps.front().segment_size;
+  uint64_t segment_size = snaps.front().wal_segment_size;
   LB_ASSIGN_OR_RETURN(std::vector<ObjectInfo> objects,
                       repo.backend().List(std::string("named/") + kWalStream + "/"));
   for (const ObjectInfo& o : objects) {

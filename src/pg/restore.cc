@@ -28,8 +28,8 @@ bool Inside(const std::string& path, const std::string& dir) {
 // production locations.
 Status RelinkTablespaces(const Instance& inst, const PgSnapshot& snap) {
   std::string map;
-  for (const auto& ts : snap.snapshot.metadata.value("tablespaces", nlohmann::json::array())) {
-    std::string oid = ts.at("oid").get<std::string>();
+  for (const TablespaceMeta& ts : snap.tablespaces) {
+    const std::string& oid = ts.oid;
     std::string link = inst.data_dir + "/pg_tblspc/" + oid;
     std::string target = inst.dir + "/tablespaces/" + oid;
     ::unlink(link.c_str());

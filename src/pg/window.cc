@@ -18,21 +18,11 @@ Result<std::vector<PgSnapshot>> LoadPgSnapshots(Repository& repo) {
   std::vector<PgSnapshot> out;
   for (auto& [id, s] : all) {
     if (s.kind != kSnapshotKind) continue;
+    LB_ASSIGN_OR_RETURN(PgSnapshotMeta meta,
+                        PgSnapshotMeta::FromJson(s.metadata, "the metadata of snapshot " + id.Short()));
     PgSnapshot p;
+    static_cast<PgSnapshotMeta&>(p) = std::move(meta);
     p.id = id;
-    try {
-      const auto& m = s.metadata;
-      p.timeline = m.at("timeline").get<uint32_t>();
-      p.segment_size = m.at("wal_segment_size").get<uint64_t>();
-      p.system_identifier = std::stoull(m.at("system_identifier").get<std::string>());
-      LB_ASSIGN_OR_RETURN(p.start_lsn, ParseLsn(m.at("start_lsn").get<std::string>()));
-      LB_ASSIGN_OR_RETURN(p.stop_lsn, ParseLsn(m.at("stop_lsn").get<std::string>()));
-      LB_ASSIGN_OR_RETURN(p.start_time, ParseTimestamp(m.at("start_time").get<std::string>()));
-      LB_ASSIGN_OR_RETURN(p.stop_time, ParseTimestamp(m.at("stop_time").get<std::string>()));
-    } catch (const std::exception& e) {
-      return Status::Corruption("snapshot " + id.Short() + " has malformed PostgreSQL metadata: " +
-                                e.what());
-    }
     p.snapshot = std::move(s);
     out.push_back(std::move(p));
   }
@@ -179,7 +169,7 @@ Result<Window> ComputeWindow(Repository& repo, uint32_t timeline,
   const std::vector<PgSnapshot>& snaps = *snapshots;
   if (snaps.empty()) return w;
   LB_ASSIGN_OR_RETURN(std::vector<std::string> names, repo.ListNamed(kWalStream));
-  uint64_t seg_size = snaps.back().segment_size;
+  uint64_t seg_size = snaps.back().wal_segment_size;
   std::map<uint32_t, std::set<uint64_t>> segments;  // timeline -> segment numbers
   for (const std::string& n : names) {
     SegmentName sn;
@@ -218,8 +208,8 @@ Result<Window> ComputeWindow(Repository& repo, uint32_t timeline,
   uint64_t lo = UINT64_MAX;
   for (const PgSnapshot& s : snaps) {
     if (!OnPath(path, s)) continue;
-    uint64_t first = s.start_lsn / s.segment_size;
-    uint64_t stop = s.stop_lsn / s.segment_size;
+    uint64_t first = s.start_lsn / s.wal_segment_size;
+    uint64_t stop = s.stop_lsn / s.wal_segment_size;
     lo = std::min(lo, first);
     uint64_t last = first;
     if (!have(first)) continue;

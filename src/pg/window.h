@@ -13,22 +13,16 @@
 
 #include "base/result.h"
 #include "pg/cluster.h"
+#include "pg/snapshot_meta.h"
 #include "pg/wal.h"
 #include "repository/repository.h"
 
 namespace lifeboat::pg {
 
-// What a PostgreSQL snapshot's metadata records, parsed.
-struct PgSnapshot {
+// A PostgreSQL snapshot: its manifest and its metadata, decoded (pg/snapshot_meta.h).
+struct PgSnapshot : PgSnapshotMeta {
   Id id;
   Snapshot snapshot;
-  uint32_t timeline = 1;
-  Lsn start_lsn = 0;
-  Lsn stop_lsn = 0;
-  UnixNanos start_time = 0;
-  UnixNanos stop_time = 0;
-  uint64_t segment_size = kDefaultSegmentSize;
-  uint64_t system_identifier = 0;
 };
 
 // Every PostgreSQL snapshot, oldest stop time first.

@@ -8,7 +8,7 @@ constexpr const char* kVerifyStream = "verify";
 
 Baseline BaselineFor(const pg::PgSnapshot& snap, uint64_t system_identifier, const pg::Instance& instance) {
   Baseline b;
-  b.snapshot_metadata = snap.snapshot.metadata;
+  b.snapshot = snap;
   b.system_identifier = system_identifier;
   b.ends_at_snapshot = instance.target == "snapshot";
   if (instance.target.rfind("time ", 0) == 0) {

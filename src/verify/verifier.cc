@@ -125,9 +125,9 @@ class Run {
   }
 
   void Databases() {
-    for (const auto& db : baseline_.snapshot_metadata.value("databases", nlohmann::json::array())) {
-      std::string name = db.at("name");
-      int64_t recorded = db.at("bytes").get<int64_t>();
+    for (const pg::DatabaseRecord& db : baseline_.snapshot.databases) {
+      const std::string& name = db.name;
+      int64_t recorded = db.bytes;
       Check("database " + name, [&](CheckResult& r) {
         r.expected = "exists, about " + std::to_string(recorded) + " bytes";
         Result<std::unique_ptr<Connection>> c = Open(name);
@@ -149,17 +149,17 @@ class Run {
   }
 
   void Tables() {
-    for (const auto& db : baseline_.snapshot_metadata.value("databases", nlohmann::json::array())) {
-      std::string dbname = db.at("name");
-      for (const auto& t : db.value("tables", nlohmann::json::array())) {
-        std::string full = dbname + "." + t.at("schema").get<std::string>() + "." + t.at("name").get<std::string>();
-        int64_t recorded = t.at("rows").get<int64_t>();
-        bool exact = t.value("exact", false);
+    for (const pg::DatabaseRecord& db : baseline_.snapshot.databases) {
+      const std::string& dbname = db.name;
+      for (const pg::TableRecord& t : db.tables) {
+        std::string full = dbname + "." + t.schema + "." + t.name;
+        int64_t recorded = t.rows;
+        bool exact = t.exact;
         Check("rows " + full, [&](CheckResult& r) {
           r.expected = (exact ? "" : "~") + std::to_string(recorded);
           Result<std::unique_ptr<Connection>> c = Open(dbname);
           if (!c.ok()) return Fail(r, c.status().message());
-          std::string rel = QuoteIdent(t.at("schema")) + "." + QuoteIdent(t.at("name"));
+          std::string rel = QuoteIdent(t.schema) + "." + QuoteIdent(t.name);
           Result<std::string> n = (*c)->QueryValue(
               exact ? "SELECT count(*) FROM " + rel
                     : "SELECT reltuples::bigint FROM pg_class WHERE oid = '" + rel + "'::regclass");
@@ -250,9 +250,9 @@ class Run {
   }
 
   void Integrity() {
-    bool checksums = baseline_.snapshot_metadata.value("data_checksums", false);
-    for (const auto& db : baseline_.snapshot_metadata.value("databases", nlohmann::json::array())) {
-      std::string dbname = db.at("name");
+    bool checksums = baseline_.snapshot.data_checksums;
+    for (const pg::DatabaseRecord& db : baseline_.snapshot.databases) {
+      const std::string& dbname = db.name;
       Check("amcheck " + dbname, [&](CheckResult& r) {
         r.expected = "every B-tree index intact";
         Result<std::unique_ptr<Connection>> c = Open(dbname);

@@ -13,6 +13,7 @@
 #include "base/result.h"
 #include "base/time.h"
 #include "pg/connection.h"
+#include "pg/snapshot_meta.h"
 
 namespace lifeboat::verify {
 
@@ -56,7 +57,7 @@ struct Policy {
 
 // What the instance should hold.
 struct Baseline {
-  nlohmann::json snapshot_metadata;       // the PostgreSQL snapshot it came from
+  pg::PgSnapshotMeta snapshot;            // what the PostgreSQL snapshot it came from recorded
   uint64_t system_identifier = 0;         // the repository's cluster
   std::optional<UnixNanos> target;        // recovery target (or the newest commit recovered)
   bool ends_at_snapshot = false;          // restored to the snapshot's own end

@@ -9,6 +9,7 @@
 #include "pg/block_changes.h"
 #include "pg/lineage.h"
 #include "pg/page_check.h"
+#include "pg/snapshot_meta.h"
 #include "pg/stream.h"
 #include "pg/wal.h"
 #include "pg/wal_reader.h"
@@ -94,7 +95,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return Status::Ok();
   });
   CHECK(s.ok() || s.code() == Code::kCorruption);  // only a bad first page is an error
-#elif FUZZ_TARGET == 8  // typed records kept as JSON: timeline records, the streamer's state
+#elif FUZZ_TARGET == 8  // typed records kept as JSON: timeline records, snapshot metadata, streamer state
   nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
   if (j.is_discarded()) return 0;
   // Whatever a decoder accepts, it writes back as something it accepts again unchanged.
@@ -102,6 +103,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (tl.ok()) {
     Result<pg::TimelineRecord> again = pg::TimelineRecord::FromJson(tl->ToJson(), "fuzz");
     CHECK(again.ok() && again->ToJson() == tl->ToJson());
+  }
+  Result<pg::PgSnapshotMeta> meta = pg::PgSnapshotMeta::FromJson(j, "fuzz");
+  if (meta.ok()) {
+    Result<pg::PgSnapshotMeta> again = pg::PgSnapshotMeta::FromJson(meta->ToJson(), "fuzz");
+    CHECK(again.ok() && again->ToJson() == meta->ToJson());
   }
   Result<pg::StreamProgress> sp = pg::StreamProgress::FromJson(j, "fuzz");
   if (sp.ok()) {

@@ -50,6 +50,12 @@ Result<Bytes> LocalBackend::GetRange(const std::string& key, uint64_t offset, si
   LB_RETURN_IF_ERROR(ValidateKey(key));
   std::string path = PathOf(key);
   LB_ASSIGN_OR_RETURN(UniqueFd fd, OpenFile(path, O_RDONLY));
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) return ErrnoStatus("cannot stat '" + path + "'", errno);
+  uint64_t size = static_cast<uint64_t>(st.st_size);
+  if (offset > size || size - offset < length) {
+    return Status::IO("cannot read '" + key + "': range beyond the end of the object");
+  }
   Bytes out(length);
   LB_RETURN_IF_ERROR(PreadExact(fd.get(), out.data(), length, offset, path));
   return out;
@@ -127,7 +133,7 @@ Status RemoveTemporaries(const std::string& dir, time_t cutoff, uint64_t* remove
     if (::lstat(path.c_str(), &st) != 0) continue;
     if (S_ISDIR(st.st_mode)) {
       LB_RETURN_IF_ERROR(RemoveTemporaries(path, cutoff, removed));
-    } else if (name.find(".tmp-") != std::string::npos && st.st_mtime < cutoff) {
+    } else if (name.find(".tmp-") != std::string::npos && st.st_mtime <= cutoff) {
       if (RemoveFile(path).ok()) ++*removed;
     }
   }

@@ -72,6 +72,26 @@ Status JsonFields::Bool(const char* key, bool* out) const {
   return Status::Ok();
 }
 
+Status JsonFields::Time(const char* key, UnixNanos* out) const {
+  auto it = j_.find(key);
+  if (it == j_.end() || !it->is_string()) return Bad(key, "a time");
+  Result<UnixNanos> t = ParseTimestamp(it->get<std::string>());
+  if (!t.ok()) return Bad(key, "a time");
+  *out = *t;
+  return Status::Ok();
+}
+
+Status JsonFields::Strings(const char* key, std::vector<std::string>* out) const {
+  auto it = j_.find(key);
+  if (it == j_.end() || !it->is_array()) return Bad(key, "a list of strings");
+  out->clear();
+  for (const auto& e : *it) {
+    if (!e.is_string()) return Bad(key, "a list of strings");
+    out->push_back(e.get<std::string>());
+  }
+  return Status::Ok();
+}
+
 Status JsonFields::Object(const char* key, nlohmann::json* out) const {
   auto it = j_.find(key);
   if (it == j_.end() || !it->is_object()) return Bad(key, "an object");

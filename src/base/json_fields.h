@@ -9,10 +9,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "base/status.h"
+#include "base/time.h"
 
 namespace lifeboat {
 
@@ -36,6 +38,9 @@ class JsonFields {
   Status Uint32(const char* key, uint32_t* out) const;
   Status Double(const char* key, double* out) const;  // any number
   Status Bool(const char* key, bool* out) const;
+  // An ISO 8601 time, as FormatIso8601 writes it.
+  Status Time(const char* key, UnixNanos* out) const;
+  Status Strings(const char* key, std::vector<std::string>* out) const;
   // An object or an array, copied out.
   Status Object(const char* key, nlohmann::json* out) const;
   Status Array(const char* key, nlohmann::json* out) const;

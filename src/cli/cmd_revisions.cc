@@ -23,7 +23,7 @@ Status Revisions(Context& ctx, const std::string& service) {
   }
   std::vector<std::vector<std::string>> rows;
   for (auto it = revs.rbegin(); it != revs.rend(); ++it) {
-    rows.push_back({std::to_string(it->number), it->tag, it->state, it->created_at,
+    rows.push_back({std::to_string(it->number), it->tag, platform::RevisionStateName(it->state), it->created_at,
                     std::to_string(it->migrations.size()), it->reason.substr(0, 80)});
   }
   PrintTable({"REVISION", "TAG", "STATE", "CREATED", "MIGRATIONS", "REASON"}, rows);
@@ -55,8 +55,8 @@ Status Migrations(Context& ctx, const std::string& service) {
   LB_ASSIGN_OR_RETURN(std::vector<platform::Revision> revs, deployments.releases().Revisions(service));
   nlohmann::json points = nlohmann::json::array();
   for (const auto& r : revs) {
-    if (r.restore_point.is_object()) {
-      points.push_back({{"revision", r.number}, {"tag", r.tag}, {"restore_point", r.restore_point}});
+    if (r.restore_point) {
+      points.push_back({{"revision", r.number}, {"tag", r.tag}, {"restore_point", platform::RestorePointToJson(*r.restore_point)}});
     }
   }
   if (ctx.json) {
@@ -71,10 +71,10 @@ Status Migrations(Context& ctx, const std::string& service) {
     for (const auto& p : list) rows.push_back({db, p, "pending", "", ""});
   }
   PrintTable({"DATABASE", "MIGRATION", "STATE", "RELEASE", "APPLIED"}, rows);
-  for (const auto& p : points) {
-    std::cout << "restore point " << p["restore_point"]["name"].get<std::string>() << " (revision "
-              << p["revision"] << ", " << p["tag"].get<std::string>() << "): LSN "
-              << p["restore_point"]["lsn"].get<std::string>() << " at " << p["restore_point"]["time"].get<std::string>() << "\n";
+  for (const auto& r : revs) {
+    if (!r.restore_point) continue;
+    std::cout << "restore point " << r.restore_point->name << " (revision " << r.number << ", " << r.tag
+              << "): LSN " << r.restore_point->lsn << " at " << r.restore_point->time << "\n";
   }
   return Status::Ok();
 }

@@ -22,15 +22,6 @@ Status ReadLsn(const JsonFields& f, const char* key, Lsn* out) {
   return Status::Ok();
 }
 
-Status ReadTime(const JsonFields& f, const char* key, UnixNanos* out) {
-  std::string text;
-  LB_RETURN_IF_ERROR(f.String(key, &text));
-  Result<UnixNanos> t = ParseTimestamp(text);
-  if (!t.ok()) return f.Bad(key, "a time");
-  *out = *t;
-  return Status::Ok();
-}
-
 // Each element of the array `key` (absent: none) decoded by `one`.
 template <typename T, typename Decode>
 Status ReadList(const JsonFields& f, const char* key, std::vector<T>* out, Decode one) {
@@ -123,8 +114,8 @@ Result<PgSnapshotMeta> PgSnapshotMeta::FromJson(const nlohmann::json& j, const s
   if (m.wal_segment_size == 0) return f.Bad("wal_segment_size", "a segment size");
   LB_RETURN_IF_ERROR(ReadLsn(f, "start_lsn", &m.start_lsn));
   LB_RETURN_IF_ERROR(ReadLsn(f, "stop_lsn", &m.stop_lsn));
-  LB_RETURN_IF_ERROR(ReadTime(f, "start_time", &m.start_time));
-  LB_RETURN_IF_ERROR(ReadTime(f, "stop_time", &m.stop_time));
+  LB_RETURN_IF_ERROR(f.Time("start_time", &m.start_time));
+  LB_RETURN_IF_ERROR(f.Time("stop_time", &m.stop_time));
   if (f.Has("type")) {
     LB_RETURN_IF_ERROR(f.Enum("type", kBackupTypes, &BackupTypeName, "full or incremental", &m.type));
   }

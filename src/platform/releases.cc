@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "base/fs.h"
+#include "base/json_fields.h"
 #include "base/process.h"
 #include "base/time.h"
 #include "files/tree_backup.h"
@@ -22,11 +23,63 @@ std::string SnapshotName(const std::string& service, const std::string& tag) {
 
 }  // namespace
 
-nlohmann::json RevisionToJson(const Revision& r) {
-  return {{"revision", r.number}, {"tag", r.tag},       {"created_at", r.created_at},
-          {"created_by", r.created_by}, {"state", r.state}, {"reason", r.reason},
-          {"restore_point", r.restore_point}, {"migrations", r.migrations}};
+const char* RevisionStateName(RevisionState s) {
+  switch (s) {
+    case RevisionState::kActive: return "active";
+    case RevisionState::kReplaced: return "replaced";
+    case RevisionState::kFailed: return "failed";
+    case RevisionState::kRolledBack: return "rolled-back";
+  }
+  return "active";
 }
+
+nlohmann::json RestorePointToJson(const RestorePoint& p) {
+  return {{"name", p.name}, {"lsn", p.lsn}, {"time", p.time}};
+}
+
+nlohmann::json RevisionToJson(const Revision& r) {
+  return {{"revision", r.number},
+          {"tag", r.tag},
+          {"created_at", r.created_at},
+          {"created_by", r.created_by},
+          {"state", RevisionStateName(r.state)},
+          {"reason", r.reason},
+          {"restore_point", r.restore_point ? RestorePointToJson(*r.restore_point) : nlohmann::json()},
+          {"migrations", r.migrations}};
+}
+
+Result<RestorePoint> RestorePointFromJson(const nlohmann::json& j, const std::string& where) {
+  JsonFields f(j, where, &Status::IO);
+  LB_RETURN_IF_ERROR(f.IsObject());
+  RestorePoint point;
+  LB_RETURN_IF_ERROR(f.String("name", &point.name));
+  LB_RETURN_IF_ERROR(f.String("lsn", &point.lsn));
+  LB_RETURN_IF_ERROR(f.String("time", &point.time));
+  return point;
+}
+
+namespace {
+
+Result<Revision> RevisionFromJson(const nlohmann::json& j, const std::string& where) {
+  constexpr RevisionState kStates[] = {RevisionState::kActive, RevisionState::kReplaced, RevisionState::kFailed,
+                                       RevisionState::kRolledBack};
+  JsonFields f(j, where, &Status::IO);
+  LB_RETURN_IF_ERROR(f.IsObject());
+  Revision rev;
+  LB_RETURN_IF_ERROR(f.Int("revision", &rev.number));
+  LB_RETURN_IF_ERROR(f.String("tag", &rev.tag));
+  LB_RETURN_IF_ERROR(f.String("created_at", &rev.created_at));
+  LB_RETURN_IF_ERROR(f.String("created_by", &rev.created_by));
+  LB_RETURN_IF_ERROR(f.Enum("state", kStates, &RevisionStateName, "a revision state", &rev.state));
+  LB_RETURN_IF_ERROR(f.String("reason", &rev.reason));
+  LB_RETURN_IF_ERROR(f.Strings("migrations", &rev.migrations));
+  if (f.Has("restore_point") && !j["restore_point"].is_null()) {
+    LB_ASSIGN_OR_RETURN(rev.restore_point, RestorePointFromJson(j["restore_point"], where + ", restore_point"));
+  }
+  return rev;
+}
+
+}  // namespace
 
 Result<std::string> Releases::Add(const std::string& service, const std::string& tag, const std::string& path) {
   if (cfg_.FindService(service) == nullptr) {
@@ -148,22 +201,13 @@ Result<std::vector<Revision>> Releases::Revisions(const std::string& service) co
     if (b.status().code() == Code::kNotFound) return out;
     return b.status();
   }
+  std::string where = "revisions of '" + service + "'";
   auto j = nlohmann::json::parse(b->begin(), b->end(), nullptr, false);
-  try {
-    for (const auto& r : j.at("revisions")) {
-      Revision rev;
-      rev.number = r.at("revision");
-      rev.tag = r.at("tag");
-      rev.created_at = r.at("created_at");
-      rev.created_by = r.at("created_by");
-      rev.state = r.at("state");
-      rev.reason = r.at("reason");
-      rev.restore_point = r.at("restore_point");
-      rev.migrations = r.at("migrations").get<std::vector<std::string>>();
-      out.push_back(rev);
-    }
-  } catch (const std::exception& e) {
-    return Status::Corruption("revisions of '" + service + "' are damaged: " + e.what());
+  nlohmann::json list;
+  LB_RETURN_IF_ERROR(JsonFields(j, where, &Status::IO).Array("revisions", &list));
+  for (size_t i = 0; i < list.size(); ++i) {
+    LB_ASSIGN_OR_RETURN(Revision rev, RevisionFromJson(list[i], where + ", revision " + std::to_string(i + 1)));
+    out.push_back(std::move(rev));
   }
   return out;
 }
@@ -182,7 +226,7 @@ Status Releases::SaveRevisions(const std::string& service, const std::vector<Rev
 Result<std::optional<Revision>> Releases::Active(const std::string& service) const {
   LB_ASSIGN_OR_RETURN(std::vector<Revision> all, Revisions(service));
   for (auto it = all.rbegin(); it != all.rend(); ++it) {
-    if (it->state == "active") return std::optional<Revision>(*it);
+    if (it->state == RevisionState::kActive) return std::optional<Revision>(*it);
   }
   return std::optional<Revision>();
 }

@@ -28,18 +28,31 @@ struct ReleaseInfo {
   std::string deployed_at;  // the newest revision that deployed it ("" never)
 };
 
+enum class RevisionState { kActive, kReplaced, kFailed, kRolledBack };
+const char* RevisionStateName(RevisionState s);  // "active", "replaced", "failed", "rolled-back"
+
+// A named PostgreSQL restore point a deploy took before its migrations.
+struct RestorePoint {
+  std::string name;
+  std::string lsn;
+  std::string time;  // ISO 8601 UTC
+};
+
 struct Revision {
   int number = 0;
   std::string tag;
   std::string created_at;
   std::string created_by;
-  std::string state;   // "active", "replaced", "failed", "rolled-back"
+  RevisionState state = RevisionState::kActive;
   std::string reason;  // why it failed or was rolled back
-  nlohmann::json restore_point;  // {"name","lsn","time"} taken before its migrations, or null
+  std::optional<RestorePoint> restore_point;  // none when it had no migration
   std::vector<std::string> migrations;  // applied by this revision, in order
 };
 
 nlohmann::json RevisionToJson(const Revision& r);
+nlohmann::json RestorePointToJson(const RestorePoint& p);
+// A bad key is Code::kIO naming `where` and the key.
+Result<RestorePoint> RestorePointFromJson(const nlohmann::json& j, const std::string& where);
 
 class Releases {
  public:

@@ -9,6 +9,7 @@
 #include "pg/connection.h"
 #include "repository/lock.h"
 #include "runbook/scenario.h"
+#include "runbook/scenario_state.h"
 
 namespace lifeboat::runbook {
 
@@ -43,9 +44,11 @@ Result<nlohmann::json> Scenario::ResolveCleanup(bool now, bool force) {
   Journal journal(cfg_.state.dir, nullptr);
   LB_ASSIGN_OR_RETURN(std::vector<RunRecord> runs, journal.List());
   for (const auto& r : runs) {
-    if (r.state == RunState::kSucceeded && r.params.value("instance", "") == production->name &&
-        r.vars.contains("gate_passed_at")) {
-      cutover_at = r.vars["gate_passed_at"];
+    if (r.state != RunState::kSucceeded || (r.kind != "recover" && r.kind != "cutover")) continue;
+    LB_ASSIGN_OR_RETURN(CutoverParams p, CutoverParams::FromJson(r.params, "run " + r.id));
+    LB_ASSIGN_OR_RETURN(ScenarioVars vars, ScenarioVars::FromJson(r.vars, "run " + r.id));
+    if (p.instance == production->name && vars.gate_passed_at) {
+      cutover_at = FormatIso8601(*vars.gate_passed_at, true);
       break;
     }
   }
@@ -67,15 +70,17 @@ Result<nlohmann::json> Scenario::ResolveCleanup(bool now, bool force) {
                       "start it ('lifeboat up' starts the database) or pass --force to drop it without "
                       "a final snapshot");
   }
-  return nlohmann::json{{"production", production->name},
-                        {"production_data_dir", production->data_dir},
-                        {"production_host", production->host},
-                        {"production_port", production->port},
-                        {"retired", retired.name},
-                        {"retired_data_dir", retired.data_dir},
-                        {"retired_reachable", reachable},
-                        {"cutover_at", cutover_at},
-                        {"force", force}};
+  CleanupParams p;
+  p.production = production->name;
+  p.production_data_dir = production->data_dir;
+  p.production_host = production->host;
+  p.production_port = production->port;
+  p.retired = retired.name;
+  p.retired_data_dir = retired.data_dir;
+  p.retired_reachable = reachable;
+  p.cutover_at = cutover_at;
+  p.force = force;
+  return p.ToJson();
 }
 
 Plan Scenario::CleanupPlan() {
@@ -85,17 +90,24 @@ Plan Scenario::CleanupPlan() {
   final_snapshot.name = "final-snapshot";
   final_snapshot.description = "a final snapshot of the retired cluster";
   final_snapshot.timeout_seconds = 6 * 3600;
-  final_snapshot.done = [](StepContext& ctx) -> Result<bool> { return ctx.run.vars.contains("final_snapshot"); };
+  final_snapshot.done = [](StepContext& ctx) -> Result<bool> {
+    LB_ASSIGN_OR_RETURN(CleanupVars vars, CleanupVars::FromJson(ctx.run.vars, "run " + ctx.run.id));
+    return vars.final_snapshot_done;
+  };
   final_snapshot.run = [this](StepContext& ctx) -> Result<std::string> {
-    if (!ctx.run.params["retired_reachable"].get<bool>()) {
-      ctx.run.vars["final_snapshot"] = nullptr;
+    LB_ASSIGN_OR_RETURN(CleanupParams p, CleanupParams::FromJson(ctx.run.params, "run " + ctx.run.id));
+    CleanupVars vars;
+    vars.final_snapshot_done = true;
+    if (!p.retired_reachable) {
+      ctx.run.vars.update(vars.ToJson());
       return std::string("none: the retired cluster is not running (--force)");
     }
     LB_ASSIGN_OR_RETURN(auto lock, RepositoryLock::Acquire(repo_, LockKind::kShared, "final snapshot"));
     LB_ASSIGN_OR_RETURN(TreeBackupResult r, pg::BackupCluster(*repo_, platform::ClusterFor(cfg_),
                                                               pg::BackupType::kFull, nullptr));
-    ctx.run.vars["final_snapshot"] = r.id.Hex();
-    return "snapshot " + r.id.Short() + " of " + ctx.run.params["retired"].get<std::string>();
+    vars.final_snapshot = r.id.Hex();
+    ctx.run.vars.update(vars.ToJson());
+    return "snapshot " + r.id.Short() + " of " + p.retired;
   };
   plan.steps.push_back(final_snapshot);
 
@@ -103,11 +115,13 @@ Plan Scenario::CleanupPlan() {
   drop.name = "drop-retired";
   drop.description = "stop the retired cluster and delete its data directory";
   drop.done = [](StepContext& ctx) -> Result<bool> {
-    return !std::filesystem::exists(ctx.run.params["retired_data_dir"].get<std::string>());
+    LB_ASSIGN_OR_RETURN(CleanupParams p, CleanupParams::FromJson(ctx.run.params, "run " + ctx.run.id));
+    return !std::filesystem::exists(p.retired_data_dir);
   };
   drop.run = [this](StepContext& ctx) -> Result<std::string> {
+    LB_ASSIGN_OR_RETURN(CleanupParams p, CleanupParams::FromJson(ctx.run.params, "run " + ctx.run.id));
     pg::Instance retired = Retired(cfg_);
-    retired.data_dir = ctx.run.params["retired_data_dir"];
+    retired.data_dir = p.retired_data_dir;
     retired.dir = cfg_.state.dir + "/database";
     LB_RETURN_IF_ERROR(pg::StopInstance(platform::ClusterFor(cfg_), retired));
     LB_ASSIGN_OR_RETURN(ProcessResult rm, RunProcess({"/bin/rm", "-rf", "--", retired.data_dir}));
@@ -120,16 +134,16 @@ Plan Scenario::CleanupPlan() {
   rename.name = "rename";
   rename.description = "the instance that took over becomes production under the production name";
   rename.run = [this](StepContext& ctx) -> Result<std::string> {
-    const auto& p = ctx.run.params;
-    LB_RETURN_IF_ERROR(platform::WriteProductionOverride(cfg_, p["production_data_dir"], p["production_host"],
-                                                         p["production_port"]));
+    LB_ASSIGN_OR_RETURN(CleanupParams p, CleanupParams::FromJson(ctx.run.params, "run " + ctx.run.id));
+    LB_RETURN_IF_ERROR(platform::WriteProductionOverride(cfg_, p.production_data_dir, p.production_host,
+                                                         p.production_port));
     pg::InstanceRegistry registry(cfg_.state.dir);
-    LB_ASSIGN_OR_RETURN(std::optional<pg::Instance> inst, registry.Find(p["production"]));
+    LB_ASSIGN_OR_RETURN(std::optional<pg::Instance> inst, registry.Find(p.production));
     if (inst) LB_RETURN_IF_ERROR(registry.Remove(inst->name));
     // The secret already points at this instance's socket and port, which do not change, so
     // the services need no restart.
-    return p["production"].get<std::string>() + " is now '" + cfg_.database.name + "' (port " +
-           p["production_port"].dump() + "); backups and WAL streaming follow it";
+    return p.production + " is now '" + cfg_.database.name + "' (port " + std::to_string(p.production_port) +
+           "); backups and WAL streaming follow it";
   };
   plan.steps.push_back(rename);
   return plan;

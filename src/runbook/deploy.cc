@@ -7,6 +7,7 @@
 #include <set>
 
 #include "base/fs.h"
+#include "base/json_fields.h"
 #include "base/time.h"
 #include "pg/connection.h"
 #include "platform/http_probe.h"
@@ -96,38 +97,113 @@ Result<nlohmann::json> Deployments::Applied(const ServiceConfig& svc) {
   return out;
 }
 
+nlohmann::json DeployParams::ToJson() const {
+  nlohmann::json pending = nlohmann::json::object(), undo = nlohmann::json::object();
+  for (const auto& [db, names] : pending_migrations) pending[db] = names;
+  for (const auto& [db, list] : undo_migrations) {
+    nlohmann::json arr = nlohmann::json::array();
+    for (const Undo& u : list) arr.push_back({{"name", u.name}, {"down_file", u.down_file}});
+    undo[db] = arr;
+  }
+  nlohmann::json p = {{"service", service},
+                      {"tag", tag},
+                      {"revision", revision},
+                      {"previous_revision", previous_revision},
+                      {"previous_tag", previous_tag},
+                      {"pending_migrations", pending},
+                      {"undo_migrations", undo},
+                      {"restore_point", restore_point},
+                      {"bake_seconds", bake_seconds},
+                      {"error_threshold", error_threshold}};
+  if (rollback) p["rollback"] = true;
+  return p;
+}
+
+Result<DeployParams> DeployParams::FromJson(const nlohmann::json& j, const std::string& where) {
+  JsonFields f(j, where, &Status::IO);
+  LB_RETURN_IF_ERROR(f.IsObject());
+  DeployParams p;
+  LB_RETURN_IF_ERROR(f.String("service", &p.service));
+  LB_RETURN_IF_ERROR(f.String("tag", &p.tag));
+  LB_RETURN_IF_ERROR(f.Int("revision", &p.revision));
+  LB_RETURN_IF_ERROR(f.Int("previous_revision", &p.previous_revision));
+  LB_RETURN_IF_ERROR(f.String("previous_tag", &p.previous_tag));
+  LB_RETURN_IF_ERROR(f.String("restore_point", &p.restore_point));
+  LB_RETURN_IF_ERROR(f.Int("bake_seconds", &p.bake_seconds));
+  LB_RETURN_IF_ERROR(f.Double("error_threshold", &p.error_threshold));
+  if (f.Has("rollback")) LB_RETURN_IF_ERROR(f.Bool("rollback", &p.rollback));
+  nlohmann::json pending, undo;
+  LB_RETURN_IF_ERROR(f.Object("pending_migrations", &pending));
+  JsonFields pf(pending, where + ", pending_migrations", &Status::IO);
+  for (const auto& [db, names] : pending.items()) LB_RETURN_IF_ERROR(pf.Strings(db.c_str(), &p.pending_migrations[db]));
+  LB_RETURN_IF_ERROR(f.Object("undo_migrations", &undo));
+  for (const auto& [db, list] : undo.items()) {
+    std::string at = where + ", undo_migrations, " + db;
+    if (!list.is_array()) return Status::IO(at + ": not a list");
+    for (const auto& u : list) {
+      JsonFields uf(u, at, &Status::IO);
+      LB_RETURN_IF_ERROR(uf.IsObject());
+      Undo one;
+      LB_RETURN_IF_ERROR(uf.String("name", &one.name));
+      LB_RETURN_IF_ERROR(uf.String("down_file", &one.down_file));
+      p.undo_migrations[db].push_back(one);
+    }
+  }
+  return p;
+}
+
+nlohmann::json DeployVars::ToJson() const {
+  nlohmann::json v = nlohmann::json::object();
+  if (restore_point) v["restore_point"] = platform::RestorePointToJson(*restore_point);
+  if (migrated) v["migrated"] = true;
+  return v;
+}
+
+Result<DeployVars> DeployVars::FromJson(const nlohmann::json& j, const std::string& where) {
+  JsonFields f(j, where, &Status::IO);
+  LB_RETURN_IF_ERROR(f.IsObject());
+  DeployVars v;
+  if (f.Has("restore_point")) {
+    LB_ASSIGN_OR_RETURN(v.restore_point, platform::RestorePointFromJson(j["restore_point"], where + ", restore_point"));
+  }
+  if (f.Has("migrated")) LB_RETURN_IF_ERROR(f.Bool("migrated", &v.migrated));
+  return v;
+}
+
 Result<nlohmann::json> Deployments::ResolveDeploy(const std::string& service, const std::string& tag) {
   const ServiceConfig* svc = cfg_.FindService(service);
   if (svc == nullptr) return Status::NotFound("no service named '" + service + "'");
-  if (!svc->UsesRelease()) {
-    return Status::Config("service '" + service + "' does not run releases",
-                          "put {release} in [service." + service + "] command, e.g. \"{release}/bin/server --port {port}\"");
+  LB_ASSIGN_OR_RETURN(DeployParams p, DeployParamsFor(*svc, tag));
+  return p.ToJson();
+}
+
+Result<DeployParams> Deployments::DeployParamsFor(const ServiceConfig& svc, const std::string& tag) {
+  if (!svc.UsesRelease()) {
+    return Status::Config("service '" + svc.name + "' does not run releases",
+                          "put {release} in [service." + svc.name + "] command, e.g. \"{release}/bin/server --port {port}\"");
   }
-  LB_ASSIGN_OR_RETURN(std::string dir, releases_.Install(service, tag));
-  LB_ASSIGN_OR_RETURN(std::vector<platform::Revision> revs, releases_.Revisions(service));
-  LB_ASSIGN_OR_RETURN(std::optional<platform::Revision> active, releases_.Active(service));
-  LB_ASSIGN_OR_RETURN(nlohmann::json applied, Applied(*svc));
-  nlohmann::json pending = nlohmann::json::object();
-  for (const auto& db : Databases(*svc)) {
+  LB_ASSIGN_OR_RETURN(std::string dir, releases_.Install(svc.name, tag));
+  LB_ASSIGN_OR_RETURN(std::vector<platform::Revision> revs, releases_.Revisions(svc.name));
+  LB_ASSIGN_OR_RETURN(std::optional<platform::Revision> active, releases_.Active(svc.name));
+  LB_ASSIGN_OR_RETURN(nlohmann::json applied, Applied(svc));
+  DeployParams p;
+  for (const auto& db : Databases(svc)) {
     std::set<std::string> done;
     for (const auto& a : applied[db]) done.insert(a["name"]);
-    nlohmann::json p = nlohmann::json::array();
+    std::vector<std::string>& pending = p.pending_migrations[db];
     for (const auto& m : MigrationsIn(dir)) {
-      if (!done.count(m.name)) p.push_back(m.name);
+      if (!done.count(m.name)) pending.push_back(m.name);
     }
-    pending[db] = p;
   }
-  int number = revs.empty() ? 1 : revs.back().number + 1;
-  return nlohmann::json{{"service", service},
-                        {"tag", tag},
-                        {"revision", number},
-                        {"previous_revision", active ? active->number : 0},
-                        {"previous_tag", active ? active->tag : ""},
-                        {"pending_migrations", pending},
-                        {"undo_migrations", nlohmann::json::object()},
-                        {"restore_point", "deploy-" + service + "-" + std::to_string(number)},
-                        {"bake_seconds", svc->bake_seconds},
-                        {"error_threshold", svc->error_threshold}};
+  p.service = svc.name;
+  p.tag = tag;
+  p.revision = revs.empty() ? 1 : revs.back().number + 1;
+  p.previous_revision = active ? active->number : 0;
+  p.previous_tag = active ? active->tag : "";
+  p.restore_point = "deploy-" + svc.name + "-" + std::to_string(p.revision);
+  p.bake_seconds = svc.bake_seconds;
+  p.error_threshold = svc.error_threshold;
+  return p;
 }
 
 Result<nlohmann::json> Deployments::ResolveRollback(const std::string& service, int steps, const std::string& to) {
@@ -139,7 +215,7 @@ Result<nlohmann::json> Deployments::ResolveRollback(const std::string& service, 
   // The revisions that served, newest first, without repeats of the active tag.
   std::vector<platform::Revision> served;
   for (auto it = revs.rbegin(); it != revs.rend(); ++it) {
-    if (it->state == "failed" || it->number >= active->number || it->tag == active->tag) continue;
+    if (it->state == platform::RevisionState::kFailed || it->number >= active->number || it->tag == active->tag) continue;
     served.push_back(*it);
   }
   std::string target;
@@ -153,7 +229,7 @@ Result<nlohmann::json> Deployments::ResolveRollback(const std::string& service, 
                          " earlier revision(s); cannot go back " + std::to_string(steps),
                          "see 'lifeboat revisions " + service + "'");
   }
-  LB_ASSIGN_OR_RETURN(nlohmann::json params, ResolveDeploy(service, target));
+  LB_ASSIGN_OR_RETURN(DeployParams params, DeployParamsFor(*svc, target));
   // Migrations applied that the target release does not have must be undone.
   LB_ASSIGN_OR_RETURN(std::string target_dir, releases_.Install(service, target));
   std::set<std::string> known;
@@ -168,18 +244,16 @@ Result<nlohmann::json> Deployments::ResolveRollback(const std::string& service, 
     }
   }
   LB_ASSIGN_OR_RETURN(nlohmann::json applied, Applied(*svc));
-  nlohmann::json undo = nlohmann::json::object();
   for (const auto& [db, list] : applied.items()) {
-    nlohmann::json names = nlohmann::json::array();
+    std::vector<DeployParams::Undo>& names = params.undo_migrations[db];
     for (auto it = list.rbegin(); it != list.rend(); ++it) {
       std::string name = (*it)["name"];
       if (known.count(name)) continue;
       if (!downs.count(name)) {
         std::string point;
         for (const auto& r : revs) {
-          if (std::find(r.migrations.begin(), r.migrations.end(), name) != r.migrations.end() &&
-              r.restore_point.is_object()) {
-            point = r.restore_point["name"];
+          if (std::find(r.migrations.begin(), r.migrations.end(), name) != r.migrations.end() && r.restore_point) {
+            point = r.restore_point->name;
           }
         }
         return Status::Usage("rollback of " + service + " to " + target + " refused: migration " + name +
@@ -188,44 +262,43 @@ Result<nlohmann::json> Deployments::ResolveRollback(const std::string& service, 
                                            : "'lifeboat recover --restore-point " + point +
                                                  "' restores the database to just before it as a new instance and cuts over");
       }
-      names.push_back({{"name", name}, {"down_file", downs[name]}});
+      names.push_back({name, downs[name]});
     }
-    undo[db] = names;
   }
-  params["undo_migrations"] = undo;
-  params["pending_migrations"] = nlohmann::json::object();
-  params["rollback"] = true;
-  return params;
+  params.pending_migrations.clear();
+  params.rollback = true;
+  return params.ToJson();
 }
 
 Result<std::string> Deployments::Migrate(StepContext& ctx) {
   auto& run = ctx.run;
-  const auto& pending = run.params["pending_migrations"];
+  LB_ASSIGN_OR_RETURN(DeployParams p, DeployParams::FromJson(run.params, "run " + run.id));
+  LB_ASSIGN_OR_RETURN(DeployVars vars, DeployVars::FromJson(run.vars, "run " + run.id));
   bool any = false;
-  for (const auto& [db, list] : pending.items()) any = any || !list.empty();
+  for (const auto& [db, list] : p.pending_migrations) any = any || !list.empty();
   if (!any) return std::string("no pending migrations");
-  if (!run.vars.contains("restore_point")) {
+  if (!vars.restore_point) {
     // Before the first migration: a named restore point, so the database can be recovered to
     // exactly the state before this deploy.
     LB_ASSIGN_OR_RETURN(std::unique_ptr<pg::Connection> c, Connect(cfg_, "postgres"));
-    std::string name = run.params["restore_point"];
+    const std::string& name = p.restore_point;
     LB_ASSIGN_OR_RETURN(pg::Rows rows, c->Query(
         "SELECT pg_create_restore_point($1)::text, to_char(now() AT TIME ZONE 'UTC', "
         "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')", {name}));
-    run.vars["restore_point"] = {{"name", name}, {"lsn", rows.Get(0, 0)}, {"time", rows.Get(0, 1)}};
+    vars.restore_point = platform::RestorePoint{name, rows.Get(0, 0), rows.Get(0, 1)};
+    run.vars.update(vars.ToJson());
     LB_RETURN_IF_ERROR(ctx.save());
     ctx.say("  restore point " + name + " at " + rows.Get(0, 0));
   }
-  std::string service = run.params["service"], tag = run.params["tag"];
+  const std::string &service = p.service, &tag = p.tag;
   LB_ASSIGN_OR_RETURN(std::string dir, releases_.Install(service, tag));
   std::map<std::string, Migration> by_name;
   for (const auto& m : MigrationsIn(dir)) by_name[m.name] = m;
   int count = 0;
-  for (const auto& [db, list] : pending.items()) {
+  for (const auto& [db, list] : p.pending_migrations) {
     LB_ASSIGN_OR_RETURN(std::unique_ptr<pg::Connection> c, Connect(cfg_, db));
     LB_RETURN_IF_ERROR(c->Query(kLedger).status());
-    for (const auto& n : list) {
-      std::string name = n;
+    for (const std::string& name : list) {
       LB_ASSIGN_OR_RETURN(pg::Rows have, c->Query(
           "SELECT 1 FROM lifeboat_migrations WHERE service = $1 AND name = $2", {service, name}));
       if (!have.rows.empty()) continue;  // applied before an interruption
@@ -244,22 +317,24 @@ Result<std::string> Deployments::Migrate(StepContext& ctx) {
       ++count;
     }
   }
-  run.vars["migrated"] = true;
+  vars.migrated = true;
+  run.vars.update(vars.ToJson());
   return std::to_string(count) + " migration(s) applied";
 }
 
 Result<std::string> Deployments::Undo(StepContext& ctx) {
   auto& run = ctx.run;
-  std::string service = run.params["service"];
+  LB_ASSIGN_OR_RETURN(DeployParams p, DeployParams::FromJson(run.params, "run " + run.id));
+  const std::string& service = p.service;
   int count = 0;
-  for (const auto& [db, list] : run.params["undo_migrations"].items()) {
+  for (const auto& [db, list] : p.undo_migrations) {
     LB_ASSIGN_OR_RETURN(std::unique_ptr<pg::Connection> c, Connect(cfg_, db));
-    for (const auto& m : list) {
-      std::string name = m["name"];
+    for (const DeployParams::Undo& m : list) {
+      const std::string& name = m.name;
       LB_ASSIGN_OR_RETURN(pg::Rows have, c->Query(
           "SELECT 1 FROM lifeboat_migrations WHERE service = $1 AND name = $2", {service, name}));
       if (have.rows.empty()) continue;
-      LB_ASSIGN_OR_RETURN(std::string sql, ReadText(m["down_file"].get<std::string>()));
+      LB_ASSIGN_OR_RETURN(std::string sql, ReadText(m.down_file));
       Status s = InTransaction(*c, sql, "DELETE FROM lifeboat_migrations WHERE service = $1 AND name = $2",
                                {service, name});
       if (!s.ok()) return s.Context("down script of " + name + " failed in " + db + " (rolled back)");
@@ -279,28 +354,31 @@ Status Deployments::Roll(const ServiceConfig& svc, const std::string& tag) {
 
 Result<std::string> Deployments::Rollout(StepContext& ctx) {
   auto& run = ctx.run;
-  std::string service = run.params["service"], tag = run.params["tag"];
+  LB_ASSIGN_OR_RETURN(DeployParams p, DeployParams::FromJson(run.params, "run " + run.id));
+  LB_ASSIGN_OR_RETURN(DeployVars vars, DeployVars::FromJson(run.vars, "run " + run.id));
+  const std::string &service = p.service, &tag = p.tag;
   const ServiceConfig* svc = cfg_.FindService(service);
+  if (svc == nullptr) return Status::Config("service '" + service + "' is not in the config");
   // The revision is recorded before replicas change, so a resumed or reverted run knows it.
   LB_ASSIGN_OR_RETURN(std::vector<platform::Revision> revs, releases_.Revisions(service));
-  int number = run.params["revision"];
+  int number = p.revision;
   if (revs.empty() || revs.back().number != number) {
     for (auto& r : revs) {
-      if (r.state == "active") r.state = "replaced";
+      if (r.state == platform::RevisionState::kActive) r.state = platform::RevisionState::kReplaced;
     }
     platform::Revision rev;
     rev.number = number;
     rev.tag = tag;
     rev.created_at = Now();
     rev.created_by = Username() + "@" + Hostname();
-    rev.state = "active";
-    rev.restore_point = run.vars.value("restore_point", nlohmann::json());
-    for (const auto& [db, list] : run.params["pending_migrations"].items()) {
-      for (const auto& n : list) {
+    rev.state = platform::RevisionState::kActive;
+    rev.restore_point = vars.restore_point;
+    for (const auto& [db, list] : p.pending_migrations) {
+      for (const std::string& n : list) {
         if (std::find(rev.migrations.begin(), rev.migrations.end(), n) == rev.migrations.end()) rev.migrations.push_back(n);
       }
     }
-    if (run.params.value("rollback", false)) rev.reason = "rollback from " + run.params["previous_tag"].get<std::string>();
+    if (p.rollback) rev.reason = "rollback from " + p.previous_tag;
     revs.push_back(rev);
     LB_RETURN_IF_ERROR(releases_.SaveRevisions(service, revs));
   }
@@ -336,13 +414,13 @@ Result<std::string> Deployments::Rollout(StepContext& ctx) {
 
 Result<std::string> Deployments::Revert(StepContext& ctx, const Status& why) {
   auto& run = ctx.run;
-  std::string service = run.params["service"], previous = run.params["previous_tag"];
+  LB_ASSIGN_OR_RETURN(DeployParams p, DeployParams::FromJson(run.params, "run " + run.id));
+  const std::string &service = p.service, &previous = p.previous_tag;
   LB_ASSIGN_OR_RETURN(std::vector<platform::Revision> revs, releases_.Revisions(service));
-  int number = run.params["revision"];
   bool recorded = false;
   for (auto& r : revs) {
-    if (r.number == number) {
-      r.state = "failed";
+    if (r.number == p.revision) {
+      r.state = platform::RevisionState::kFailed;
       r.reason = why.message();
       recorded = true;
     }
@@ -353,14 +431,14 @@ Result<std::string> Deployments::Revert(StepContext& ctx, const Status& why) {
     return std::string("no previous revision to return to");
   }
   for (auto it = revs.rbegin(); it != revs.rend(); ++it) {
-    if (it->number == run.params["previous_revision"].get<int>()) {
-      it->state = "active";
+    if (it->number == p.previous_revision) {
+      it->state = platform::RevisionState::kActive;
       break;
     }
   }
   LB_RETURN_IF_ERROR(releases_.SaveRevisions(service, revs));
   LB_RETURN_IF_ERROR(Roll(*cfg_.FindService(service), previous));
-  return "rolled back to revision " + run.params["previous_revision"].dump() + " (" + previous + ")";
+  return "rolled back to revision " + std::to_string(p.previous_revision) + " (" + previous + ")";
 }
 
 Plan Deployments::DeployPlan(bool rollback) {

@@ -5,6 +5,7 @@
 // refusing and pointing at `recover --restore-point`.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,6 +28,36 @@ struct Migration {
 // The release's migrations/NAME.up.sql files (and NAME.down.sql), sorted by name.
 std::vector<Migration> MigrationsIn(const std::string& release_dir);
 
+// A deploy's or rollback's inputs (its run's params) and what its steps hand on (vars).
+struct DeployParams {
+  struct Undo {
+    std::string name;
+    std::string down_file;
+  };
+  std::string service;
+  std::string tag;
+  int revision = 0;           // the revision this run records
+  int previous_revision = 0;  // 0: none
+  std::string previous_tag;
+  std::map<std::string, std::vector<std::string>> pending_migrations;  // database -> names, in order
+  std::map<std::string, std::vector<Undo>> undo_migrations;            // a rollback's, newest first
+  std::string restore_point;  // the name the migrate step gives it
+  int64_t bake_seconds = 0;
+  double error_threshold = 0;
+  bool rollback = false;
+
+  nlohmann::json ToJson() const;
+  static Result<DeployParams> FromJson(const nlohmann::json& j, const std::string& where);
+};
+
+struct DeployVars {
+  std::optional<platform::RestorePoint> restore_point;  // taken before the first migration
+  bool migrated = false;
+
+  nlohmann::json ToJson() const;
+  static Result<DeployVars> FromJson(const nlohmann::json& j, const std::string& where);
+};
+
 class Deployments {
  public:
   Deployments(const Config& cfg, platform::Stack* stack, Repository* repo)
@@ -46,6 +77,7 @@ class Deployments {
 
  private:
   Plan DeployPlan(bool rollback);
+  Result<DeployParams> DeployParamsFor(const ServiceConfig& svc, const std::string& tag);
   Result<std::string> Migrate(StepContext& ctx);
   Result<std::string> Undo(StepContext& ctx);
   Result<std::string> Rollout(StepContext& ctx);

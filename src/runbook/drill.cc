@@ -4,10 +4,11 @@
 
 #include <algorithm>
 #include <atomic>
-#include <thread>
 #include <cmath>
+#include <thread>
 
 #include "base/fs.h"
+#include "base/json_fields.h"
 #include "base/process.h"
 #include "base/time.h"
 #include "pg/connection.h"
@@ -40,17 +41,66 @@ Result<std::pair<UnixNanos, std::string>> ProductionNewestCommit(const Config& c
   return std::make_pair(w->latest(), std::string(kNewestArchivedCommit));
 }
 
+nlohmann::json DrillParams::ToJson() const {
+  return {{"instance", instance},
+          {"production_newest_commit", Iso(production_newest_commit)},
+          {"rpo_basis", rpo_basis},
+          {"services", services},
+          {"objectives", {{"rto_seconds", rto_objective_seconds}, {"rpo_seconds", rpo_objective_seconds}}}};
+}
+
+Result<DrillParams> DrillParams::FromJson(const nlohmann::json& j, const std::string& where) {
+  JsonFields f(j, where, &Status::IO);
+  LB_RETURN_IF_ERROR(f.IsObject());
+  DrillParams p;
+  LB_RETURN_IF_ERROR(f.String("instance", &p.instance));
+  LB_RETURN_IF_ERROR(f.Time("production_newest_commit", &p.production_newest_commit));
+  LB_RETURN_IF_ERROR(f.String("rpo_basis", &p.rpo_basis));
+  LB_RETURN_IF_ERROR(f.Strings("services", &p.services));
+  nlohmann::json o;
+  LB_RETURN_IF_ERROR(f.Object("objectives", &o));
+  JsonFields of(o, where + ", objectives", &Status::IO);
+  LB_RETURN_IF_ERROR(of.Int("rto_seconds", &p.rto_objective_seconds));
+  LB_RETURN_IF_ERROR(of.Int("rpo_seconds", &p.rpo_objective_seconds));
+  return p;
+}
+
+nlohmann::json DrillVars::ToJson() const {
+  nlohmann::json v = nlohmann::json::object();
+  if (recovered_to) v["recovered_to"] = Iso(*recovered_to);
+  if (!verification.is_null()) v["verification"] = verification;
+  if (app_healthy_at) v["app_healthy_at"] = Iso(*app_healthy_at);
+  return v;
+}
+
+Result<DrillVars> DrillVars::FromJson(const nlohmann::json& j, const std::string& where) {
+  JsonFields f(j, where, &Status::IO);
+  LB_RETURN_IF_ERROR(f.IsObject());
+  DrillVars v;
+  UnixNanos t = 0;
+  if (f.Has("recovered_to")) {
+    LB_RETURN_IF_ERROR(f.Time("recovered_to", &t));
+    v.recovered_to = t;
+  }
+  if (f.Has("verification")) LB_RETURN_IF_ERROR(f.Object("verification", &v.verification));
+  if (f.Has("app_healthy_at")) {
+    LB_RETURN_IF_ERROR(f.Time("app_healthy_at", &t));
+    v.app_healthy_at = t;
+  }
+  return v;
+}
+
 Result<nlohmann::json> Drill::Resolve() {
   if (!cfg_.database.present) return Status::Config("config '" + cfg_.file + "' has no [database] section");
   LB_ASSIGN_OR_RETURN(auto newest, ProductionNewestCommit(cfg_, *repo_));
-  nlohmann::json services = nlohmann::json::array();
-  for (const auto& s : cfg_.services) services.push_back(s.name);
-  return nlohmann::json{{"instance", NewRunId("drill")},
-                        {"production_newest_commit", Iso(newest.first)},
-                        {"rpo_basis", newest.second},
-                        {"services", services},
-                        {"objectives", {{"rto_seconds", cfg_.objectives.rto_seconds},
-                                        {"rpo_seconds", cfg_.objectives.rpo_seconds}}}};
+  DrillParams p;
+  p.instance = NewRunId("drill");
+  p.production_newest_commit = newest.first;
+  p.rpo_basis = newest.second;
+  for (const auto& s : cfg_.services) p.services.push_back(s.name);
+  p.rto_objective_seconds = cfg_.objectives.rto_seconds;
+  p.rpo_objective_seconds = cfg_.objectives.rpo_seconds;
+  return p.ToJson();
 }
 
 std::vector<ServiceConfig> Drill::ScratchServices(const std::string& run_id) const {
@@ -72,14 +122,17 @@ Plan Drill::DrillPlan() {
   restore.description = "restore the latest point to a scratch instance";
   restore.timeout_seconds = 6 * 3600;
   restore.run = [this](StepContext& ctx) -> Result<std::string> {
-    pg::RestoreRequest req = RestoreRequestFor(cfg_, ctx.run.params["instance"], self_);
+    LB_ASSIGN_OR_RETURN(DrillParams p, DrillParams::FromJson(ctx.run.params, "run " + ctx.run.id));
+    LB_ASSIGN_OR_RETURN(DrillVars vars, DrillVars::FromJson(ctx.run.vars, "run " + ctx.run.id));
+    pg::RestoreRequest req = RestoreRequestFor(cfg_, p.instance, self_);
     LB_ASSIGN_OR_RETURN(pg::RestoreResult r, pg::RestoreInstance(*repo_, platform::ClusterFor(cfg_), req, nullptr));
     pg::InstanceRegistry registry(cfg_.state.dir);
     pg::Instance scratch = r.instance;
     scratch.role = "scratch";
     LB_RETURN_IF_ERROR(registry.Update(scratch));
     if (!r.recovered_to) return Status::Verification("the scratch instance replayed no transaction");
-    ctx.run.vars["recovered_to"] = Iso(*r.recovered_to);
+    vars.recovered_to = *r.recovered_to;
+    ctx.run.vars.update(vars.ToJson());
     return r.instance.name + " on port " + std::to_string(r.instance.port) + ", newest transaction " +
            Iso(*r.recovered_to);
   };
@@ -90,11 +143,14 @@ Plan Drill::DrillPlan() {
   check.description = "verify the scratch instance";
   check.timeout_seconds = 3 * 3600;
   check.run = [this](StepContext& ctx) -> Result<std::string> {
+    LB_ASSIGN_OR_RETURN(DrillParams p, DrillParams::FromJson(ctx.run.params, "run " + ctx.run.id));
+    LB_ASSIGN_OR_RETURN(DrillVars vars, DrillVars::FromJson(ctx.run.vars, "run " + ctx.run.id));
     pg::InstanceRegistry registry(cfg_.state.dir);
-    LB_ASSIGN_OR_RETURN(std::optional<pg::Instance> inst, registry.Find(ctx.run.params["instance"]));
+    LB_ASSIGN_OR_RETURN(std::optional<pg::Instance> inst, registry.Find(p.instance));
     if (!inst) return Status::NotFound("the scratch instance is gone");
     LB_ASSIGN_OR_RETURN(verify::Report report, VerifyManagedInstance(*repo_, cfg_, *inst));
-    ctx.run.vars["verification"] = report.ToJson();
+    vars.verification = report.ToJson();
+    ctx.run.vars.update(vars.ToJson());
     std::vector<std::string> failed = report.Failed();
     if (!failed.empty()) {
       std::string names;
@@ -110,8 +166,10 @@ Plan Drill::DrillPlan() {
   app.description = "one scratch replica of each service against the scratch instance; health and smoke";
   app.timeout_seconds = 600;
   app.run = [this](StepContext& ctx) -> Result<std::string> {
+    LB_ASSIGN_OR_RETURN(DrillParams p, DrillParams::FromJson(ctx.run.params, "run " + ctx.run.id));
+    LB_ASSIGN_OR_RETURN(DrillVars vars, DrillVars::FromJson(ctx.run.vars, "run " + ctx.run.id));
     pg::InstanceRegistry registry(cfg_.state.dir);
-    LB_ASSIGN_OR_RETURN(std::optional<pg::Instance> inst, registry.Find(ctx.run.params["instance"]));
+    LB_ASSIGN_OR_RETURN(std::optional<pg::Instance> inst, registry.Find(p.instance));
     if (!inst) return Status::NotFound("the scratch instance is gone");
     platform::ServiceManager scratch(cfg_.state.dir, self_, nullptr);
     std::string detail;
@@ -136,7 +194,8 @@ Plan Drill::DrillPlan() {
         detail += (detail.empty() ? "" : ", ") + original->name + " " + path + " 200";
       }
     }
-    ctx.run.vars["app_healthy_at"] = Iso(NowNanos());
+    vars.app_healthy_at = NowNanos();
+    ctx.run.vars.update(vars.ToJson());
     return detail.empty() ? std::string("no services configured") : detail;
   };
   plan.steps.push_back(app);
@@ -154,8 +213,9 @@ Status Drill::Teardown(const RunRecord& run, const Say& say) {
       first = s;
     }
   }
+  LB_ASSIGN_OR_RETURN(DrillParams p, DrillParams::FromJson(run.params, "run " + run.id));
   pg::InstanceRegistry registry(cfg_.state.dir);
-  LB_ASSIGN_OR_RETURN(std::optional<pg::Instance> inst, registry.Find(run.params["instance"]));
+  LB_ASSIGN_OR_RETURN(std::optional<pg::Instance> inst, registry.Find(p.instance));
   if (inst) {
     Status s = pg::DropInstance(platform::ClusterFor(cfg_), cfg_.state.dir, *inst);
     if (!s.ok() && first.ok()) first = s;
@@ -170,20 +230,31 @@ nlohmann::json Drill::Record(const RunRecord& run, const Status& outcome) {
   for (const auto& s : run.steps) {
     checks.push_back({{"name", s.name}, {"passed", s.state == StepState::kDone}, {"detail", s.detail}});
   }
-  if (run.vars.contains("verification")) {
-    for (const auto& c : run.vars["verification"]["checks"]) {
-      checks.push_back({{"name", "verify: " + c["name"].get<std::string>()},
-                        {"passed", c["result"] != "fail"},
-                        {"detail", c["detail"]}});
+  Result<DrillParams> p = DrillParams::FromJson(run.params, "run " + run.id);
+  Result<DrillVars> vars = DrillVars::FromJson(run.vars, "run " + run.id);
+  if (!p.ok() || !vars.ok()) {
+    // The record says why rather than failing: a drill that cannot be read did not pass.
+    return {{"id", run.id}, {"kind", "restore"}, {"started_at", run.started_at},
+            {"finished_at", FormatIso8601(NowNanos(), true)}, {"rto_seconds", nullptr}, {"rpo_seconds", nullptr},
+            {"rpo_basis", ""}, {"passed", false}, {"objectives", nullptr}, {"checks", checks},
+            {"reason", (!p.ok() ? p.status() : vars.status()).message()}};
+  }
+  if (vars->verification.is_object()) {
+    Result<verify::Report> report = verify::Report::FromJson(vars->verification, "run " + run.id + "'s verification");
+    if (report.ok()) {
+      for (const verify::CheckResult& c : report->checks) {
+        checks.push_back({{"name", "verify: " + c.name}, {"passed", c.outcome != verify::Outcome::kFail},
+                          {"detail", c.detail}});
+      }
     }
   }
   nlohmann::json rto = nullptr, rpo = nullptr;
   bool within = false;
   Result<UnixNanos> started = ParseTimestamp(run.started_at);
-  if (started.ok() && run.vars.contains("app_healthy_at") && run.vars.contains("recovered_to")) {
-    UnixNanos healthy = *ParseTimestamp(run.vars["app_healthy_at"].get<std::string>());
-    UnixNanos recovered = *ParseTimestamp(run.vars["recovered_to"].get<std::string>());
-    UnixNanos newest = *ParseTimestamp(run.params["production_newest_commit"].get<std::string>());
+  if (started.ok() && vars->app_healthy_at && vars->recovered_to) {
+    UnixNanos healthy = *vars->app_healthy_at;
+    UnixNanos recovered = *vars->recovered_to;
+    UnixNanos newest = p->production_newest_commit;
     double rto_s = static_cast<double>(healthy - *started) / 1e9;
     double rpo_s = std::max(0.0, static_cast<double>(newest - recovered) / 1e9);
     rto = std::round(rto_s * 1000) / 1000;
@@ -205,9 +276,9 @@ nlohmann::json Drill::Record(const RunRecord& run, const Status& outcome) {
           {"finished_at", FormatIso8601(NowNanos(), true)},
           {"rto_seconds", rto},
           {"rpo_seconds", rpo},
-          {"rpo_basis", run.params["rpo_basis"]},
+          {"rpo_basis", p->rpo_basis},
           {"passed", outcome.ok() && all && within},
-          {"objectives", run.params["objectives"]},
+          {"objectives", p->ToJson()["objectives"]},
           {"checks", checks},
           {"reason", reason}};
 }

@@ -5,6 +5,7 @@
 // A drill never changes production's data, secrets or services.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,28 @@
 #include "runbook/engine.h"
 
 namespace lifeboat::runbook {
+
+// A drill's inputs (its run's params) and what its steps hand on (vars), with their codecs.
+struct DrillParams {
+  std::string instance;  // the scratch instance
+  UnixNanos production_newest_commit = 0;
+  std::string rpo_basis;  // ProductionNewestCommit's second element
+  std::vector<std::string> services;
+  int64_t rto_objective_seconds = 0;
+  int64_t rpo_objective_seconds = 0;
+
+  nlohmann::json ToJson() const;
+  static Result<DrillParams> FromJson(const nlohmann::json& j, const std::string& where);
+};
+
+struct DrillVars {
+  std::optional<UnixNanos> recovered_to;
+  nlohmann::json verification;  // verify::Report::ToJson(); null before the verify step
+  std::optional<UnixNanos> app_healthy_at;
+
+  nlohmann::json ToJson() const;
+  static Result<DrillVars> FromJson(const nlohmann::json& j, const std::string& where);
+};
 
 class Drill {
  public:

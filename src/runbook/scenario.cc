@@ -15,6 +15,7 @@
 #include "platform/http_probe.h"
 #include "platform/releases.h"
 #include "runbook/drill.h"
+#include "runbook/scenario_state.h"
 #include "verify/snapshot_verification.h"
 
 namespace lifeboat::runbook {
@@ -22,11 +23,6 @@ namespace lifeboat::runbook {
 namespace {
 
 std::string Iso(UnixNanos t) { return FormatIso8601(t, true); }
-
-Result<UnixNanos> TimeVar(const nlohmann::json& j, const std::string& key) {
-  if (!j.contains(key) || !j[key].is_string()) return Status::Corruption("the run has no '" + key + "'");
-  return ParseTimestamp(j[key].get<std::string>());
-}
 
 std::string Seconds(double s, int decimals = 1) {
   char buf[32];
@@ -88,6 +84,11 @@ std::vector<std::string> Scenario::ServicesUsingSecret() const {
 }
 
 Result<nlohmann::json> Scenario::ResolveCutover(const std::string& instance) {
+  LB_ASSIGN_OR_RETURN(CutoverParams p, CutoverParamsFor(instance));
+  return p.ToJson();
+}
+
+Result<CutoverParams> Scenario::CutoverParamsFor(const std::string& instance) {
   if (!cfg_.database.present) return Status::Config("config '" + cfg_.file + "' has no [database] section");
   if (cfg_.recovery.secret.empty()) {
     return Status::Config("no secret to cut over",
@@ -96,21 +97,21 @@ Result<nlohmann::json> Scenario::ResolveCutover(const std::string& instance) {
   }
   platform::SecretStore store(cfg_.state.dir, repo_);
   LB_ASSIGN_OR_RETURN(platform::Secret secret, store.Get(cfg_.recovery.secret));
-  nlohmann::json services = ServicesUsingSecret();
+  CutoverParams p;
+  p.instance = instance;
   // The cluster that is production now is the one the cutover retires (and fences).
-  std::string current_instance;
-  pg::ClusterConfig retired = platform::ProductionClusterFor(cfg_, &current_instance);
-  nlohmann::json p = {{"instance", instance},
-                      {"retired", {{"instance", current_instance},
-                                   {"data_dir", retired.data_dir},
-                                   {"host", retired.conn.host},
-                                   {"port", retired.conn.port}}},
-                      {"secret", secret.name},
-                      {"secret_version", secret.current},
-                      {"new_secret_version", secret.versions.empty() ? 1 : secret.versions.back().version + 1},
-                      {"services", services},
-                      {"gate_timeout_seconds", cfg_.recovery.gate_timeout_seconds}};
-  if (stack_->load_balancer().configured()) p["load_balancer"] = stack_->load_balancer().url();
+  RetiredRef retired;
+  pg::ClusterConfig current = platform::ProductionClusterFor(cfg_, &retired.instance);
+  retired.data_dir = current.data_dir;
+  retired.host = current.conn.host;
+  retired.port = current.conn.port;
+  p.retired = retired;
+  p.secret = secret.name;
+  p.secret_version = secret.current;
+  p.new_secret_version = secret.versions.empty() ? 1 : secret.versions.back().version + 1;
+  p.services = ServicesUsingSecret();
+  p.gate_timeout_seconds = cfg_.recovery.gate_timeout_seconds;
+  if (stack_->load_balancer().configured()) p.load_balancer = stack_->load_balancer().url();
   return p;
 }
 
@@ -131,9 +132,9 @@ Result<nlohmann::json> Scenario::ResolveRecover(const RecoverRequest& request) {
     for (const auto& svc : cfg_.services) {
       LB_ASSIGN_OR_RETURN(std::vector<platform::Revision> revs, releases.Revisions(svc.name));
       for (const auto& r : revs) {
-        if (r.restore_point.is_object() && r.restore_point.value("name", "") == request.restore_point) {
-          lsn = r.restore_point["lsn"];
-          LB_ASSIGN_OR_RETURN(point, ParseTimestamp(r.restore_point["time"].get<std::string>()));
+        if (r.restore_point && r.restore_point->name == request.restore_point) {
+          lsn = r.restore_point->lsn;
+          LB_ASSIGN_OR_RETURN(point, ParseTimestamp(r.restore_point->time));
         }
       }
     }
@@ -152,25 +153,27 @@ Result<nlohmann::json> Scenario::ResolveRecover(const RecoverRequest& request) {
   pg::InstanceRegistry registry(cfg_.state.dir);
   LB_ASSIGN_OR_RETURN(std::vector<pg::Instance> taken, registry.List());
   LB_ASSIGN_OR_RETURN(int port, pg::FreePort(cfg_.instances.port_first, cfg_.instances.port_last, taken));
-  LB_ASSIGN_OR_RETURN(nlohmann::json p, ResolveCutover(name));
-  p["target"] = !lsn.empty() ? "lsn" : request.time ? "time" : "latest";
+  RecoverParams p;
+  LB_ASSIGN_OR_RETURN(p.cutover, CutoverParamsFor(name));
+  p.target = !lsn.empty() ? RecoverTarget::kLsn : request.time ? RecoverTarget::kTime : RecoverTarget::kLatest;
   if (!lsn.empty()) {
-    p["target_lsn"] = lsn;
-    p["restore_point"] = request.restore_point;
+    p.target_lsn = lsn;
+    p.restore_point = request.restore_point;
   }
-  p["target_time"] = Iso(point);
-  p["window"] = {{"earliest", Iso(window.earliest())}, {"latest", Iso(window.latest())},
-                 {"timeline", window.timeline}};
+  p.target_time = point;
+  p.window_earliest = window.earliest();
+  p.window_latest = window.latest();
+  p.window_timeline = window.timeline;
   // Production's own newest commit when it answers; when it is gone, the newest that reached
   // the repository (what a streamer stored last).
   LB_ASSIGN_OR_RETURN(auto newest, ProductionNewestCommit(cfg_, *repo_));
-  p["production_newest_commit"] = Iso(std::max(newest.first, window.latest()));
-  p["newest_commit_source"] = newest.second;
-  p["snapshot"] = range->snapshot.Hex();
-  p["port"] = port;
-  p["objectives"] = {{"rto_seconds", cfg_.objectives.rto_seconds},
-                     {"rpo_seconds", cfg_.objectives.rpo_seconds}};
-  return p;
+  p.production_newest_commit = std::max(newest.first, window.latest());
+  p.newest_commit_source = newest.second;
+  p.snapshot = range->snapshot.Hex();
+  p.port = port;
+  p.rto_objective_seconds = cfg_.objectives.rto_seconds;
+  p.rpo_objective_seconds = cfg_.objectives.rpo_seconds;
+  return p.ToJson();
 }
 
 Result<nlohmann::json> Scenario::ResolveRevert() {
@@ -180,12 +183,13 @@ Result<nlohmann::json> Scenario::ResolveRevert() {
   if (secret.previous == 0) {
     return Status::Usage("secret '" + secret.name + "' has no previous version to revert to");
   }
-  nlohmann::json p = {{"secret", secret.name},
-                      {"secret_version", secret.current},
-                      {"revert_to_version", secret.previous},
-                      {"services", ServicesUsingSecret()}};
-  if (stack_->load_balancer().configured()) p["load_balancer"] = stack_->load_balancer().url();
-  return p;
+  RevertParams p;
+  p.secret = secret.name;
+  p.secret_version = secret.current;
+  p.revert_to_version = secret.previous;
+  p.services = ServicesUsingSecret();
+  if (stack_->load_balancer().configured()) p.load_balancer = stack_->load_balancer().url();
+  return p.ToJson();
 }
 
 Status Scenario::SwitchServices(const std::vector<std::string>& services, const Say& say) {
@@ -227,9 +231,23 @@ Result<std::string> Scenario::Gate(const std::vector<std::string>& services, dou
   return passed;
 }
 
+Result<CutoverParams> Scenario::CutoverOf(const RunRecord& run) const {
+  return CutoverParams::FromJson(run.params, "run " + run.id);
+}
+
+Result<ScenarioVars> Scenario::VarsOf(const RunRecord& run) const {
+  return ScenarioVars::FromJson(run.vars, "run " + run.id);
+}
+
+Status Scenario::SaveVars(StepContext& ctx, const ScenarioVars& vars) {
+  ctx.run.vars.update(vars.ToJson());
+  return ctx.save();
+}
+
 Result<std::string> Scenario::Cutover(StepContext& ctx) {
-  RunRecord& run = ctx.run;
-  std::string name = run.params["instance"];
+  LB_ASSIGN_OR_RETURN(CutoverParams p, CutoverOf(ctx.run));
+  LB_ASSIGN_OR_RETURN(ScenarioVars vars, VarsOf(ctx.run));
+  const std::string& name = p.instance;
   pg::InstanceRegistry registry(cfg_.state.dir);
   LB_ASSIGN_OR_RETURN(std::optional<pg::Instance> inst, registry.Find(name));
   if (!inst) return Status::NotFound("instance '" + name + "' does not exist", "list instances with 'lifeboat instances'");
@@ -238,34 +256,33 @@ Result<std::string> Scenario::Cutover(StepContext& ctx) {
   }
   platform::SecretStore store(cfg_.state.dir, repo_);
   LB_ASSIGN_OR_RETURN(platform::Secret secret, store.Get(cfg_.recovery.secret));
-  if (!run.vars.contains("previous_secret_version")) {
-    run.vars["previous_secret_version"] = secret.current;
-    LB_RETURN_IF_ERROR(ctx.save());
+  if (!vars.previous_secret_version) {
+    vars.previous_secret_version = secret.current;
+    LB_RETURN_IF_ERROR(SaveVars(ctx, vars));
   }
   const platform::SecretVersion* cur = secret.Find(secret.current);
   std::string port = std::to_string(inst->port);
   bool points = cur != nullptr && cur->values.count("PGHOST") && cur->values.at("PGHOST") == inst->host &&
                 cur->values.count("PGPORT") && cur->values.at("PGPORT") == port;
   if (!points) {
-    run.vars["secret_changed"] = true;
-    LB_RETURN_IF_ERROR(ctx.save());
+    vars.secret_changed = true;
+    LB_RETURN_IF_ERROR(SaveVars(ctx, vars));
     LB_ASSIGN_OR_RETURN(int v, store.Set(secret.name, {{"PGHOST", inst->host}, {"PGPORT", port}}, false,
                                          "cutover to " + name));
-    run.vars["cutover_secret_version"] = v;
-    LB_RETURN_IF_ERROR(ctx.save());
+    vars.cutover_secret_version = v;
+    LB_RETURN_IF_ERROR(SaveVars(ctx, vars));
     ctx.say("  secret " + secret.name + ": version " + std::to_string(v) + " points at " + name +
             " (port " + port + ")");
   }
-  std::vector<std::string> services = run.params["services"];
-  Status switched = SwitchServices(services, ctx.say);
+  Status switched = SwitchServices(p.services, ctx.say);
   if (!switched.ok()) return Status::Verification("health gate failed: " + switched.message());
   // No request reaches the retired cluster's replicas any more: fence it before anything else,
   // so that whatever still writes to it (a client outside the stack) fails instead of landing
   // there unseen.
-  LB_ASSIGN_OR_RETURN(std::string fence, FenceRetired(ctx));
-  LB_ASSIGN_OR_RETURN(std::string gate, Gate(services, ctx.deadline));
-  std::string gate_passed_at = Iso(NowNanos());
-  LB_ASSIGN_OR_RETURN(std::string protection, Protect(ctx, *inst));
+  LB_ASSIGN_OR_RETURN(std::string fence, FenceRetired(ctx, p, &vars));
+  LB_ASSIGN_OR_RETURN(std::string gate, Gate(p.services, ctx.deadline));
+  UnixNanos gate_passed_at = NowNanos();
+  LB_ASSIGN_OR_RETURN(std::string protection, Protect(ctx, *inst, &vars));
   // The inventory: the restored instance is production now; any earlier one is retired.
   LB_ASSIGN_OR_RETURN(std::vector<pg::Instance> all, registry.List());
   for (pg::Instance i : all) {
@@ -275,41 +292,39 @@ Result<std::string> Scenario::Cutover(StepContext& ctx) {
     LB_RETURN_IF_ERROR(registry.Update(i));
   }
   // Last: it marks the step done (and is the RTO's end), so a resumed run repeats the above.
-  run.vars["gate_passed_at"] = gate_passed_at;
+  vars.gate_passed_at = gate_passed_at;
+  ctx.run.vars.update(vars.ToJson());
   return "secret " + secret.name + " now points at " + name + "; gate: " + gate + "; " + protection + "; " + fence;
 }
 
-Result<std::string> Scenario::Protect(StepContext& ctx, const pg::Instance& inst) {
-  RunRecord& run = ctx.run;
-  run.vars["protecting"] = true;  // before archiving starts: a revert knows to stop it
-  LB_RETURN_IF_ERROR(ctx.save());
+Result<std::string> Scenario::Protect(StepContext& ctx, const pg::Instance& inst, ScenarioVars* vars) {
+  vars->protecting = true;  // before archiving starts: a revert knows to stop it
+  LB_RETURN_IF_ERROR(SaveVars(ctx, *vars));
   LB_ASSIGN_OR_RETURN(uint32_t tli, pg::ArmArchiving(*repo_, platform::ClusterFor(cfg_), inst,
                                                      pg::WalPushCommand(self_, cfg_.file), "lifeboat",
                                                      static_cast<double>(cfg_.database.archive_timeout_seconds)));
-  run.vars["timeline"] = tli;
-  LB_RETURN_IF_ERROR(ctx.save());
-  LB_RETURN_IF_ERROR(pg::Lineage(repo_).MarkProduction(tli, pg::TimelineOrigin::kRecovery, inst.name, run.id));
+  vars->timeline = tli;
+  LB_RETURN_IF_ERROR(SaveVars(ctx, *vars));
+  LB_RETURN_IF_ERROR(pg::Lineage(repo_).MarkProduction(tli, pg::TimelineOrigin::kRecovery, inst.name, ctx.run.id));
   return "protected: timeline " + std::to_string(tli) + " is production, archiving, slot 'lifeboat'";
 }
 
-pg::ClusterConfig Scenario::RetiredCluster(const RunRecord& run) const {
+pg::ClusterConfig Scenario::RetiredCluster(const CutoverParams& p) const {
   pg::ClusterConfig c = platform::ClusterFor(cfg_);
-  const nlohmann::json& r = run.params.value("retired", nlohmann::json::object());
-  c.data_dir = r.value("data_dir", c.data_dir);
-  c.conn.host = r.value("host", c.conn.host);
-  c.conn.port = r.value("port", c.conn.port);
+  if (p.retired) {
+    c.data_dir = p.retired->data_dir;
+    c.conn.host = p.retired->host;
+    c.conn.port = p.retired->port;
+  }
   return c;
 }
 
-Result<std::string> Scenario::FenceRetired(StepContext& ctx) {
-  RunRecord& run = ctx.run;
-  if (!run.params.contains("retired")) return std::string("retired cluster not recorded: not fenced");
-  if (run.params["retired"].value("instance", "") == run.params.value("instance", "")) {
-    return std::string("the instance was production already: nothing to fence");
-  }
-  run.vars["fenced"] = true;  // before fencing: a revert lifts it
-  LB_RETURN_IF_ERROR(ctx.save());
-  pg::ClusterConfig retired = RetiredCluster(run);
+Result<std::string> Scenario::FenceRetired(StepContext& ctx, const CutoverParams& p, ScenarioVars* vars) {
+  if (!p.retired) return std::string("retired cluster not recorded: not fenced");
+  if (p.retired->instance == p.instance) return std::string("the instance was production already: nothing to fence");
+  vars->fenced = true;  // before fencing: a revert lifts it
+  LB_RETURN_IF_ERROR(SaveVars(ctx, *vars));
+  pg::ClusterConfig retired = RetiredCluster(p);
   LB_ASSIGN_OR_RETURN(pg::FenceResult f, pg::FenceCluster(retired));
   if (!f.present) return "retired cluster gone (" + retired.data_dir + "): nothing to fence";
   if (!f.reachable) {
@@ -319,8 +334,8 @@ Result<std::string> Scenario::FenceRetired(StepContext& ctx) {
   std::string last;
   if (f.last_commit) {
     // Its last write: the end of what a --latest recovery loses (the report's RPO).
-    run.vars["retired_last_commit"] = Iso(*f.last_commit);
-    LB_RETURN_IF_ERROR(ctx.save());
+    vars->retired_last_commit = *f.last_commit;
+    LB_RETURN_IF_ERROR(SaveVars(ctx, *vars));
     last = ", its last commit " + Iso(*f.last_commit);
   }
   ctx.say("  retired cluster at " + retired.data_dir + " fenced: read-only, " + std::to_string(f.terminated) +
@@ -330,23 +345,31 @@ Result<std::string> Scenario::FenceRetired(StepContext& ctx) {
 
 Result<std::string> Scenario::Revert(StepContext& ctx) {
   RunRecord& run = ctx.run;
-  if (run.vars.value("fenced", false)) {
-    LB_RETURN_IF_ERROR(pg::UnfenceCluster(RetiredCluster(run)));
-    ctx.say("  retired cluster accepts writes again");
-  }
-  if (run.vars.value("protecting", false)) {
-    // The instance is not production after all: its timeline leaves production's lineage.
-    if (run.vars.contains("timeline")) {
-      LB_RETURN_IF_ERROR(pg::Lineage(repo_).Unmark(run.vars["timeline"].get<uint32_t>()));
+  std::vector<std::string> services;
+  int previous = 0;
+  if (run.kind == "revert") {
+    LB_ASSIGN_OR_RETURN(RevertParams p, RevertParams::FromJson(run.params, "run " + run.id));
+    services = p.services;
+    previous = p.revert_to_version;
+  } else {
+    LB_ASSIGN_OR_RETURN(CutoverParams p, CutoverOf(run));
+    LB_ASSIGN_OR_RETURN(ScenarioVars vars, VarsOf(run));
+    if (vars.fenced) {
+      LB_RETURN_IF_ERROR(pg::UnfenceCluster(RetiredCluster(p)));
+      ctx.say("  retired cluster accepts writes again");
     }
+    // The instance is not production after all: its timeline leaves production's lineage.
+    if (vars.protecting && vars.timeline) LB_RETURN_IF_ERROR(pg::Lineage(repo_).Unmark(*vars.timeline));
+    if (!vars.secret_changed) return std::string();
+    if (!vars.previous_secret_version) {
+      return Status::IO("run " + run.id + " changed the secret but recorded no previous version to revert to");
+    }
+    services = p.services;
+    previous = *vars.previous_secret_version;
   }
-  if (!run.vars.value("secret_changed", false) && run.kind != "revert") return std::string();
-  int previous = run.kind == "revert" ? run.params["revert_to_version"].get<int>()
-                                      : run.vars["previous_secret_version"].get<int>();
   platform::SecretStore store(cfg_.state.dir, repo_);
   LB_RETURN_IF_ERROR(store.Promote(cfg_.recovery.secret, previous));
   ctx.say("  secret " + cfg_.recovery.secret + ": version " + std::to_string(previous) + " is current again");
-  std::vector<std::string> services = run.params["services"];
   LB_RETURN_IF_ERROR(SwitchServices(services, ctx.say));
   LB_ASSIGN_OR_RETURN(std::string gate, Gate(services, MonotonicSeconds() + static_cast<double>(cfg_.recovery.gate_timeout_seconds)));
   // Whatever was made production by the cutover goes back to being a restored instance.
@@ -363,29 +386,31 @@ Result<std::string> Scenario::Revert(StepContext& ctx) {
 
 Result<std::string> Scenario::Report(StepContext& ctx) {
   RunRecord& run = ctx.run;
+  LB_ASSIGN_OR_RETURN(RecoverParams p, RecoverParams::FromJson(run.params, "run " + run.id));
+  LB_ASSIGN_OR_RETURN(ScenarioVars vars, VarsOf(run));
   LB_ASSIGN_OR_RETURN(UnixNanos started, ParseTimestamp(run.started_at));
-  LB_ASSIGN_OR_RETURN(UnixNanos gate, TimeVar(run.vars, "gate_passed_at"));
-  LB_ASSIGN_OR_RETURN(UnixNanos recovered, TimeVar(run.vars, "recovered_to"));
+  if (!vars.gate_passed_at || !vars.recovered_to) {
+    return Status::IO("run " + run.id + " has no cutover or no recovery point recorded");
+  }
   // The RPO of the choice: for a time, what was committed before it and is lost; for the latest
   // point or a restore point, everything production committed after the point recovered.
-  std::string basis_key = run.params["target"] == "time" ? "target_time" : "production_newest_commit";
-  LB_ASSIGN_OR_RETURN(UnixNanos basis, TimeVar(run.params, basis_key));
-  if (run.params.value("newest_commit_source", "") == kNewestArchivedCommit && basis_key != "target_time") {
+  std::string basis_key = "target_time";
+  UnixNanos basis = p.target_time;
+  if (p.target != RecoverTarget::kTime) {
+    basis_key = "production_newest_commit";
+    basis = p.production_newest_commit;
     // Production did not answer: what it committed after its WAL last reached the repository
     // is unknown, so this RPO is measured against the repository (the streamer's interval
     // bounds the rest).
-    basis_key = "repository_newest_commit";
-  }
-  if (basis_key != "target_time" && run.vars.contains("retired_last_commit")) {
+    if (p.newest_commit_source == kNewestArchivedCommit) basis_key = "repository_newest_commit";
     // The retired cluster kept taking writes until the cutover fenced it; its last one counts.
-    LB_ASSIGN_OR_RETURN(UnixNanos fenced, TimeVar(run.vars, "retired_last_commit"));
-    if (fenced > basis) {
-      basis = fenced;
+    if (vars.retired_last_commit && *vars.retired_last_commit > basis) {
+      basis = *vars.retired_last_commit;
       basis_key = "retired_last_commit";
     }
   }
-  double rto = static_cast<double>(gate - started) / 1e9;
-  double rpo = std::max(0.0, static_cast<double>(basis - recovered) / 1e9);
+  double rto = static_cast<double>(*vars.gate_passed_at - started) / 1e9;
+  double rpo = std::max(0.0, static_cast<double>(basis - *vars.recovered_to) / 1e9);
   double rto_obj = static_cast<double>(cfg_.objectives.rto_seconds);
   double rpo_obj = static_cast<double>(cfg_.objectives.rpo_seconds);
   run.result = {{"rto_seconds", std::round(rto * 1000) / 1000},
@@ -395,8 +420,8 @@ Result<std::string> Scenario::Report(StepContext& ctx) {
                 {"rto_met", rto <= rto_obj},
                 {"rpo_met", rpo <= rpo_obj},
                 {"rpo_basis", basis_key},
-                {"instance", run.params["instance"]},
-                {"recovered_to", run.vars["recovered_to"]}};
+                {"instance", p.cutover.instance},
+                {"recovered_to", Iso(*vars.recovered_to)}};
   return "RTO " + Seconds(rto) + " (objective " + FormatDuration(rto_obj) + (rto <= rto_obj ? ", met" : ", MISSED") +
          "); RPO " + Seconds(rpo, 3) + " (objective " + FormatDuration(rpo_obj) + (rpo <= rpo_obj ? ", met" : ", MISSED") + ")" +
          (basis_key == "repository_newest_commit"
@@ -407,9 +432,12 @@ Result<std::string> Scenario::Report(StepContext& ctx) {
 Step Scenario::CutoverStep() {
   Step s;
   s.name = "cutover";
-  s.description = "new secret version pointing at the restored instance, rolling restart, health gate";
+  s.description = "new secret version pointing at the restored instance, services switched, retired cluster fenced, health gate";
   s.timeout_seconds = static_cast<double>(cfg_.recovery.gate_timeout_seconds) + 600;
-  s.done = [](StepContext& ctx) -> Result<bool> { return ctx.run.vars.contains("gate_passed_at"); };
+  s.done = [this](StepContext& ctx) -> Result<bool> {
+    LB_ASSIGN_OR_RETURN(ScenarioVars vars, VarsOf(ctx.run));
+    return vars.gate_passed_at.has_value();
+  };
   s.run = [this](StepContext& ctx) { return Cutover(ctx); };
   return s;
 }
@@ -421,10 +449,9 @@ Plan Scenario::RecoverPlan() {
   window.name = "window";
   window.description = "the restorable window and the chosen recovery point";
   window.run = [](StepContext& ctx) -> Result<std::string> {
-    const auto& p = ctx.run.params;
-    return "window " + p["window"]["earliest"].get<std::string>() + " .. " +
-           p["window"]["latest"].get<std::string>() + "; recovery point " +
-           p["target_time"].get<std::string>() + " (" + p["target"].get<std::string>() + ")";
+    LB_ASSIGN_OR_RETURN(RecoverParams p, RecoverParams::FromJson(ctx.run.params, "run " + ctx.run.id));
+    return "window " + Iso(p.window_earliest) + " .. " + Iso(p.window_latest) + "; recovery point " +
+           Iso(p.target_time) + " (" + RecoverTargetName(p.target) + ")";
   };
   plan.steps.push_back(window);
 
@@ -434,27 +461,30 @@ Plan Scenario::RecoverPlan() {
   restore.timeout_seconds = 6 * 3600;
   // Done: the instance runs, recovered, and the run recorded where to. The check only looks.
   restore.done = [this](StepContext& ctx) -> Result<bool> {
+    LB_ASSIGN_OR_RETURN(CutoverParams p, CutoverOf(ctx.run));
+    LB_ASSIGN_OR_RETURN(ScenarioVars vars, VarsOf(ctx.run));
     pg::InstanceRegistry registry(cfg_.state.dir);
-    LB_ASSIGN_OR_RETURN(std::optional<pg::Instance> inst, registry.Find(ctx.run.params["instance"]));
+    LB_ASSIGN_OR_RETURN(std::optional<pg::Instance> inst, registry.Find(p.instance));
     return inst && pg::InstanceStatus(*inst) == "running" && !inst->recovered_to.empty() &&
-           ctx.run.vars.contains("recovered_to");
+           vars.recovered_to.has_value();
   };
   restore.run = [this](StepContext& ctx) -> Result<std::string> {
-    const auto& p = ctx.run.params;
+    LB_ASSIGN_OR_RETURN(RecoverParams p, RecoverParams::FromJson(ctx.run.params, "run " + ctx.run.id));
+    LB_ASSIGN_OR_RETURN(ScenarioVars vars, VarsOf(ctx.run));
     pg::InstanceRegistry registry(cfg_.state.dir);
-    LB_ASSIGN_OR_RETURN(std::optional<pg::Instance> left, registry.Find(p["instance"]));
+    LB_ASSIGN_OR_RETURN(std::optional<pg::Instance> left, registry.Find(p.cutover.instance));
     if (left) {
       // A restore interrupted midway left a registered, incomplete instance: start over.
       ctx.say("  removing the incomplete instance " + left->name + " an interrupted run left");
       LB_RETURN_IF_ERROR(pg::DropInstance(platform::ClusterFor(cfg_), cfg_.state.dir, *left));
     }
-    pg::RestoreRequest req = RestoreRequestFor(cfg_, p["instance"], self_);
-    if (p["target"] == "time") {
+    pg::RestoreRequest req = RestoreRequestFor(cfg_, p.cutover.instance, self_);
+    if (p.target == RecoverTarget::kTime) {
       req.target.kind = pg::RestoreTarget::Kind::kTime;
-      LB_ASSIGN_OR_RETURN(req.target.time, ParseTimestamp(p["target_time"].get<std::string>()));
-    } else if (p["target"] == "lsn") {
+      req.target.time = p.target_time;
+    } else if (p.target == RecoverTarget::kLsn) {
       req.target.kind = pg::RestoreTarget::Kind::kLsn;
-      LB_ASSIGN_OR_RETURN(req.target.lsn, pg::ParseLsn(p["target_lsn"].get<std::string>()));
+      LB_ASSIGN_OR_RETURN(req.target.lsn, pg::ParseLsn(p.target_lsn));
     }
     // It archives on its new timeline once the cutover makes it production, never before.
     req.archive = pg::RestoreRequest::Archive::kDeferred;
@@ -463,8 +493,9 @@ Plan Scenario::RecoverPlan() {
       return Status::Verification("instance " + r.instance.name + " replayed no transaction",
                                   "the snapshot's WAL holds no commit; choose another target");
     }
-    ctx.run.vars["recovered_to"] = Iso(*r.recovered_to);
-    ctx.run.vars["port"] = r.instance.port;
+    vars.recovered_to = *r.recovered_to;
+    vars.port = r.instance.port;
+    ctx.run.vars.update(vars.ToJson());
     return r.instance.name + " on port " + std::to_string(r.instance.port) + " from snapshot " +
            r.snapshot.Short() + ", newest transaction " + Iso(*r.recovered_to);
   };
@@ -475,12 +506,15 @@ Plan Scenario::RecoverPlan() {
   check.description = "verify the restored instance (rows, freshness, integrity, user checks)";
   check.timeout_seconds = 3 * 3600;
   check.run = [this](StepContext& ctx) -> Result<std::string> {
+    LB_ASSIGN_OR_RETURN(CutoverParams p, CutoverOf(ctx.run));
+    LB_ASSIGN_OR_RETURN(ScenarioVars vars, VarsOf(ctx.run));
     pg::InstanceRegistry registry(cfg_.state.dir);
-    std::string name = ctx.run.params["instance"];
+    const std::string& name = p.instance;
     LB_ASSIGN_OR_RETURN(std::optional<pg::Instance> inst, registry.Find(name));
     if (!inst) return Status::NotFound("instance '" + name + "' does not exist");
     LB_ASSIGN_OR_RETURN(verify::Report report, VerifyManagedInstance(*repo_, cfg_, *inst));
-    ctx.run.vars["verification"] = report.ToJson();
+    vars.verification = report.ToJson();
+    ctx.run.vars.update(vars.ToJson());
     for (const auto& c : report.checks) {
       ctx.say("  " + std::string(verify::OutcomeName(c.outcome)) + "  " + c.name +
               (c.outcome == verify::Outcome::kPass ? "" : ": " + c.detail));
@@ -522,7 +556,7 @@ Result<Plan> Scenario::PlanFor(const std::string& kind) {
     plan.kind = "revert";
     Step s;
     s.name = "revert";
-    s.description = "previous secret version, rolling restart, health gate";
+    s.description = "previous secret version, services switched back, health gate";
     s.timeout_seconds = static_cast<double>(cfg_.recovery.gate_timeout_seconds) + 600;
     s.run = [this](StepContext& ctx) { return Revert(ctx); };
     plan.steps.push_back(s);

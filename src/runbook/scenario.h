@@ -14,6 +14,7 @@
 #include "platform/stack.h"
 #include "repository/repository.h"
 #include "runbook/engine.h"
+#include "runbook/scenario_state.h"
 #include "verify/verifier.h"
 
 namespace lifeboat::runbook {
@@ -64,10 +65,16 @@ class Scenario {
   Result<std::string> Revert(StepContext& ctx);
   // Protection follows production: the instance archives, has its slot, and its timeline is
   // recorded as production (pg::ArmArchiving, pg::Lineage).
-  Result<std::string> Protect(StepContext& ctx, const pg::Instance& inst);
+  Result<std::string> Protect(StepContext& ctx, const pg::Instance& inst, ScenarioVars* vars);
   // The cluster that was production when the run started, made read-only (pg::FenceCluster).
-  Result<std::string> FenceRetired(StepContext& ctx);
-  pg::ClusterConfig RetiredCluster(const RunRecord& run) const;
+  Result<std::string> FenceRetired(StepContext& ctx, const CutoverParams& p, ScenarioVars* vars);
+  pg::ClusterConfig RetiredCluster(const CutoverParams& p) const;
+  Result<CutoverParams> CutoverParamsFor(const std::string& instance);
+  // The run's params and vars, decoded (a bad key is an error naming the run).
+  Result<CutoverParams> CutoverOf(const RunRecord& run) const;
+  Result<ScenarioVars> VarsOf(const RunRecord& run) const;
+  // Records `vars` in the run and saves the journal.
+  static Status SaveVars(StepContext& ctx, const ScenarioVars& vars);
   // Switches every service using the secret onto its current version in one load-balancer
   // change each (nothing when all are on it).
   Status SwitchServices(const std::vector<std::string>& services, const Say& say);

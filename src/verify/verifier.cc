@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 
+#include "base/json_fields.h"
 #include "verify/expectation.h"
 
 namespace lifeboat::verify {
@@ -38,6 +39,28 @@ std::vector<std::string> Report::Failed() const {
     if (c.outcome == Outcome::kFail) out.push_back(c.name);
   }
   return out;
+}
+
+Result<Report> Report::FromJson(const nlohmann::json& j, const std::string& where) {
+  JsonFields f(j, where);
+  LB_RETURN_IF_ERROR(f.IsObject());
+  nlohmann::json arr;
+  LB_RETURN_IF_ERROR(f.Array("checks", &arr));
+  constexpr Outcome kOutcomes[] = {Outcome::kPass, Outcome::kWarn, Outcome::kFail};
+  Report r;
+  for (size_t i = 0; i < arr.size(); ++i) {
+    JsonFields c(arr[i], where + ", check " + std::to_string(i + 1));
+    LB_RETURN_IF_ERROR(c.IsObject());
+    CheckResult check;
+    LB_RETURN_IF_ERROR(c.String("name", &check.name));
+    LB_RETURN_IF_ERROR(c.Enum("result", kOutcomes, &OutcomeName, "pass, warn or fail", &check.outcome));
+    LB_RETURN_IF_ERROR(c.String("expected", &check.expected));
+    LB_RETURN_IF_ERROR(c.String("actual", &check.actual));
+    LB_RETURN_IF_ERROR(c.String("detail", &check.detail));
+    LB_RETURN_IF_ERROR(c.Double("seconds", &check.seconds));
+    r.checks.push_back(std::move(check));
+  }
+  return r;
 }
 
 nlohmann::json Report::ToJson() const {

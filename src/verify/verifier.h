@@ -33,6 +33,8 @@ struct Report {
   std::vector<CheckResult> checks;
   Outcome overall() const;
   nlohmann::json ToJson() const;
+  // A report as ToJson wrote it; a bad key is Code::kCorruption naming `where` and the key.
+  static Result<Report> FromJson(const nlohmann::json& j, const std::string& where);
   std::vector<std::string> Failed() const;  // names of failed checks
 };
 

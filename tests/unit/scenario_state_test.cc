@@ -1,0 +1,156 @@
+// Scenario 1's run state (runbook/scenario_state.h): params and vars written as the journal has
+// always had them decode to the same values, journals of older versions (no retired cluster,
+// no newest-commit source) still decode, and a bad key is an exit-2 error naming the run.
+#include <gtest/gtest.h>
+
+#include "runbook/deploy.h"
+#include "runbook/drill.h"
+#include "runbook/scenario_state.h"
+
+namespace lifeboat::runbook {
+namespace {
+
+RecoverParams Sample() {
+  RecoverParams p;
+  p.cutover.instance = "restore-20261201-101500";
+  p.cutover.retired = RetiredRef{"", "/srv/pg/main", "/run/postgresql", 5432};
+  p.cutover.secret = "shop-db";
+  p.cutover.secret_version = 1;
+  p.cutover.new_secret_version = 2;
+  p.cutover.services = {"shop"};
+  p.cutover.gate_timeout_seconds = 120;
+  p.cutover.load_balancer = "http://127.0.0.1:8080";
+  p.target = RecoverTarget::kLsn;
+  p.target_lsn = "0/3000060";
+  p.restore_point = "deploy-shop-4.0";
+  p.target_time = 1'795'921'800'123'456'000;
+  p.window_earliest = 1'795'900'000'000'000'000;
+  p.window_latest = 1'795'921'900'000'001'000;
+  p.window_timeline = 2;
+  p.production_newest_commit = 1'795'921'900'000'001'000;
+  p.newest_commit_source = "production's last commit";
+  p.snapshot = std::string(64, 'a');
+  p.port = 24010;
+  p.rto_objective_seconds = 60;
+  p.rpo_objective_seconds = 1;
+  return p;
+}
+
+TEST(ScenarioStateTest, ParamsAndVarsRoundTripWithTheJournalsKeys) {
+  nlohmann::json j = Sample().ToJson();
+  EXPECT_EQ(j["target"], "lsn");
+  EXPECT_EQ(j["window"]["timeline"], 2);
+  EXPECT_EQ(j["objectives"]["rpo_seconds"], 1);
+  EXPECT_EQ(j["retired"]["port"], 5432);
+  EXPECT_EQ(j["target_time"], "2026-11-29T03:10:00.123456Z");
+  Result<RecoverParams> back = RecoverParams::FromJson(j, "run recover-1");
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->ToJson(), j);
+
+  ScenarioVars v;
+  v.recovered_to = 1'795'921'799'000'000'000;
+  v.port = 24010;
+  v.verification = {{"result", "passed"}};
+  v.previous_secret_version = 1;
+  v.secret_changed = true;
+  v.cutover_secret_version = 2;
+  v.protecting = true;
+  v.timeline = 3;
+  v.fenced = true;
+  v.retired_last_commit = 1'795'921'801'000'000'000;
+  v.gate_passed_at = 1'795'921'802'000'000'000;
+  nlohmann::json vj = v.ToJson();
+  EXPECT_EQ(vj.size(), 11u);
+  Result<ScenarioVars> vb = ScenarioVars::FromJson(vj, "run recover-1");
+  ASSERT_TRUE(vb.ok()) << vb.status().ToString();
+  EXPECT_EQ(vb->ToJson(), vj);
+  EXPECT_EQ(ScenarioVars().ToJson(), nlohmann::json::object());  // nothing recorded yet
+
+  CleanupVars none;
+  none.final_snapshot_done = true;
+  EXPECT_EQ(none.ToJson(), nlohmann::json({{"final_snapshot", nullptr}}));
+  EXPECT_TRUE(CleanupVars::FromJson(none.ToJson(), "run cleanup-1")->final_snapshot_done);
+  EXPECT_FALSE(CleanupVars::FromJson(nlohmann::json::object(), "run cleanup-1")->final_snapshot_done);
+}
+
+TEST(ScenarioStateTest, JournalsOfOlderVersionsStillDecode) {
+  nlohmann::json j = Sample().ToJson();
+  j.erase("retired");
+  j.erase("newest_commit_source");
+  j.erase("load_balancer");
+  Result<RecoverParams> p = RecoverParams::FromJson(j, "run recover-1");
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  EXPECT_FALSE(p->cutover.retired.has_value());
+  EXPECT_EQ(p->cutover.load_balancer, "");
+}
+
+TEST(ScenarioStateTest, ABadKeyIsAnErrorNamingTheRunAndTheKey) {
+  auto error = [](const std::function<void(nlohmann::json&)>& edit) {
+    nlohmann::json j = Sample().ToJson();
+    edit(j);
+    Result<RecoverParams> p = RecoverParams::FromJson(j, "run recover-1");
+    EXPECT_EQ(ExitCodeFor(p.status()), 2);
+    return p.status().message();
+  };
+  EXPECT_EQ(error([](nlohmann::json& j) { j["services"] = "shop"; }),
+            "run recover-1: key 'services' is missing or not a list of strings");
+  EXPECT_EQ(error([](nlohmann::json& j) { j["target"] = "earliest"; }),
+            "run recover-1: key 'target' is missing or not latest, time or lsn");
+  EXPECT_EQ(error([](nlohmann::json& j) { j["window"].erase("latest"); }),
+            "run recover-1, window: key 'latest' is missing or not a time");
+  EXPECT_EQ(error([](nlohmann::json& j) { j["retired"]["port"] = "5432"; }),
+            "run recover-1, retired: key 'port' is missing or not a number");
+  EXPECT_EQ(error([](nlohmann::json& j) { j.erase("target_lsn"); }),
+            "run recover-1: key 'target_lsn' is missing or not a string");
+  Result<ScenarioVars> v = ScenarioVars::FromJson({{"gate_passed_at", 12}}, "run recover-1");
+  EXPECT_EQ(v.status().message(), "run recover-1: key 'gate_passed_at' is missing or not a time");
+}
+
+// The deploy and drill plans' state the same way: written as journals have them, read back
+// unchanged; a bad key names the run.
+TEST(ScenarioStateTest, DeployAndDrillStateRoundTrip) {
+  DeployParams d;
+  d.service = "shop";
+  d.tag = "2.0";
+  d.revision = 3;
+  d.previous_revision = 2;
+  d.previous_tag = "1.0";
+  d.pending_migrations = {{"fintech_prod", {"0001_note", "0002_index"}}, {"healthtech_prod", {}}};
+  d.undo_migrations = {{"fintech_prod", {{"0003_audit", "/r/migrations/0003_audit.down.sql"}}}};
+  d.restore_point = "deploy-shop-3";
+  d.bake_seconds = 5;
+  d.error_threshold = 0.1;
+  d.rollback = true;
+  nlohmann::json j = d.ToJson();
+  EXPECT_EQ(j["pending_migrations"]["healthtech_prod"], nlohmann::json::array());
+  EXPECT_EQ(j["undo_migrations"]["fintech_prod"][0]["down_file"], "/r/migrations/0003_audit.down.sql");
+  Result<DeployParams> back = DeployParams::FromJson(j, "run deploy-1");
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->ToJson(), j);
+  j["pending_migrations"]["fintech_prod"] = {"0001_note", 2};
+  EXPECT_EQ(DeployParams::FromJson(j, "run deploy-1").status().message(),
+            "run deploy-1, pending_migrations: key 'fintech_prod' is missing or not a list of strings");
+
+  DeployVars v;
+  v.restore_point = platform::RestorePoint{"deploy-shop-3", "0/3000060", "2026-12-01T10:15:00.000000Z"};
+  v.migrated = true;
+  EXPECT_EQ(DeployVars::FromJson(v.ToJson(), "run deploy-1")->ToJson(), v.ToJson());
+
+  DrillParams p;
+  p.instance = "drill-20261201-101500";
+  p.production_newest_commit = 1'795'921'800'123'456'000;
+  p.rpo_basis = "production's last commit";
+  p.services = {"shop"};
+  p.rto_objective_seconds = 60;
+  p.rpo_objective_seconds = 1;
+  EXPECT_EQ(DrillParams::FromJson(p.ToJson(), "run drill-1")->ToJson(), p.ToJson());
+  DrillVars dv;
+  dv.recovered_to = 1'795'921'800'000'000'000;
+  dv.app_healthy_at = 1'795'921'805'000'000'000;
+  EXPECT_EQ(DrillVars::FromJson(dv.ToJson(), "run drill-1")->ToJson(), dv.ToJson());
+  EXPECT_EQ(DrillVars::FromJson({{"recovered_to", "soon"}}, "run drill-1").status().message(),
+            "run drill-1: key 'recovered_to' is missing or not a time");
+}
+
+}  // namespace
+}  // namespace lifeboat::runbook

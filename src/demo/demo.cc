@@ -152,7 +152,7 @@ Status DemoDown(const DemoOptions& options_in, const Say& say) {
   prod.data_dir = cfg.database.data_dir;
   instances.push_back(prod);
   for (const auto& i : instances) {
-    if (pg::InstanceStatus(i) != "running") continue;
+    if (pg::StateOf(i) != pg::InstanceState::kRunning) continue;
     LB_RETURN_IF_ERROR(pg::StopInstance(cluster, i));
     say("PostgreSQL " + i.name + ": stopped");
   }
@@ -393,7 +393,7 @@ Status RunDemo(const DemoOptions& o_in, const Say& say) {
   pg::InstanceRegistry registry(cfg.state.dir);
   if (Result<std::vector<pg::Instance>> all = registry.List(); all.ok()) {
     for (const auto& i : *all) {
-      if (i.role == "production") {
+      if (i.role == pg::InstanceRole::kProduction) {
         psql = (os_user == "postgres" ? "runuser -u postgres -- " : "") + std::string("psql -h ") + i.host +
                " -p " + std::to_string(i.port) + " startupwebapp_prod";
       }

@@ -14,6 +14,7 @@
 #include <cstdlib>
 
 #include "base/fs.h"
+#include "base/json_fields.h"
 #include "base/process.h"
 
 namespace lifeboat::pg {
@@ -22,7 +23,7 @@ nlohmann::json InstanceToJson(const Instance& i) {
   return {{"name", i.name},           {"host", i.host},
           {"port", i.port},           {"data_dir", i.data_dir},
           {"dir", i.dir},             {"status", InstanceStatus(i)},
-          {"role", i.role},           {"origin_snapshot", i.origin_snapshot},
+          {"role", InstanceRoleName(i.role)}, {"origin_snapshot", i.origin_snapshot},
           {"target", i.target},       {"created_at", i.created_at},
           {"recovered_to", i.recovered_to.empty() ? nlohmann::json() : nlohmann::json(i.recovered_to)}};
 }
@@ -44,26 +45,28 @@ Result<std::vector<Instance>> InstanceRegistry::Read() const {
   }
   nlohmann::json j = nlohmann::json::parse(b->begin(), b->end(), nullptr, false);
   if (j.is_discarded() || !j.is_array()) {
-    return Status::Corruption("instance registry '" + path() + "' is damaged");
+    return Status::IO("instance registry '" + path() + "' is not a JSON list (truncated or damaged)");
   }
+  constexpr InstanceRole kRoles[] = {InstanceRole::kRestored, InstanceRole::kProduction, InstanceRole::kRetired,
+                                     InstanceRole::kScratch};
   std::vector<Instance> out;
-  try {
-    for (const auto& e : j) {
-      Instance i;
-      i.name = e.at("name").get<std::string>();
-      i.dir = e.at("dir").get<std::string>();
-      i.data_dir = e.at("data_dir").get<std::string>();
-      i.host = e.at("host").get<std::string>();
-      i.port = e.at("port").get<int>();
-      i.origin_snapshot = e.value("origin_snapshot", "");
-      i.target = e.value("target", "");
-      i.created_at = e.value("created_at", "");
-      i.role = e.value("role", "restored");
-      if (e.contains("recovered_to") && e["recovered_to"].is_string()) i.recovered_to = e["recovered_to"];
-      out.push_back(std::move(i));
+  for (size_t n = 0; n < j.size(); ++n) {
+    JsonFields f(j[n], "instance registry '" + path() + "', entry " + std::to_string(n + 1), &Status::IO);
+    LB_RETURN_IF_ERROR(f.IsObject());
+    Instance i;
+    LB_RETURN_IF_ERROR(f.String("name", &i.name));
+    LB_RETURN_IF_ERROR(f.String("dir", &i.dir));
+    LB_RETURN_IF_ERROR(f.String("data_dir", &i.data_dir));
+    LB_RETURN_IF_ERROR(f.String("host", &i.host));
+    LB_RETURN_IF_ERROR(f.Int("port", &i.port));
+    if (f.Has("origin_snapshot")) LB_RETURN_IF_ERROR(f.String("origin_snapshot", &i.origin_snapshot));
+    if (f.Has("target")) LB_RETURN_IF_ERROR(f.String("target", &i.target));
+    if (f.Has("created_at")) LB_RETURN_IF_ERROR(f.String("created_at", &i.created_at));
+    if (f.Has("role")) {
+      LB_RETURN_IF_ERROR(f.Enum("role", kRoles, &InstanceRoleName, "an instance role", &i.role));
     }
-  } catch (const nlohmann::json::exception& e) {
-    return Status::Corruption("instance registry '" + path() + "' is damaged: " + e.what());
+    if (f.Has("recovered_to") && j[n]["recovered_to"].is_string()) i.recovered_to = j[n]["recovered_to"];
+    out.push_back(std::move(i));
   }
   return out;
 }
@@ -129,16 +132,30 @@ Status DropInstance(const ClusterConfig& cluster, const std::string& state_dir, 
   return InstanceRegistry(state_dir).Remove(inst.name);
 }
 
-std::string InstanceStatus(const Instance& i) {
-  Result<Bytes> pid_file = ReadFile(i.data_dir + "/postmaster.pid");
-  if (!pid_file.ok()) return "stopped";
-  long pid = std::atol(std::string(pid_file->begin(), pid_file->end()).c_str());
-  if (pid > 0 && (kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM)) return "running";
-  return "stopped";
+const char* InstanceRoleName(InstanceRole r) {
+  switch (r) {
+    case InstanceRole::kRestored: return "restored";
+    case InstanceRole::kProduction: return "production";
+    case InstanceRole::kRetired: return "retired";
+    case InstanceRole::kScratch: return "scratch";
+  }
+  return "restored";
 }
 
+const char* InstanceStateName(InstanceState s) { return s == InstanceState::kRunning ? "running" : "stopped"; }
+
+InstanceState StateOf(const Instance& i) {
+  Result<Bytes> pid_file = ReadFile(i.data_dir + "/postmaster.pid");
+  if (!pid_file.ok()) return InstanceState::kStopped;
+  long pid = std::atol(std::string(pid_file->begin(), pid_file->end()).c_str());
+  if (pid > 0 && (kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM)) return InstanceState::kRunning;
+  return InstanceState::kStopped;
+}
+
+std::string InstanceStatus(const Instance& i) { return InstanceStateName(StateOf(i)); }
+
 Status StartInstance(const ClusterConfig& cluster, const Instance& i) {
-  if (InstanceStatus(i) == "running") return Status::Ok();
+  if (StateOf(i) == InstanceState::kRunning) return Status::Ok();
   ProcessOptions po;
   po.timeout_seconds = 600;
   LB_ASSIGN_OR_RETURN(ProcessResult r,
@@ -156,13 +173,13 @@ Status StartInstance(const ClusterConfig& cluster, const Instance& i) {
 }
 
 Status StopInstance(const ClusterConfig& cluster, const Instance& i) {
-  if (InstanceStatus(i) != "running") return Status::Ok();
+  if (StateOf(i) != InstanceState::kRunning) return Status::Ok();
   ProcessOptions po;
   po.timeout_seconds = 300;
   LB_ASSIGN_OR_RETURN(ProcessResult r, RunProcess({cluster.Program("pg_ctl"), "stop", "-D",
                                                    i.data_dir, "-m", "fast", "-w", "-s"},
                                                   po));
-  if (r.exit_code != 0 && InstanceStatus(i) == "running") {
+  if (r.exit_code != 0 && StateOf(i) == InstanceState::kRunning) {
     return Status::IO("cannot stop instance '" + i.name + "': " + LastLines(r.err, 3));
   }
   return Status::Ok();

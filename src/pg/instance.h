@@ -13,6 +13,12 @@
 
 namespace lifeboat::pg {
 
+// What a managed instance is to the stack: restored (by hand, or by a recovery not cut over),
+// production (a cutover made it), retired (production before the next cutover), scratch (a
+// drill's).
+enum class InstanceRole { kRestored, kProduction, kRetired, kScratch };
+const char* InstanceRoleName(InstanceRole r);  // "restored", "production", "retired", "scratch"
+
 struct Instance {
   std::string name;
   std::string dir;       // the instance's directory: data/, tablespaces/, postgresql.log
@@ -22,7 +28,7 @@ struct Instance {
   std::string origin_snapshot;
   std::string target;    // "latest", "time 2026-...", "lsn 0/...", "snapshot"
   std::string created_at;
-  std::string role = "restored";
+  InstanceRole role = InstanceRole::kRestored;
   std::string recovered_to;  // ISO 8601: the newest transaction recovery replayed ("" unknown)
   std::string log_file() const { return dir + "/postgresql.log"; }
 };
@@ -51,6 +57,11 @@ class InstanceRegistry {
 };
 
 // "running" when its postmaster is alive, else "stopped".
+enum class InstanceState { kRunning, kStopped };
+const char* InstanceStateName(InstanceState s);  // "running", "stopped"
+// Running when its postmaster.pid names a live process.
+InstanceState StateOf(const Instance& i);
+// InstanceStateName(StateOf(i)), for output.
 std::string InstanceStatus(const Instance& i);
 // pg_ctl start; waits until it accepts connections.
 Status StartInstance(const ClusterConfig& cluster, const Instance& i);

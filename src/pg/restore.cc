@@ -119,7 +119,7 @@ Result<std::optional<UnixNanos>> AwaitPromotion(const ClusterConfig& cluster, co
   info.port = inst.port;
   info.dbname = "postgres";
   for (;;) {
-    if (InstanceStatus(inst) != "running") {
+    if (StateOf(inst) != InstanceState::kRunning) {
       Result<Bytes> log = ReadFile(inst.log_file());
       std::string tail = log.ok() ? LastLines(std::string(log->begin(), log->end()), 4) : "";
       return Status::IO("instance '" + inst.name + "' stopped during recovery: " + tail,

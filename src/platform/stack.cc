@@ -41,7 +41,7 @@ pg::Instance ProductionInstance(const Config& cfg) {
   i.data_dir = cfg.database.data_dir;
   i.host = cfg.database.host;
   i.port = cfg.database.port;
-  i.role = "production";
+  i.role = pg::InstanceRole::kProduction;
   return i;
 }
 
@@ -68,7 +68,7 @@ pg::ClusterConfig ProductionClusterFor(const Config& cfg, std::string* instance)
   Result<std::vector<pg::Instance>> all = pg::InstanceRegistry(cfg.state.dir).List();
   if (!all.ok()) return c;
   for (const pg::Instance& i : *all) {
-    if (i.role != "production") continue;
+    if (i.role != pg::InstanceRole::kProduction) continue;
     c.data_dir = i.data_dir;
     c.conn.host = i.host;
     c.conn.port = i.port;
@@ -171,7 +171,7 @@ std::string Stack::DatabaseState() const {
 Status Stack::Up(Repository& repo, const Say& say) {
   if (cfg_.database.present) {
     pg::Instance prod = ProductionInstance(cfg_);
-    if (pg::InstanceStatus(prod) == "running") {
+    if (pg::StateOf(prod) == pg::InstanceState::kRunning) {
       say("database: " + prod.name + " already running on port " + std::to_string(prod.port));
     } else {
       LB_RETURN_IF_ERROR(MakeDirs(prod.dir, 0700));
@@ -342,7 +342,7 @@ Result<nlohmann::json> Stack::Inventory(Repository* repo) {
   pg::InstanceRegistry registry(cfg_.state.dir);
   LB_ASSIGN_OR_RETURN(std::vector<pg::Instance> instances, registry.List());
   bool restored_is_production = false;
-  for (const auto& i : instances) restored_is_production = restored_is_production || i.role == "production";
+  for (const auto& i : instances) restored_is_production = restored_is_production || i.role == pg::InstanceRole::kProduction;
   if (cfg_.database.present) {
     pg::Instance prod = ProductionInstance(cfg_);
     items.push_back({{"type", "instance"}, {"name", prod.name}, {"host", prod.host},
@@ -352,7 +352,7 @@ Result<nlohmann::json> Stack::Inventory(Repository* repo) {
   }
   for (const auto& i : instances) {
     items.push_back({{"type", "instance"}, {"name", i.name}, {"host", i.host}, {"port", i.port},
-                     {"data_dir", i.data_dir}, {"role", i.role}, {"status", pg::InstanceStatus(i)}});
+                     {"data_dir", i.data_dir}, {"role", pg::InstanceRoleName(i.role)}, {"status", pg::InstanceStatus(i)}});
   }
   if (repo != nullptr) {
     SecretStore store(cfg_.state.dir, repo);

@@ -12,6 +12,7 @@
 #include <deque>
 
 #include "base/fs.h"
+#include "base/json_fields.h"
 #include "base/time.h"
 
 namespace lifeboat::platform {
@@ -58,8 +59,19 @@ std::string DescribeExit(int status) {
 
 }  // namespace
 
+const char* SupervisorStateName(SupervisorState s) {
+  switch (s) {
+    case SupervisorState::kUnknown: return "unknown";
+    case SupervisorState::kStarting: return "starting";
+    case SupervisorState::kRunning: return "running";
+    case SupervisorState::kBackoff: return "backoff";
+    case SupervisorState::kStopped: return "stopped";
+  }
+  return "unknown";
+}
+
 nlohmann::json ReplicaStatusToJson(const ReplicaStatus& s) {
-  return {{"state", s.state},           {"child_pid", s.child_pid},
+  return {{"state", SupervisorStateName(s.state)},           {"child_pid", s.child_pid},
           {"restarts", s.restarts},     {"recent_exits", s.recent_exits},
           {"last_exit", s.last_exit},   {"started_at", s.started_at},
           {"crash_loop", s.crash_loop()}};
@@ -67,12 +79,17 @@ nlohmann::json ReplicaStatusToJson(const ReplicaStatus& s) {
 
 ReplicaStatus ReadReplicaStatus(const std::string& status_file) {
   ReplicaStatus s;
-  s.state = "unknown";
   Result<Bytes> bytes = ReadFile(status_file);
   if (!bytes.ok()) return s;
   auto j = nlohmann::json::parse(bytes->begin(), bytes->end(), nullptr, false);
   if (!j.is_object()) return s;
-  s.state = j.value("state", "unknown");
+  constexpr SupervisorState kStates[] = {SupervisorState::kStarting, SupervisorState::kRunning,
+                                         SupervisorState::kBackoff, SupervisorState::kStopped};
+  // Runtime state, not data: a field that cannot be read keeps its default.
+  JsonFields f(j, status_file);
+  if (!f.Enum("state", kStates, &SupervisorStateName, "a supervisor state", &s.state).ok()) {
+    s.state = SupervisorState::kUnknown;
+  }
   s.child_pid = j.value("child_pid", 0);
   s.restarts = j.value("restarts", 0);
   s.recent_exits = j.value("recent_exits", 0);
@@ -105,7 +122,7 @@ Status RunSupervisor(const SupervisorOptions& options) {
       child = StartChild(options.command);
       if (child < 0) return ErrnoStatus("cannot fork", errno);
       child_started = now;
-      status.state = "running";
+      status.state = SupervisorState::kRunning;
       status.child_pid = child;
       status.started_at = FormatIso8601(NowNanos(), true);
       Publish(options.status_file, status);
@@ -137,7 +154,7 @@ Status RunSupervisor(const SupervisorOptions& options) {
     restart_at = now + backoff;
     child = 0;
     status.child_pid = 0;
-    status.state = "backoff";
+    status.state = SupervisorState::kBackoff;
     Publish(options.status_file, status);
     Log(options.command[0] + " exited (" + status.last_exit + "); restarting in " +
         std::to_string(static_cast<long>(backoff * 1000)) + " ms");
@@ -156,7 +173,7 @@ Status RunSupervisor(const SupervisorOptions& options) {
     }
     Log("stopped " + options.command[0] + " (pid " + std::to_string(child) + ")");
   }
-  status.state = "stopped";
+  status.state = SupervisorState::kStopped;
   status.child_pid = 0;
   Publish(options.status_file, status);
   return Status::Ok();

@@ -21,9 +21,13 @@ struct SupervisorOptions {
   double stop_grace_seconds = 10;     // SIGTERM to SIGKILL when stopping
 };
 
+// A supervisor's state; kUnknown only when its status file is missing or unreadable.
+enum class SupervisorState { kUnknown, kStarting, kRunning, kBackoff, kStopped };
+const char* SupervisorStateName(SupervisorState s);  // "unknown", "starting", "running", ...
+
 // What the status file holds.
 struct ReplicaStatus {
-  std::string state;      // "starting", "running", "backoff", "stopped"
+  SupervisorState state = SupervisorState::kUnknown;
   pid_t child_pid = 0;
   int restarts = 0;       // exits since the supervisor started
   int recent_exits = 0;   // exits in the last minute

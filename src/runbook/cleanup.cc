@@ -33,7 +33,7 @@ Result<nlohmann::json> Scenario::ResolveCleanup(bool now, bool force) {
   LB_ASSIGN_OR_RETURN(std::vector<pg::Instance> all, registry.List());
   const pg::Instance* production = nullptr;
   for (const auto& i : all) {
-    if (i.role == "production") production = &i;
+    if (i.role == pg::InstanceRole::kProduction) production = &i;
   }
   if (production == nullptr) {
     return Status::Usage("nothing to clean up: no restored instance has taken over production",
@@ -63,7 +63,7 @@ Result<nlohmann::json> Scenario::ResolveCleanup(bool now, bool force) {
   }
   pg::Instance retired = Retired(cfg_);
   bool present = std::filesystem::exists(retired.data_dir);
-  bool reachable = present && pg::InstanceStatus(retired) == "running";
+  bool reachable = present && pg::StateOf(retired) == pg::InstanceState::kRunning;
   if (present && !reachable && !force) {
     return Status::IO("the retired cluster '" + retired.name + "' is not running, so cleanup cannot take "
                           "its final snapshot",

@@ -128,7 +128,7 @@ Plan Drill::DrillPlan() {
     LB_ASSIGN_OR_RETURN(pg::RestoreResult r, pg::RestoreInstance(*repo_, platform::ClusterFor(cfg_), req, nullptr));
     pg::InstanceRegistry registry(cfg_.state.dir);
     pg::Instance scratch = r.instance;
-    scratch.role = "scratch";
+    scratch.role = pg::InstanceRole::kScratch;
     LB_RETURN_IF_ERROR(registry.Update(scratch));
     if (!r.recovered_to) return Status::Verification("the scratch instance replayed no transaction");
     vars.recovered_to = *r.recovered_to;

@@ -251,7 +251,7 @@ Result<std::string> Scenario::Cutover(StepContext& ctx) {
   pg::InstanceRegistry registry(cfg_.state.dir);
   LB_ASSIGN_OR_RETURN(std::optional<pg::Instance> inst, registry.Find(name));
   if (!inst) return Status::NotFound("instance '" + name + "' does not exist", "list instances with 'lifeboat instances'");
-  if (pg::InstanceStatus(*inst) != "running") {
+  if (pg::StateOf(*inst) != pg::InstanceState::kRunning) {
     return Status::Verification("health gate failed: instance '" + name + "' is not running");
   }
   platform::SecretStore store(cfg_.state.dir, repo_);
@@ -286,7 +286,9 @@ Result<std::string> Scenario::Cutover(StepContext& ctx) {
   // The inventory: the restored instance is production now; any earlier one is retired.
   LB_ASSIGN_OR_RETURN(std::vector<pg::Instance> all, registry.List());
   for (pg::Instance i : all) {
-    std::string role = i.name == name ? "production" : i.role == "production" ? "retired" : i.role;
+    pg::InstanceRole role = i.name == name                              ? pg::InstanceRole::kProduction
+                            : i.role == pg::InstanceRole::kProduction ? pg::InstanceRole::kRetired
+                                                                      : i.role;
     if (role == i.role) continue;
     i.role = role;
     LB_RETURN_IF_ERROR(registry.Update(i));
@@ -376,8 +378,8 @@ Result<std::string> Scenario::Revert(StepContext& ctx) {
   pg::InstanceRegistry registry(cfg_.state.dir);
   LB_ASSIGN_OR_RETURN(std::vector<pg::Instance> all, registry.List());
   for (pg::Instance i : all) {
-    if (i.role != "production") continue;
-    i.role = "restored";
+    if (i.role != pg::InstanceRole::kProduction) continue;
+    i.role = pg::InstanceRole::kRestored;
     LB_RETURN_IF_ERROR(registry.Update(i));
   }
   return "secret " + cfg_.recovery.secret + " back to version " + std::to_string(previous) +
@@ -465,7 +467,7 @@ Plan Scenario::RecoverPlan() {
     LB_ASSIGN_OR_RETURN(ScenarioVars vars, VarsOf(ctx.run));
     pg::InstanceRegistry registry(cfg_.state.dir);
     LB_ASSIGN_OR_RETURN(std::optional<pg::Instance> inst, registry.Find(p.instance));
-    return inst && pg::InstanceStatus(*inst) == "running" && !inst->recovered_to.empty() &&
+    return inst && pg::StateOf(*inst) == pg::InstanceState::kRunning && !inst->recovered_to.empty() &&
            vars.recovered_to.has_value();
   };
   restore.run = [this](StepContext& ctx) -> Result<std::string> {

@@ -13,16 +13,20 @@
 
 namespace lifeboat::cli {
 
+Result<Config> Context::ReadConfig() const { return lifeboat::LoadConfig(ConfigPath(config_flag)); }
+
+void Context::AdoptProduction(Config* cfg) { platform::ApplyProductionOverride(cfg); }
+
+Status Context::ActAsDatabaseOwner(const Config& cfg) {
+  if (!cfg.database.present) return Status::Ok();
+  return BecomeUser(cfg.database.os_user, {cfg.state.dir, cfg.instances.dir, cfg.repository.path});
+}
+
 Result<Config> Context::LoadConfig() {
   if (!config_) {
-    LB_ASSIGN_OR_RETURN(Config cfg, lifeboat::LoadConfig(ConfigPath(config_flag)));
-    platform::ApplyProductionOverride(&cfg);
-    // Started as root with a cluster to protect: work as the data directory's owner, so that
-    // PostgreSQL programs run and archive_command can write everything lifeboat writes.
-    if (cfg.database.present) {
-      LB_RETURN_IF_ERROR(BecomeUser(cfg.database.os_user,
-                                    {cfg.state.dir, cfg.instances.dir, cfg.repository.path}));
-    }
+    LB_ASSIGN_OR_RETURN(Config cfg, ReadConfig());
+    AdoptProduction(&cfg);
+    LB_RETURN_IF_ERROR(ActAsDatabaseOwner(cfg));
     config_ = std::move(cfg);
   }
   return *config_;

@@ -23,7 +23,18 @@ struct Context {
   // Set by the command that CLI11 selected; main runs it after parsing.
   std::function<Status()> run;
 
+  // The configuration every command that works on the stack uses, loaded once: the three named
+  // steps below, in order. Commands that must see the file as written use ReadConfig.
   Result<Config> LoadConfig();
+  // Step 1: the config file (-c, $LIFEBOAT_CONFIG or ./lifeboat.toml), parsed and validated.
+  Result<Config> ReadConfig() const;
+  // Step 2: after a cleanup, <state>/production.json names the instance that took over
+  // production; its data directory, socket and port replace [database]'s.
+  static void AdoptProduction(Config* cfg);
+  // Step 3: started as root with a cluster to protect, this process becomes the data
+  // directory's owner ([database] os_user), so that PostgreSQL programs run and
+  // archive_command can write everything lifeboat writes. REQUIRES: no thread started yet.
+  static Status ActAsDatabaseOwner(const Config& cfg);
   // The passphrase: $LIFEBOAT_PASSPHRASE, else [repository] passphrase_file, else a prompt on
   // a terminal.
   Result<std::string> Passphrase(const Config& cfg);

@@ -19,6 +19,7 @@
 #include "platform/stack.h"
 #include "repository/crypto.h"
 #include "runbook/journal.h"
+#include "runbook/scenario_state.h"
 
 namespace lifeboat::demo {
 
@@ -378,12 +379,11 @@ Status RunDemo(const DemoOptions& o_in, const Say& say) {
   LB_ASSIGN_OR_RETURN(std::vector<runbook::RunRecord> runs, journal.List());
   say("\n== result");
   for (const auto& r : runs) {
-    if (r.kind != "recover") continue;
-    const auto& res = r.result;
+    if (r.kind != "recover" || r.state != runbook::RunState::kSucceeded) continue;
+    LB_ASSIGN_OR_RETURN(runbook::RecoverResult res, runbook::RecoverResult::FromJson(r.result, "run " + r.id));
     char buf[256];
     std::snprintf(buf, sizeof(buf), "RTO %.1f s (objective 60 s: %s)   RPO %.3f s (objective 1 s: %s)",
-                  res.value("rto_seconds", 0.0), res.value("rto_met", false) ? "met" : "MISSED",
-                  res.value("rpo_seconds", 0.0), res.value("rpo_met", false) ? "met" : "MISSED");
+                  res.rto_seconds, res.rto_met ? "met" : "MISSED", res.rpo_seconds, res.rpo_met ? "met" : "MISSED");
     say(buf);
     break;
   }

@@ -415,15 +415,17 @@ Result<std::string> Scenario::Report(StepContext& ctx) {
   double rpo = std::max(0.0, static_cast<double>(basis - *vars.recovered_to) / 1e9);
   double rto_obj = static_cast<double>(cfg_.objectives.rto_seconds);
   double rpo_obj = static_cast<double>(cfg_.objectives.rpo_seconds);
-  run.result = {{"rto_seconds", std::round(rto * 1000) / 1000},
-                {"rpo_seconds", std::round(rpo * 1000) / 1000},
-                {"rto_objective_seconds", cfg_.objectives.rto_seconds},
-                {"rpo_objective_seconds", cfg_.objectives.rpo_seconds},
-                {"rto_met", rto <= rto_obj},
-                {"rpo_met", rpo <= rpo_obj},
-                {"rpo_basis", basis_key},
-                {"instance", p.cutover.instance},
-                {"recovered_to", Iso(*vars.recovered_to)}};
+  RecoverResult result;
+  result.rto_seconds = std::round(rto * 1000) / 1000;
+  result.rpo_seconds = std::round(rpo * 1000) / 1000;
+  result.rto_objective_seconds = cfg_.objectives.rto_seconds;
+  result.rpo_objective_seconds = cfg_.objectives.rpo_seconds;
+  result.rto_met = rto <= rto_obj;
+  result.rpo_met = rpo <= rpo_obj;
+  result.rpo_basis = basis_key;
+  result.instance = p.cutover.instance;
+  result.recovered_to = *vars.recovered_to;
+  run.result = result.ToJson();
   return "RTO " + Seconds(rto) + " (objective " + FormatDuration(rto_obj) + (rto <= rto_obj ? ", met" : ", MISSED") +
          "); RPO " + Seconds(rpo, 3) + " (objective " + FormatDuration(rpo_obj) + (rpo <= rpo_obj ? ", met" : ", MISSED") + ")" +
          (basis_key == "repository_newest_commit"

@@ -182,6 +182,34 @@ Result<ScenarioVars> ScenarioVars::FromJson(const nlohmann::json& j, const std::
   return v;
 }
 
+nlohmann::json RecoverResult::ToJson() const {
+  return {{"rto_seconds", rto_seconds},
+          {"rpo_seconds", rpo_seconds},
+          {"rto_objective_seconds", rto_objective_seconds},
+          {"rpo_objective_seconds", rpo_objective_seconds},
+          {"rto_met", rto_met},
+          {"rpo_met", rpo_met},
+          {"rpo_basis", rpo_basis},
+          {"instance", instance},
+          {"recovered_to", Iso(recovered_to)}};
+}
+
+Result<RecoverResult> RecoverResult::FromJson(const nlohmann::json& j, const std::string& where) {
+  JsonFields f = Fields(j, where);
+  LB_RETURN_IF_ERROR(f.IsObject());
+  RecoverResult r;
+  LB_RETURN_IF_ERROR(f.Double("rto_seconds", &r.rto_seconds));
+  LB_RETURN_IF_ERROR(f.Double("rpo_seconds", &r.rpo_seconds));
+  LB_RETURN_IF_ERROR(f.Int("rto_objective_seconds", &r.rto_objective_seconds));
+  LB_RETURN_IF_ERROR(f.Int("rpo_objective_seconds", &r.rpo_objective_seconds));
+  LB_RETURN_IF_ERROR(f.Bool("rto_met", &r.rto_met));
+  LB_RETURN_IF_ERROR(f.Bool("rpo_met", &r.rpo_met));
+  LB_RETURN_IF_ERROR(f.String("rpo_basis", &r.rpo_basis));
+  LB_RETURN_IF_ERROR(f.String("instance", &r.instance));
+  LB_RETURN_IF_ERROR(f.Time("recovered_to", &r.recovered_to));
+  return r;
+}
+
 nlohmann::json CleanupParams::ToJson() const {
   return {{"production", production},
           {"production_data_dir", production_data_dir},

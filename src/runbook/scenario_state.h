@@ -92,6 +92,24 @@ struct ScenarioVars {
   static Result<ScenarioVars> FromJson(const nlohmann::json& j, const std::string& where);
 };
 
+// What a recovery measured (its run's result).
+struct RecoverResult {
+  double rto_seconds = 0;
+  double rpo_seconds = 0;
+  int64_t rto_objective_seconds = 0;
+  int64_t rpo_objective_seconds = 0;
+  bool rto_met = false;
+  bool rpo_met = false;
+  // What the RPO is measured against: "target_time", "production_newest_commit",
+  // "repository_newest_commit" (production did not answer) or "retired_last_commit".
+  std::string rpo_basis;
+  std::string instance;
+  UnixNanos recovered_to = 0;
+
+  nlohmann::json ToJson() const;
+  static Result<RecoverResult> FromJson(const nlohmann::json& j, const std::string& where);
+};
+
 struct CleanupParams {
   std::string production;  // the instance that took over
   std::string production_data_dir;

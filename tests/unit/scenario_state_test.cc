@@ -66,6 +66,18 @@ TEST(ScenarioStateTest, ParamsAndVarsRoundTripWithTheJournalsKeys) {
   EXPECT_EQ(vb->ToJson(), vj);
   EXPECT_EQ(ScenarioVars().ToJson(), nlohmann::json::object());  // nothing recorded yet
 
+  RecoverResult res;
+  res.rto_seconds = 8.007;
+  res.rpo_seconds = 0;
+  res.rto_objective_seconds = 120;
+  res.rpo_objective_seconds = 1;
+  res.rto_met = res.rpo_met = true;
+  res.rpo_basis = "repository_newest_commit";
+  res.instance = "restore-20261201-174311";
+  res.recovered_to = 1'795'921'799'000'000'000;
+  EXPECT_EQ(RecoverResult::FromJson(res.ToJson(), "run recover-1")->ToJson(), res.ToJson());
+  EXPECT_EQ(res.ToJson().size(), 9u);
+
   CleanupVars none;
   none.final_snapshot_done = true;
   EXPECT_EQ(none.ToJson(), nlohmann::json({{"final_snapshot", nullptr}}));

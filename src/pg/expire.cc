@@ -22,18 +22,18 @@ Result<ExpirePlan> PlanExpire(Repository& repo, UnixNanos now, int retention_day
   }
   uint64_t first_segno = UINT64_MAX;  // the oldest segment a kept snapshot starts in
   for (size_t i = 0; i < snaps.size(); ++i) {
-    if (snaps[i].stop_time >= plan.window_start || i == base) {
+    // Without a base on the lineage nothing goes: the window's earliest instants would have
+    // no snapshot to restore from.
+    if (!base || snaps[i].stop_time >= plan.window_start || i == base) {
       plan.kept.push_back(snaps[i].id);
       first_segno = std::min(first_segno, snaps[i].start_lsn / snaps[i].wal_segment_size);
       continue;
     }
-    std::string why = "finished " + FormatIso8601(snaps[i].stop_time) + ", before ";
-    why += base ? "the window's base " + snaps[*base].id.Short() + " (" + FormatIso8601(snaps[*base].stop_time) + ")"
-                : "the window began (" + FormatIso8601(plan.window_start) + ")";
+    std::string why = "finished " + FormatIso8601(snaps[i].stop_time) + ", before the window's base " +
+                      snaps[*base].id.Short() + " (" + FormatIso8601(snaps[*base].stop_time) + ")";
     if (!OnPath(path, snaps[i])) why += ", on timeline " + std::to_string(snaps[i].timeline) + " off production's lineage";
     plan.snapshots.emplace_back(snaps[i].id, why);
   }
-  if (first_segno == UINT64_MAX) return plan;  // nothing kept: no WAL is deleted either
   // WAL before the oldest kept snapshot's start is needed by no kept snapshot, on any
   // timeline: a timeline's segments begin where it forked, so their numbers only grow.
   uint64_t segment_size = snaps.front().wal_segment_size;

@@ -81,6 +81,22 @@ Status JsonFields::Time(const char* key, UnixNanos* out) const {
   return Status::Ok();
 }
 
+Status JsonFields::OptionalTime(const char* key, std::optional<UnixNanos>* out) const {
+  if (!Has(key)) return Status::Ok();
+  UnixNanos t = 0;
+  LB_RETURN_IF_ERROR(Time(key, &t));
+  *out = t;
+  return Status::Ok();
+}
+
+Status JsonFields::OptionalInt(const char* key, std::optional<int>* out) const {
+  if (!Has(key)) return Status::Ok();
+  int n = 0;
+  LB_RETURN_IF_ERROR(Int(key, &n));
+  *out = n;
+  return Status::Ok();
+}
+
 Status JsonFields::Strings(const char* key, std::vector<std::string>* out) const {
   auto it = j_.find(key);
   if (it == j_.end() || !it->is_array()) return Bad(key, "a list of strings");

@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,9 @@ class JsonFields {
   // An ISO 8601 time, as FormatIso8601 writes it.
   Status Time(const char* key, UnixNanos* out) const;
   Status Strings(const char* key, std::vector<std::string>* out) const;
+  // Optional fields: when `key` is absent, `out` is left empty.
+  Status OptionalTime(const char* key, std::optional<UnixNanos>* out) const;
+  Status OptionalInt(const char* key, std::optional<int>* out) const;
   // An object or an array, copied out.
   Status Object(const char* key, nlohmann::json* out) const;
   Status Array(const char* key, nlohmann::json* out) const;

@@ -27,14 +27,15 @@ std::string Iso(UnixNanos t) { return FormatIso8601(t, true); }
 
 }  // namespace
 
-Result<std::pair<UnixNanos, std::string>> ProductionNewestCommit(const Config& cfg, Repository& repo) {
+Result<std::pair<UnixNanos, std::string>> ProductionNewestCommit(const Config& cfg, Repository& repo,
+                                                                 const pg::Window* window) {
   pg::ClusterConfig cluster = platform::ProductionClusterFor(cfg);
   Result<std::unique_ptr<pg::Connection>> conn = pg::Connection::Open(cluster.conn);
   if (conn.ok()) {
     Result<std::optional<UnixNanos>> when = pg::LastCommitTime(**conn);
     if (when.ok() && when->has_value()) return std::make_pair(**when, std::string("production's last commit"));
   }
-  Result<pg::Window> w = pg::ComputeWindow(repo);
+  Result<pg::Window> w = window != nullptr ? Result<pg::Window>(*window) : pg::ComputeWindow(repo);
   LB_RETURN_IF_ERROR(w.status());
   if (w->empty()) return Status::Usage("nothing to drill: the repository has no restorable snapshot",
                                        "take one with 'lifeboat backup'");
@@ -77,16 +78,9 @@ Result<DrillVars> DrillVars::FromJson(const nlohmann::json& j, const std::string
   JsonFields f(j, where, &Status::IO);
   LB_RETURN_IF_ERROR(f.IsObject());
   DrillVars v;
-  UnixNanos t = 0;
-  if (f.Has("recovered_to")) {
-    LB_RETURN_IF_ERROR(f.Time("recovered_to", &t));
-    v.recovered_to = t;
-  }
+  LB_RETURN_IF_ERROR(f.OptionalTime("recovered_to", &v.recovered_to));
   if (f.Has("verification")) LB_RETURN_IF_ERROR(f.Object("verification", &v.verification));
-  if (f.Has("app_healthy_at")) {
-    LB_RETURN_IF_ERROR(f.Time("app_healthy_at", &t));
-    v.app_healthy_at = t;
-  }
+  LB_RETURN_IF_ERROR(f.OptionalTime("app_healthy_at", &v.app_healthy_at));
   return v;
 }
 

@@ -13,6 +13,7 @@
 
 #include "base/result.h"
 #include "config/config.h"
+#include "pg/window.h"
 #include "platform/stack.h"
 #include "repository/repository.h"
 #include "runbook/engine.h"
@@ -74,8 +75,9 @@ class Drill {
 
 // Production's newest commit: pg_last_committed_xact() when track_commit_timestamp is on and
 // production answers, else the newest commit in the repository's WAL. The second element
-// says which.
+// says which. `window`, when the caller has computed it, is not computed again.
 inline constexpr const char* kNewestArchivedCommit = "newest archived commit";
-Result<std::pair<UnixNanos, std::string>> ProductionNewestCommit(const Config& cfg, Repository& repo);
+Result<std::pair<UnixNanos, std::string>> ProductionNewestCommit(const Config& cfg, Repository& repo,
+                                                                 const pg::Window* window = nullptr);
 
 }  // namespace lifeboat::runbook

@@ -166,7 +166,7 @@ Result<nlohmann::json> Scenario::ResolveRecover(const RecoverRequest& request) {
   p.window_timeline = window.timeline;
   // Production's own newest commit when it answers; when it is gone, the newest that reached
   // the repository (what a streamer stored last).
-  LB_ASSIGN_OR_RETURN(auto newest, ProductionNewestCommit(cfg_, *repo_));
+  LB_ASSIGN_OR_RETURN(auto newest, ProductionNewestCommit(cfg_, *repo_, &window));
   p.production_newest_commit = std::max(newest.first, window.latest());
   p.newest_commit_source = newest.second;
   p.snapshot = range->snapshot.Hex();

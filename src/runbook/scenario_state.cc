@@ -149,27 +149,13 @@ Result<ScenarioVars> ScenarioVars::FromJson(const nlohmann::json& j, const std::
   JsonFields f = Fields(j, where);
   LB_RETURN_IF_ERROR(f.IsObject());
   ScenarioVars v;
-  auto time = [&](const char* key, std::optional<UnixNanos>* out) -> Status {
-    if (!f.Has(key)) return Status::Ok();
-    UnixNanos t = 0;
-    LB_RETURN_IF_ERROR(f.Time(key, &t));
-    *out = t;
-    return Status::Ok();
-  };
-  auto number = [&](const char* key, std::optional<int>* out) -> Status {
-    if (!f.Has(key)) return Status::Ok();
-    int n = 0;
-    LB_RETURN_IF_ERROR(f.Int(key, &n));
-    *out = n;
-    return Status::Ok();
-  };
   auto flag = [&](const char* key, bool* out) -> Status { return f.Has(key) ? f.Bool(key, out) : Status::Ok(); };
-  LB_RETURN_IF_ERROR(time("recovered_to", &v.recovered_to));
-  LB_RETURN_IF_ERROR(number("port", &v.port));
+  LB_RETURN_IF_ERROR(f.OptionalTime("recovered_to", &v.recovered_to));
+  LB_RETURN_IF_ERROR(f.OptionalInt("port", &v.port));
   if (f.Has("verification")) LB_RETURN_IF_ERROR(f.Object("verification", &v.verification));
-  LB_RETURN_IF_ERROR(number("previous_secret_version", &v.previous_secret_version));
+  LB_RETURN_IF_ERROR(f.OptionalInt("previous_secret_version", &v.previous_secret_version));
   LB_RETURN_IF_ERROR(flag("secret_changed", &v.secret_changed));
-  LB_RETURN_IF_ERROR(number("cutover_secret_version", &v.cutover_secret_version));
+  LB_RETURN_IF_ERROR(f.OptionalInt("cutover_secret_version", &v.cutover_secret_version));
   LB_RETURN_IF_ERROR(flag("protecting", &v.protecting));
   if (f.Has("timeline")) {
     uint32_t t = 0;
@@ -177,8 +163,8 @@ Result<ScenarioVars> ScenarioVars::FromJson(const nlohmann::json& j, const std::
     v.timeline = t;
   }
   LB_RETURN_IF_ERROR(flag("fenced", &v.fenced));
-  LB_RETURN_IF_ERROR(time("retired_last_commit", &v.retired_last_commit));
-  LB_RETURN_IF_ERROR(time("gate_passed_at", &v.gate_passed_at));
+  LB_RETURN_IF_ERROR(f.OptionalTime("retired_last_commit", &v.retired_last_commit));
+  LB_RETURN_IF_ERROR(f.OptionalTime("gate_passed_at", &v.gate_passed_at));
   return v;
 }
 

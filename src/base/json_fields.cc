@@ -97,6 +97,15 @@ Status JsonFields::OptionalInt(const char* key, std::optional<int>* out) const {
   return Status::Ok();
 }
 
+Status JsonFields::OptionalDouble(const char* key, std::optional<double>* out) const {
+  auto it = j_.find(key);
+  if (it == j_.end() || it->is_null()) return Status::Ok();
+  double v = 0;
+  LB_RETURN_IF_ERROR(Double(key, &v));
+  *out = v;
+  return Status::Ok();
+}
+
 Status JsonFields::Strings(const char* key, std::vector<std::string>* out) const {
   auto it = j_.find(key);
   if (it == j_.end() || !it->is_array()) return Bad(key, "a list of strings");

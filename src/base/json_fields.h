@@ -45,6 +45,8 @@ class JsonFields {
   // Optional fields: when `key` is absent, `out` is left empty.
   Status OptionalTime(const char* key, std::optional<UnixNanos>* out) const;
   Status OptionalInt(const char* key, std::optional<int>* out) const;
+  // A figure that may not have been measured: absent or null leaves `out` empty.
+  Status OptionalDouble(const char* key, std::optional<double>* out) const;
   // An object or an array, copied out.
   Status Object(const char* key, nlohmann::json* out) const;
   Status Array(const char* key, nlohmann::json* out) const;

@@ -11,10 +11,10 @@ namespace lifeboat::cli {
 
 namespace {
 
-std::string Figure(const nlohmann::json& v) {
-  if (v.is_null()) return "-";
+std::string Figure(const std::optional<double>& v) {
+  if (!v) return "-";
   char buf[32];
-  std::snprintf(buf, sizeof(buf), "%.1f s", v.get<double>());
+  std::snprintf(buf, sizeof(buf), "%.1f s", *v);
   return buf;
 }
 
@@ -34,22 +34,20 @@ Status RunDrill(Context& ctx) {
   say("drill " + run.id + ": restore test while production keeps serving");
   Status outcome = engine.Execute(&run, plan);
   Status torn = drill.Teardown(run, say);
-  nlohmann::json record = drill.Record(run, outcome.ok() ? torn : outcome);
+  runbook::DrillRecord record = drill.Record(run, outcome.ok() ? torn : outcome);
   LB_RETURN_IF_ERROR(drill.Save(record));
   if (json) {
-    std::cout << record.dump(2) << "\n";
+    std::cout << record.ToJson().dump(2) << "\n";
   } else {
-    std::cout << "drill " << record["id"].get<std::string>() << ": "
-              << (record["passed"].get<bool>() ? "PASSED" : "FAILED") << "\n"
-              << "  RTO " << Figure(record["rto_seconds"]) << " (objective "
+    std::cout << "drill " << record.id << ": " << (record.passed ? "PASSED" : "FAILED") << "\n"
+              << "  RTO " << Figure(record.rto_seconds) << " (objective "
               << FormatDuration(static_cast<double>(cfg.objectives.rto_seconds)) << ")\n"
-              << "  RPO " << Figure(record["rpo_seconds"]) << " (objective "
-              << FormatDuration(static_cast<double>(cfg.objectives.rpo_seconds)) << "; basis: "
-              << record["rpo_basis"].get<std::string>() << ")\n";
+              << "  RPO " << Figure(record.rpo_seconds) << " (objective "
+              << FormatDuration(static_cast<double>(cfg.objectives.rpo_seconds)) << "; basis: " << record.rpo_basis
+              << ")\n";
   }
-  if (record["passed"].get<bool>()) return Status::Ok();
-  return Status::Verification("drill " + record["id"].get<std::string>() + " failed: " +
-                                  record["reason"].get<std::string>(),
+  if (record.passed) return Status::Ok();
+  return Status::Verification("drill " + record.id + " failed: " + record.reason,
                               "the drill is recorded ('lifeboat drills'); its scratch instance and replicas are gone");
 }
 
@@ -60,18 +58,17 @@ Status RunRollbackDrill(Context& ctx, const std::string& service) {
   runbook::Drill drill(cfg, stack, repo.get(), SelfPath());
   bool json = ctx.json;
   Say say = [json](const std::string& line) { (json ? std::cerr : std::cout) << line << std::endl; };
-  LB_ASSIGN_OR_RETURN(nlohmann::json record, drill.RollbackDrill(service, say));
+  LB_ASSIGN_OR_RETURN(runbook::DrillRecord record, drill.RollbackDrill(service, say));
   LB_RETURN_IF_ERROR(drill.Save(record));
   if (json) {
-    std::cout << record.dump(2) << "\n";
+    std::cout << record.ToJson().dump(2) << "\n";
   } else {
-    std::cout << "drill " << record["id"].get<std::string>() << ": " << (record["passed"].get<bool>() ? "PASSED" : "FAILED")
-              << "\n  detected in " << Figure(record["detect_seconds"]) << ", back on the good revision in "
-              << Figure(record["rollback_seconds"]) << ", " << record["failed_requests"] << " of " << record["requests"]
-              << " requests failed\n";
+    std::cout << "drill " << record.id << ": " << (record.passed ? "PASSED" : "FAILED") << "\n  detected in "
+              << Figure(record.detect_seconds) << ", back on the good revision in " << Figure(record.rollback_seconds)
+              << ", " << record.failed_requests << " of " << record.requests << " requests failed\n";
   }
-  if (record["passed"].get<bool>()) return Status::Ok();
-  return Status::Verification("drill " + record["id"].get<std::string>() + " failed: " + record["reason"].get<std::string>());
+  if (record.passed) return Status::Ok();
+  return Status::Verification("drill " + record.id + " failed: " + record.reason);
 }
 
 Status ListDrills(Context& ctx) {
@@ -79,19 +76,20 @@ Status ListDrills(Context& ctx) {
   LB_ASSIGN_OR_RETURN(platform::Stack * stack, ctx.Stack());
   LB_ASSIGN_OR_RETURN(std::unique_ptr<Repository> repo, ctx.OpenRepository(false));
   runbook::Drill drill(cfg, stack, repo.get(), SelfPath());
-  LB_ASSIGN_OR_RETURN(std::vector<nlohmann::json> all, drill.List());
+  LB_ASSIGN_OR_RETURN(std::vector<runbook::DrillRecord> all, drill.List());
   if (ctx.json) {
-    std::cout << nlohmann::json(all).dump(2) << "\n";
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& d : all) out.push_back(d.ToJson());
+    std::cout << out.dump(2) << "\n";
     return Status::Ok();
   }
   std::vector<std::vector<std::string>> rows;
   for (const auto& d : all) {
-    bool rb = d.value("kind", "restore") == "rollback";
-    std::string figures = rb ? "detect " + Figure(d["detect_seconds"]) + ", rollback " + Figure(d["rollback_seconds"]) +
-                                   ", " + d["failed_requests"].dump() + " failed requests"
-                             : "RTO " + Figure(d["rto_seconds"]) + ", RPO " + Figure(d["rpo_seconds"]);
-    rows.push_back({d["id"], rb ? "rollback" : "restore", d["started_at"], d["passed"].get<bool>() ? "passed" : "FAILED",
-                    figures, d.value("reason", "")});
+    bool rb = d.kind == runbook::DrillKind::kRollback;
+    std::string figures = rb ? "detect " + Figure(d.detect_seconds) + ", rollback " + Figure(d.rollback_seconds) + ", " +
+                                   std::to_string(d.failed_requests) + " failed requests"
+                             : "RTO " + Figure(d.rto_seconds) + ", RPO " + Figure(d.rpo_seconds);
+    rows.push_back({d.id, runbook::DrillKindName(d.kind), d.started_at, d.passed ? "passed" : "FAILED", figures, d.reason});
   }
   PrintTable({"ID", "KIND", "STARTED", "RESULT", "MEASURED", "REASON"}, rows);
   if (all.empty()) std::cout << "no drill yet: run 'lifeboat drill'\n";

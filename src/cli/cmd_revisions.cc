@@ -37,16 +37,16 @@ Status Migrations(Context& ctx, const std::string& service) {
   const ServiceConfig* svc = cfg.FindService(service);
   if (svc == nullptr) return Status::NotFound("no service named '" + service + "'");
   runbook::Deployments deployments(cfg, stack, repo.get());
-  LB_ASSIGN_OR_RETURN(nlohmann::json applied, deployments.Applied(*svc));
+  LB_ASSIGN_OR_RETURN(runbook::AppliedMigrations applied, deployments.Applied(*svc));
   LB_ASSIGN_OR_RETURN(std::optional<platform::Revision> active, deployments.releases().Active(service));
   nlohmann::json pending = nlohmann::json::object();
   if (active) {
     LB_ASSIGN_OR_RETURN(std::string dir, deployments.releases().Install(service, active->tag));
-    for (const auto& [db, list] : applied.items()) {
+    for (const auto& [db, list] : applied) {
       nlohmann::json p = nlohmann::json::array();
       for (const auto& m : runbook::MigrationsIn(dir)) {
         bool done = false;
-        for (const auto& a : list) done = done || a["name"] == m.name;
+        for (const auto& a : list) done = done || a.name == m.name;
         if (!done) p.push_back(m.name);
       }
       pending[db] = p;
@@ -60,12 +60,12 @@ Status Migrations(Context& ctx, const std::string& service) {
     }
   }
   if (ctx.json) {
-    PrintJson({{"applied", applied}, {"pending", pending}, {"restore_points", points}});
+    PrintJson({{"applied", runbook::AppliedToJson(applied)}, {"pending", pending}, {"restore_points", points}});
     return Status::Ok();
   }
   std::vector<std::vector<std::string>> rows;
-  for (const auto& [db, list] : applied.items()) {
-    for (const auto& a : list) rows.push_back({db, a["name"], "applied", a["release"], a["applied_at"]});
+  for (const auto& [db, list] : applied) {
+    for (const auto& a : list) rows.push_back({db, a.name, "applied", a.release, a.applied_at});
   }
   for (const auto& [db, list] : pending.items()) {
     for (const auto& p : list) rows.push_back({db, p, "pending", "", ""});

@@ -6,11 +6,23 @@
 #include <sstream>
 
 #include "base/fs.h"
+#include "base/json_fields.h"
 
 namespace lifeboat::runbook {
 
 nlohmann::json AuditToJson(const AuditEntry& e) {
   return {{"when", e.when}, {"who", e.who}, {"what", e.what}, {"result", e.result}};
+}
+
+Result<AuditEntry> AuditFromJson(const nlohmann::json& j, const std::string& where) {
+  JsonFields f(j, where, &Status::IO);
+  LB_RETURN_IF_ERROR(f.IsObject());
+  AuditEntry e;
+  LB_RETURN_IF_ERROR(f.String("when", &e.when));
+  LB_RETURN_IF_ERROR(f.String("who", &e.who));
+  LB_RETURN_IF_ERROR(f.String("what", &e.what));
+  LB_RETURN_IF_ERROR(f.String("result", &e.result));
+  return e;
 }
 
 Status AppendAudit(const std::string& state_dir, const AuditEntry& entry) {
@@ -33,9 +45,9 @@ Result<std::vector<AuditEntry>> ReadAudit(const std::string& state_dir) {
   std::istringstream in(std::string(b->begin(), b->end()));
   std::string line;
   while (std::getline(in, line)) {
-    auto j = nlohmann::json::parse(line, nullptr, false);
-    if (!j.is_object()) continue;  // a line torn by a crash mid-append
-    out.push_back({j.value("when", ""), j.value("who", ""), j.value("what", ""), j.value("result", "")});
+    Result<AuditEntry> e = AuditFromJson(nlohmann::json::parse(line, nullptr, false), "audit line");
+    if (!e.ok()) continue;  // a line torn by a crash mid-append
+    out.push_back(std::move(*e));
   }
   return out;
 }

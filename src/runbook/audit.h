@@ -19,8 +19,9 @@ struct AuditEntry {
 };
 
 Status AppendAudit(const std::string& state_dir, const AuditEntry& entry);
-// Oldest first.
+// Oldest first; a line that does not decode (torn by a crash mid-append) is skipped.
 Result<std::vector<AuditEntry>> ReadAudit(const std::string& state_dir);
 nlohmann::json AuditToJson(const AuditEntry& e);
+Result<AuditEntry> AuditFromJson(const nlohmann::json& j, const std::string& where);
 
 }  // namespace lifeboat::runbook

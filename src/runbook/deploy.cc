@@ -80,19 +80,26 @@ std::vector<std::string> Deployments::Databases(const ServiceConfig& svc) {
   return {};
 }
 
-Result<nlohmann::json> Deployments::Applied(const ServiceConfig& svc) {
+nlohmann::json AppliedToJson(const AppliedMigrations& applied) {
   nlohmann::json out = nlohmann::json::object();
+  for (const auto& [db, list] : applied) {
+    nlohmann::json arr = nlohmann::json::array();
+    for (const AppliedMigration& a : list) arr.push_back({{"name", a.name}, {"release", a.release}, {"applied_at", a.applied_at}});
+    out[db] = arr;
+  }
+  return out;
+}
+
+Result<AppliedMigrations> Deployments::Applied(const ServiceConfig& svc) {
+  AppliedMigrations out;
   for (const auto& db : Databases(svc)) {
     LB_ASSIGN_OR_RETURN(std::unique_ptr<pg::Connection> c, Connect(cfg_, db));
     LB_RETURN_IF_ERROR(c->Query(kLedger).status());
     LB_ASSIGN_OR_RETURN(pg::Rows rows, c->Query(
         "SELECT name, release, to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') "
         "FROM lifeboat_migrations WHERE service = $1 ORDER BY name", {svc.name}));
-    nlohmann::json list = nlohmann::json::array();
-    for (size_t i = 0; i < rows.rows.size(); ++i) {
-      list.push_back({{"name", rows.Get(i, 0)}, {"release", rows.Get(i, 1)}, {"applied_at", rows.Get(i, 2)}});
-    }
-    out[db] = list;
+    std::vector<AppliedMigration>& list = out[db];
+    for (size_t i = 0; i < rows.rows.size(); ++i) list.push_back({rows.Get(i, 0), rows.Get(i, 1), rows.Get(i, 2)});
   }
   return out;
 }
@@ -185,11 +192,11 @@ Result<DeployParams> Deployments::DeployParamsFor(const ServiceConfig& svc, cons
   LB_ASSIGN_OR_RETURN(std::string dir, releases_.Install(svc.name, tag));
   LB_ASSIGN_OR_RETURN(std::vector<platform::Revision> revs, releases_.Revisions(svc.name));
   LB_ASSIGN_OR_RETURN(std::optional<platform::Revision> active, releases_.Active(svc.name));
-  LB_ASSIGN_OR_RETURN(nlohmann::json applied, Applied(svc));
+  LB_ASSIGN_OR_RETURN(AppliedMigrations applied, Applied(svc));
   DeployParams p;
   for (const auto& db : Databases(svc)) {
     std::set<std::string> done;
-    for (const auto& a : applied[db]) done.insert(a["name"]);
+    for (const AppliedMigration& a : applied[db]) done.insert(a.name);
     std::vector<std::string>& pending = p.pending_migrations[db];
     for (const auto& m : MigrationsIn(dir)) {
       if (!done.count(m.name)) pending.push_back(m.name);
@@ -243,11 +250,11 @@ Result<nlohmann::json> Deployments::ResolveRollback(const std::string& service, 
       if (!m.down_file.empty()) downs[m.name] = m.down_file;
     }
   }
-  LB_ASSIGN_OR_RETURN(nlohmann::json applied, Applied(*svc));
-  for (const auto& [db, list] : applied.items()) {
+  LB_ASSIGN_OR_RETURN(AppliedMigrations applied, Applied(*svc));
+  for (const auto& [db, list] : applied) {
     std::vector<DeployParams::Undo>& names = params.undo_migrations[db];
     for (auto it = list.rbegin(); it != list.rend(); ++it) {
-      std::string name = (*it)["name"];
+      const std::string& name = it->name;
       if (known.count(name)) continue;
       if (!downs.count(name)) {
         std::string point;

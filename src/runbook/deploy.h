@@ -25,6 +25,17 @@ struct Migration {
   std::string down_file; // "" when the release has none
 };
 
+// One row of a database's migration ledger (lifeboat_migrations).
+struct AppliedMigration {
+  std::string name;
+  std::string release;
+  std::string applied_at;  // ISO 8601, UTC
+};
+// Database name -> its applied migrations, by name.
+using AppliedMigrations = std::map<std::string, std::vector<AppliedMigration>>;
+// {"db": [{"name","release","applied_at"}]}, as `revisions migrations --json` prints it.
+nlohmann::json AppliedToJson(const AppliedMigrations& applied);
+
 // The release's migrations/NAME.up.sql files (and NAME.down.sql), sorted by name.
 std::vector<Migration> MigrationsIn(const std::string& release_dir);
 
@@ -71,8 +82,8 @@ class Deployments {
   Result<nlohmann::json> ResolveRollback(const std::string& service, int steps, const std::string& tag);
   Result<Plan> PlanFor(const std::string& kind);
 
-  // Applied migrations per database: {"db": [{"name","release","applied_at"}]}.
-  Result<nlohmann::json> Applied(const ServiceConfig& svc);
+  // Applied migrations per database of the service.
+  Result<AppliedMigrations> Applied(const ServiceConfig& svc);
   std::vector<std::string> Databases(const ServiceConfig& svc);
 
  private:

@@ -219,30 +219,28 @@ Status Drill::Teardown(const RunRecord& run, const Say& say) {
   return first;
 }
 
-nlohmann::json Drill::Record(const RunRecord& run, const Status& outcome) {
-  nlohmann::json checks = nlohmann::json::array();
-  for (const auto& s : run.steps) {
-    checks.push_back({{"name", s.name}, {"passed", s.state == StepState::kDone}, {"detail", s.detail}});
-  }
+DrillRecord Drill::Record(const RunRecord& run, const Status& outcome) {
+  DrillRecord r;
+  r.id = run.id;
+  r.kind = DrillKind::kRestore;
+  r.started_at = run.started_at;
+  for (const auto& s : run.steps) r.checks.push_back({s.name, s.state == StepState::kDone, s.detail});
   Result<DrillParams> p = DrillParams::FromJson(run.params, "run " + run.id);
   Result<DrillVars> vars = DrillVars::FromJson(run.vars, "run " + run.id);
   if (!p.ok() || !vars.ok()) {
     // The record says why rather than failing: a drill that cannot be read did not pass.
-    return {{"id", run.id}, {"kind", "restore"}, {"started_at", run.started_at},
-            {"finished_at", FormatIso8601(NowNanos(), true)}, {"rto_seconds", nullptr}, {"rpo_seconds", nullptr},
-            {"rpo_basis", ""}, {"passed", false}, {"objectives", nullptr}, {"checks", checks},
-            {"reason", (!p.ok() ? p.status() : vars.status()).message()}};
+    r.finished_at = FormatIso8601(NowNanos(), true);
+    r.reason = (!p.ok() ? p.status() : vars.status()).message();
+    return r;
   }
   if (vars->verification.is_object()) {
     Result<verify::Report> report = verify::Report::FromJson(vars->verification, "run " + run.id + "'s verification");
     if (report.ok()) {
       for (const verify::CheckResult& c : report->checks) {
-        checks.push_back({{"name", "verify: " + c.name}, {"passed", c.outcome != verify::Outcome::kFail},
-                          {"detail", c.detail}});
+        r.checks.push_back({"verify: " + c.name, c.outcome != verify::Outcome::kFail, c.detail});
       }
     }
   }
-  nlohmann::json rto = nullptr, rpo = nullptr;
   bool within = false;
   Result<UnixNanos> started = ParseTimestamp(run.started_at);
   if (started.ok() && vars->app_healthy_at && vars->recovered_to) {
@@ -251,53 +249,46 @@ nlohmann::json Drill::Record(const RunRecord& run, const Status& outcome) {
     UnixNanos newest = p->production_newest_commit;
     double rto_s = static_cast<double>(healthy - *started) / 1e9;
     double rpo_s = std::max(0.0, static_cast<double>(newest - recovered) / 1e9);
-    rto = std::round(rto_s * 1000) / 1000;
-    rpo = std::round(rpo_s * 1000) / 1000;
+    r.rto_seconds = std::round(rto_s * 1000) / 1000;
+    r.rpo_seconds = std::round(rpo_s * 1000) / 1000;
     bool rto_ok = rto_s <= static_cast<double>(cfg_.objectives.rto_seconds);
     bool rpo_ok = rpo_s <= static_cast<double>(cfg_.objectives.rpo_seconds);
-    checks.push_back({{"name", "rto within objective"}, {"passed", rto_ok},
-                      {"detail", FormatDuration(rto_s) + " of " + FormatDuration(static_cast<double>(cfg_.objectives.rto_seconds))}});
-    checks.push_back({{"name", "rpo within objective"}, {"passed", rpo_ok},
-                      {"detail", FormatDuration(rpo_s) + " of " + FormatDuration(static_cast<double>(cfg_.objectives.rpo_seconds))}});
+    r.checks.push_back({"rto within objective", rto_ok,
+                        FormatDuration(rto_s) + " of " + FormatDuration(static_cast<double>(cfg_.objectives.rto_seconds))});
+    r.checks.push_back({"rpo within objective", rpo_ok,
+                        FormatDuration(rpo_s) + " of " + FormatDuration(static_cast<double>(cfg_.objectives.rpo_seconds))});
     within = rto_ok && rpo_ok;
   }
   bool all = true;
-  for (const auto& c : checks) all = all && c["passed"].get<bool>();
-  std::string reason = !outcome.ok() ? outcome.message() : !within ? "an objective was missed" : "";
-  return {{"id", run.id},
-          {"kind", "restore"},
-          {"started_at", run.started_at},
-          {"finished_at", FormatIso8601(NowNanos(), true)},
-          {"rto_seconds", rto},
-          {"rpo_seconds", rpo},
-          {"rpo_basis", p->rpo_basis},
-          {"passed", outcome.ok() && all && within},
-          {"objectives", p->ToJson()["objectives"]},
-          {"checks", checks},
-          {"reason", reason}};
+  for (const DrillCheck& c : r.checks) all = all && c.passed;
+  r.finished_at = FormatIso8601(NowNanos(), true);
+  r.rpo_basis = p->rpo_basis;
+  r.objectives = DrillRecord::Objectives{p->rto_objective_seconds, p->rpo_objective_seconds};
+  r.passed = outcome.ok() && all && within;
+  r.reason = !outcome.ok() ? outcome.message() : !within ? "an objective was missed" : "";
+  return r;
 }
 
-Status Drill::Save(const nlohmann::json& record) {
-  std::string text = record.dump();
-  return repo_->PutNamed(kStream, record["id"].get<std::string>(),
-                         ByteSpan(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
+Status Drill::Save(const DrillRecord& record) {
+  std::string text = record.ToJson().dump();
+  return repo_->PutNamed(kStream, record.id, ByteSpan(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
 }
 
-Result<std::vector<nlohmann::json>> Drill::List() {
+Result<std::vector<DrillRecord>> Drill::List() {
   LB_ASSIGN_OR_RETURN(std::vector<std::string> names, repo_->ListNamed(kStream));
-  std::vector<nlohmann::json> out;
+  std::vector<DrillRecord> out;
   for (const auto& n : names) {
     LB_ASSIGN_OR_RETURN(Bytes b, repo_->GetNamed(kStream, n));
     auto j = nlohmann::json::parse(b.begin(), b.end(), nullptr, false);
-    if (j.is_object()) out.push_back(std::move(j));
+    LB_ASSIGN_OR_RETURN(DrillRecord r, DrillRecord::FromJson(j, "drill record '" + n + "'"));
+    out.push_back(std::move(r));
   }
-  std::sort(out.begin(), out.end(), [](const nlohmann::json& a, const nlohmann::json& b) {
-    return a.value("started_at", "") > b.value("started_at", "");
-  });
+  std::sort(out.begin(), out.end(),
+            [](const DrillRecord& a, const DrillRecord& b) { return a.started_at > b.started_at; });
   return out;
 }
 
-Result<nlohmann::json> Drill::RollbackDrill(const std::string& service, const Say& say) {
+Result<DrillRecord> Drill::RollbackDrill(const std::string& service, const Say& say) {
   const ServiceConfig* original = service.empty() ? (cfg_.services.empty() ? nullptr : &cfg_.services.front())
                                                   : cfg_.FindService(service);
   if (original == nullptr) {
@@ -313,13 +304,13 @@ Result<nlohmann::json> Drill::RollbackDrill(const std::string& service, const Sa
   LB_ASSIGN_OR_RETURN(platform::ReplicaEnv env, stack_->EnvFor(*original, repo_));
   platform::ServiceManager scratch(cfg_.state.dir, self_, nullptr);
   std::string started_at = FormatIso8601(NowNanos(), true);
-  nlohmann::json checks = nlohmann::json::array();
+  std::vector<DrillCheck> checks;
   double detect = -1, rollback = -1;
   int probes = 0, failures = 0;
   std::string reason;
   Status s = scratch.Start(good, env);
   say("[scratch] " + std::string(s.ok() ? "2 replicas of " + original->name + " on its current revision" : s.message()));
-  checks.push_back({{"name", "scratch copy healthy"}, {"passed", s.ok()}, {"detail", s.ok() ? "" : s.message()}});
+  checks.push_back({"scratch copy healthy", s.ok(), s.ok() ? "" : s.message()});
   if (s.ok()) {
     // Requests to the scratch copy, from another thread, for the whole deploy and rollback.
     std::atomic<bool> done{false};
@@ -347,15 +338,15 @@ Result<nlohmann::json> Drill::RollbackDrill(const std::string& service, const Sa
     detect = t1 - t0;
     say("[deploy] a revision that cannot start: " +
         std::string(deployed.ok() ? "it was NOT detected" : "detected in " + FormatDuration(detect)));
-    checks.push_back({{"name", "bad revision detected"}, {"passed", !deployed.ok()}, {"detail", deployed.ok() ? "" : deployed.message()}});
+    checks.push_back({"bad revision detected", !deployed.ok(), deployed.ok() ? "" : deployed.message()});
     Status back = scratch.RollingRestart(good, env);
     rollback = MonotonicSeconds() - t1;
     say("[rollback] back on the good revision in " + FormatDuration(rollback));
-    checks.push_back({{"name", "back on the good revision"}, {"passed", back.ok()}, {"detail", back.ok() ? "" : back.message()}});
+    checks.push_back({"back on the good revision", back.ok(), back.ok() ? "" : back.message()});
     done = true;
     load.join();
-    checks.push_back({{"name", "no failed request"}, {"passed", failures == 0},
-                      {"detail", std::to_string(failures) + " of " + std::to_string(probes) + " requests failed"}});
+    checks.push_back({"no failed request", failures == 0,
+                      std::to_string(failures) + " of " + std::to_string(probes) + " requests failed"});
     if (deployed.ok()) reason = "the bad revision was not detected";
     else if (!back.ok()) reason = back.message();
     else if (failures > 0) reason = std::to_string(failures) + " requests failed";
@@ -366,19 +357,21 @@ Result<nlohmann::json> Drill::RollbackDrill(const std::string& service, const Sa
   if (stopped.ok()) (void)RunProcess({"/bin/rm", "-rf", scratch.ServiceDir(good.name)});
   say("[teardown] " + std::string(stopped.ok() ? "scratch replicas stopped" : "FAILED: " + stopped.message()));
   bool passed = reason.empty() && stopped.ok();
-  auto round3 = [](double v) { return v < 0 ? nlohmann::json() : nlohmann::json(std::round(v * 1000) / 1000); };
-  return nlohmann::json{{"id", id},
-                        {"kind", "rollback"},
-                        {"service", original->name},
-                        {"started_at", started_at},
-                        {"finished_at", FormatIso8601(NowNanos(), true)},
-                        {"detect_seconds", round3(detect)},
-                        {"rollback_seconds", round3(rollback)},
-                        {"failed_requests", failures},
-                        {"requests", probes},
-                        {"passed", passed},
-                        {"checks", checks},
-                        {"reason", stopped.ok() ? reason : stopped.message()}};
+  auto round3 = [](double v) { return v < 0 ? std::optional<double>() : std::optional<double>(std::round(v * 1000) / 1000); };
+  DrillRecord r;
+  r.id = id;
+  r.kind = DrillKind::kRollback;
+  r.service = original->name;
+  r.started_at = started_at;
+  r.finished_at = FormatIso8601(NowNanos(), true);
+  r.detect_seconds = round3(detect);
+  r.rollback_seconds = round3(rollback);
+  r.failed_requests = failures;
+  r.requests = probes;
+  r.passed = passed;
+  r.checks = std::move(checks);
+  r.reason = stopped.ok() ? reason : stopped.message();
+  return r;
 }
 
 }  // namespace lifeboat::runbook

@@ -16,6 +16,7 @@
 #include "pg/window.h"
 #include "platform/stack.h"
 #include "repository/repository.h"
+#include "runbook/drill_record.h"
 #include "runbook/engine.h"
 
 namespace lifeboat::runbook {
@@ -52,18 +53,17 @@ class Drill {
   Plan DrillPlan();
   // Stops the scratch replicas and drops the scratch instance; safe to call twice.
   Status Teardown(const RunRecord& run, const Say& say);
-  // The record stored in the repository: id, started_at, finished_at, rto_seconds,
-  // rpo_seconds, passed, objectives, checks, reason.
-  nlohmann::json Record(const RunRecord& run, const Status& outcome);
-  Status Save(const nlohmann::json& record);
-  // Every recorded drill, newest first.
-  Result<std::vector<nlohmann::json>> List();
+  // The record stored in the repository, from the run's journal and its outcome.
+  DrillRecord Record(const RunRecord& run, const Status& outcome);
+  Status Save(const DrillRecord& record);
+  // Every recorded drill, newest first; a damaged record is an error naming it (exit 3).
+  Result<std::vector<DrillRecord>> List();
 
   // The deployment drill: a scratch copy of `service` (one replica... two, on its current
   // release) gets a revision whose command exits at once; measures the time to detect it
   // (detect_seconds) and to be back on the good revision (rollback_seconds) while requests go to
   // the scratch copy (failed_requests), tears the copy down and returns the record.
-  Result<nlohmann::json> RollbackDrill(const std::string& service, const Say& say);
+  Result<DrillRecord> RollbackDrill(const std::string& service, const Say& say);
 
  private:
   std::vector<ServiceConfig> ScratchServices(const std::string& run_id) const;

@@ -3,6 +3,7 @@
 // no newest-commit source) still decode, and a bad key is an exit-2 error naming the run.
 #include <gtest/gtest.h>
 
+#include "runbook/audit.h"
 #include "runbook/deploy.h"
 #include "runbook/drill.h"
 #include "runbook/scenario_state.h"
@@ -162,6 +163,65 @@ TEST(ScenarioStateTest, DeployAndDrillStateRoundTrip) {
   EXPECT_EQ(DrillVars::FromJson(dv.ToJson(), "run drill-1")->ToJson(), dv.ToJson());
   EXPECT_EQ(DrillVars::FromJson({{"recovered_to", "soon"}}, "run drill-1").status().message(),
             "run drill-1: key 'recovered_to' is missing or not a time");
+}
+
+// Drill records are read back by `lifeboat drills` from the repository, so one written by an
+// earlier drill (these are the keys drills have always stored) must decode to the same JSON.
+TEST(ScenarioStateTest, DrillRecordsKeepTheirKeysAndABadOneIsNamed) {
+  nlohmann::json restore = nlohmann::json::parse(R"({
+    "id": "drill-20261201-101500", "kind": "restore",
+    "started_at": "2026-12-01T10:15:00.000000Z", "finished_at": "2026-12-01T10:15:09.500000Z",
+    "rto_seconds": 8.25, "rpo_seconds": 0.4, "rpo_basis": "production's last commit", "passed": true,
+    "objectives": {"rto_seconds": 60, "rpo_seconds": 1},
+    "checks": [{"name": "restore", "passed": true, "detail": "restored to 0/3000060"}], "reason": ""})");
+  Result<DrillRecord> r = DrillRecord::FromJson(restore, "drill record 'drill-1'");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->kind, DrillKind::kRestore);
+  EXPECT_EQ(*r->rto_seconds, 8.25);
+  EXPECT_EQ(r->objectives->rpo_seconds, 1);
+  ASSERT_EQ(r->checks.size(), 1u);
+  EXPECT_EQ(r->checks[0].detail, "restored to 0/3000060");
+  EXPECT_EQ(r->ToJson(), restore);
+
+  // A drill that failed before it measured anything has nulls, and keeps them.
+  restore["rto_seconds"] = nullptr;
+  restore["rpo_seconds"] = nullptr;
+  restore["objectives"] = nullptr;
+  r = DrillRecord::FromJson(restore, "drill record 'drill-1'");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_FALSE(r->rto_seconds.has_value());
+  EXPECT_FALSE(r->objectives.has_value());
+  EXPECT_EQ(r->ToJson(), restore);
+
+  nlohmann::json rollback = nlohmann::json::parse(R"({
+    "id": "drill-rollback-1", "kind": "rollback", "service": "shop",
+    "started_at": "2026-12-01T10:15:00.000000Z", "finished_at": "2026-12-01T10:15:20.000000Z",
+    "detect_seconds": 3.1, "rollback_seconds": null, "failed_requests": 0, "requests": 212, "passed": false,
+    "checks": [], "reason": "back: replica 1 did not become healthy"})");
+  r = DrillRecord::FromJson(rollback, "drill record 'drill-rollback-1'");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->requests, 212);
+  EXPECT_FALSE(r->rollback_seconds.has_value());
+  EXPECT_EQ(r->ToJson(), rollback);
+
+  rollback["kind"] = "fire";
+  EXPECT_EQ(DrillRecord::FromJson(rollback, "drill record 'x'").status().message(),
+            "drill record 'x': key 'kind' is missing or not 'restore' or 'rollback'");
+  EXPECT_EQ(DrillRecord::FromJson(rollback, "drill record 'x'").status().code(), Code::kCorruption);
+  restore["checks"][0]["passed"] = "yes";
+  EXPECT_EQ(DrillRecord::FromJson(restore, "drill record 'y'").status().message(),
+            "drill record 'y', check 1: key 'passed' is missing or not a boolean");
+}
+
+TEST(ScenarioStateTest, AuditLinesDecodeAndATornOneIsNamed) {
+  AuditEntry e{"2026-12-01T10:15:00Z", "root@shop", "lifeboat recover --latest", "ok"};
+  Result<AuditEntry> back = AuditFromJson(AuditToJson(e), "audit line");
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->what, "lifeboat recover --latest");
+  EXPECT_EQ(AuditFromJson(nlohmann::json::parse(R"({"when":"x","who":"y","what":"z)", nullptr, false), "audit line")
+                .status()
+                .message(),
+            "audit line: not a JSON object");
 }
 
 }  // namespace

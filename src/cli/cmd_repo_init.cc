@@ -1,10 +1,9 @@
-// lifeboat repo init: create the repository named by [repository] path.
+// lifeboat repo init: create the repository named by [repository] path or url.
 #include <iostream>
 
 #include "base/fs.h"
 #include "cli/commands.h"
 #include "cli/output.h"
-#include "storage/local/local_backend.h"
 
 namespace lifeboat::cli {
 
@@ -22,13 +21,13 @@ Status Run(Context& ctx) {
     LB_ASSIGN_OR_RETURN(std::string again, PromptPassphrase("repeat passphrase: "));
     if (again != pass) return Status::Usage("the passphrases differ");
   }
-  LB_RETURN_IF_ERROR(MakeDirs(cfg.repository.path, 0700));
-  LocalBackend backend(cfg.repository.path);
-  LB_RETURN_IF_ERROR(Repository::Init(backend, pass));
+  if (!cfg.repository.is_s3()) LB_RETURN_IF_ERROR(MakeDirs(cfg.repository.path, 0700));
+  LB_ASSIGN_OR_RETURN(std::shared_ptr<Backend> backend, OpenBackend(cfg.repository));
+  LB_RETURN_IF_ERROR(Repository::Init(*backend, pass));
   if (ctx.json) {
-    PrintJson({{"path", cfg.repository.path}});
+    PrintJson({{cfg.repository.is_s3() ? "url" : "path", cfg.repository.location()}});
   } else {
-    std::cout << "created repository at '" << cfg.repository.path << "'\n";
+    std::cout << "created repository at '" << cfg.repository.location() << "'\n";
   }
   return Status::Ok();
 }

@@ -10,6 +10,7 @@
 #include "base/fs.h"
 #include "base/privileges.h"
 #include "storage/local/local_backend.h"
+#include "storage/s3/s3_backend.h"
 
 namespace lifeboat::cli {
 
@@ -71,7 +72,7 @@ Result<std::string> Context::Passphrase(const Config& cfg) {
   if (!cfg.repository.passphrase_file.empty()) {
     return ReadPassphraseFile(cfg.repository.passphrase_file);
   }
-  return PromptPassphrase("passphrase for repository '" + cfg.repository.path + "': ");
+  return PromptPassphrase("passphrase for repository '" + cfg.repository.location() + "': ");
 }
 
 Result<pg::ClusterConfig> Context::Cluster() {
@@ -103,7 +104,27 @@ Result<std::unique_ptr<Repository>> Context::OpenRepository(bool load_index) {
   OpenOptions options;
   options.load_index = load_index;
   options.compression_level = cfg.repository.compression;
-  return Repository::Open(std::make_shared<LocalBackend>(cfg.repository.path), pass, options);
+  LB_ASSIGN_OR_RETURN(std::shared_ptr<Backend> backend, OpenBackend(cfg.repository));
+  return Repository::Open(std::move(backend), pass, options);
+}
+
+Result<std::shared_ptr<Backend>> OpenBackend(const RepositoryConfigSection& rc) {
+  if (!rc.is_s3()) return std::shared_ptr<Backend>(std::make_shared<LocalBackend>(rc.path));
+  S3Options o;
+  LB_RETURN_IF_ERROR(ParseS3Url(rc.url, &o));
+  o.endpoint = rc.endpoint;
+  o.region = rc.region;
+  o.uri_style = rc.uri_style == "path"   ? S3Options::UriStyle::kPath
+                : rc.uri_style == "host" ? S3Options::UriStyle::kHost
+                                         : S3Options::UriStyle::kDefault;
+  o.ca_file = rc.ca_file;
+  o.verify_tls = rc.verify_tls;
+  o.storage_class = rc.storage_class;
+  o.sse = rc.sse;
+  o.multipart_threshold = static_cast<uint64_t>(rc.multipart_threshold_mib) << 20;
+  o.retry_seconds = static_cast<double>(rc.retry_seconds);
+  LB_ASSIGN_OR_RETURN(s3::Credentials creds, LoadS3Credentials(rc.credentials_file, rc.profile));
+  return std::shared_ptr<Backend>(std::make_shared<S3Backend>(std::move(o), std::move(creds)));
 }
 
 }  // namespace lifeboat::cli

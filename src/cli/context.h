@@ -52,6 +52,10 @@ struct Context {
   std::unique_ptr<platform::Stack> stack_;
 };
 
+// The storage the config's [repository] names: a local directory (path) or an S3 bucket and
+// prefix (url, with its endpoint and the credentials of the environment or credentials_file).
+Result<std::shared_ptr<Backend>> OpenBackend(const RepositoryConfigSection& rc);
+
 // The absolute path of the running lifeboat binary (for archive and restore commands).
 std::string SelfPath();
 

@@ -41,6 +41,15 @@ class SectionReader {
     return Status::Ok();
   }
 
+  Status Bool(const std::string& key, bool* out) {
+    known_.insert(key);
+    const toml::node* n = table_.get(key);
+    if (n == nullptr) return Status::Ok();
+    if (!n->is_boolean()) return WrongType(*n, key, "true or false");
+    *out = *n->value<bool>();
+    return Status::Ok();
+  }
+
   Status Int64(const std::string& key, int64_t* out, int64_t min, int64_t max) {
     known_.insert(key);
     const toml::node* n = table_.get(key);
@@ -369,12 +378,41 @@ Result<Config> ParseConfig(const std::string& text, const std::string& path) {
                           "add [repository] with path = \"/var/backups/lifeboat\"");
   }
   SectionReader r(*repo, "repository", path);
-  LB_RETURN_IF_ERROR(r.String("path", &cfg.repository.path, true));
-  LB_RETURN_IF_ERROR(r.String("passphrase_file", &cfg.repository.passphrase_file));
-  LB_RETURN_IF_ERROR(r.Int("compression", &cfg.repository.compression, 0, 19));
+  RepositoryConfigSection& rc = cfg.repository;
+  LB_RETURN_IF_ERROR(r.String("path", &rc.path));
+  LB_RETURN_IF_ERROR(r.String("url", &rc.url));
+  LB_RETURN_IF_ERROR(r.String("passphrase_file", &rc.passphrase_file));
+  LB_RETURN_IF_ERROR(r.Int("compression", &rc.compression, 0, 19));
+  LB_RETURN_IF_ERROR(r.String("endpoint", &rc.endpoint));
+  LB_RETURN_IF_ERROR(r.String("region", &rc.region));
+  LB_RETURN_IF_ERROR(r.String("uri_style", &rc.uri_style));
+  LB_RETURN_IF_ERROR(r.String("ca_file", &rc.ca_file));
+  LB_RETURN_IF_ERROR(r.Bool("verify_tls", &rc.verify_tls));
+  LB_RETURN_IF_ERROR(r.String("storage_class", &rc.storage_class));
+  LB_RETURN_IF_ERROR(r.String("sse", &rc.sse));
+  LB_RETURN_IF_ERROR(r.String("credentials_file", &rc.credentials_file));
+  LB_RETURN_IF_ERROR(r.String("profile", &rc.profile));
+  LB_RETURN_IF_ERROR(r.Int64("multipart_threshold_mib", &rc.multipart_threshold_mib, 5, 5 * 1024));
+  LB_RETURN_IF_ERROR(r.Int64("retry_seconds", &rc.retry_seconds, 0, 3600));
   LB_RETURN_IF_ERROR(r.Finish());
-  cfg.repository.path = Resolve(base_dir, cfg.repository.path);
-  cfg.repository.passphrase_file = Resolve(base_dir, cfg.repository.passphrase_file);
+  if (rc.path.empty() == rc.url.empty()) {
+    return Status::Config("config '" + path + "': [repository] needs exactly one of 'path' and 'url'",
+                          "path = \"/var/backups/lifeboat\" for a local repository, url = \"s3://BUCKET/PREFIX\" for S3");
+  }
+  if (rc.is_s3()) {
+    if (rc.url.rfind("s3://", 0) != 0) {
+      return Status::Config("config '" + path + "': [repository] url '" + rc.url + "' is not an s3:// url",
+                            "write it as url = \"s3://BUCKET/PREFIX\"");
+    }
+    if (!rc.uri_style.empty() && rc.uri_style != "path" && rc.uri_style != "host") {
+      return Status::Config("config '" + path + "': [repository] uri_style is \"" + rc.uri_style +
+                            "\", expected \"path\" or \"host\"");
+    }
+  }
+  rc.path = Resolve(base_dir, rc.path);
+  rc.passphrase_file = Resolve(base_dir, rc.passphrase_file);
+  rc.ca_file = Resolve(base_dir, rc.ca_file);
+  rc.credentials_file = Resolve(base_dir, rc.credentials_file);
 
   if (const toml::table* state = root["state"].as_table()) {
     SectionReader s(*state, "state", path);

@@ -12,9 +12,28 @@
 namespace lifeboat {
 
 struct RepositoryConfigSection {
-  std::string path;             // required: where the repository lives
+  // Exactly one of `path` (a local directory) and `url` (s3://BUCKET/PREFIX).
+  std::string path;
+  std::string url;
   std::string passphrase_file;  // optional; LIFEBOAT_PASSPHRASE is used otherwise
   int compression = 1;          // zstd level for data, 0 = off. Default: 1
+  // S3 only. Credentials never live here: the environment (AWS_ACCESS_KEY_ID, ...) or
+  // `credentials_file` (the AWS shared-credentials format) at `profile`.
+  std::string endpoint;        // "" = the AWS endpoint of `region`
+  std::string region = "us-east-1";
+  std::string uri_style;       // "path" | "host"; "" = host on AWS, path elsewhere
+  std::string ca_file;
+  bool verify_tls = true;
+  std::string storage_class;
+  std::string sse;
+  std::string credentials_file;
+  std::string profile;
+  int64_t multipart_threshold_mib = 64;  // larger objects go up as multipart uploads
+  int64_t retry_seconds = 60;            // how long one request may keep retrying
+
+  bool is_s3() const { return !url.empty(); }
+  // What messages call the repository: its path or its url.
+  const std::string& location() const { return is_s3() ? url : path; }
 };
 
 struct StateConfigSection {

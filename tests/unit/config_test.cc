@@ -16,11 +16,37 @@ TEST(ConfigTest, ResolvesPathsRelativeToTheFile) {
   EXPECT_EQ(abs->state.dir, "/var/lib/lifeboat");
 }
 
+TEST(ConfigTest, AnS3RepositoryAndItsOptions) {
+  Result<Config> c = ParseConfig(
+      "[repository]\nurl = \"s3://shop-backups/prod\"\nendpoint = \"http://127.0.0.1:7480\"\n"
+      "uri_style = \"path\"\nverify_tls = false\ncredentials_file = \"aws/credentials\"\nprofile = \"dr\"\n"
+      "ca_file = \"/etc/ssl/rgw.pem\"\nretry_seconds = 5\n",
+      "/etc/lb/lifeboat.toml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_TRUE(c->repository.is_s3());
+  EXPECT_EQ(c->repository.location(), "s3://shop-backups/prod");
+  EXPECT_EQ(c->repository.region, "us-east-1");
+  EXPECT_FALSE(c->repository.verify_tls);
+  EXPECT_EQ(c->repository.credentials_file, "/etc/lb/aws/credentials");
+  EXPECT_EQ(c->repository.retry_seconds, 5);
+  EXPECT_EQ(c->repository.multipart_threshold_mib, 64);
+  EXPECT_EQ(ParseConfig("[repository]\nurl = \"s3://b/p\"\npath = \"r\"\n", "/x/l.toml").status().message(),
+            "config '/x/l.toml': [repository] needs exactly one of 'path' and 'url'");
+  EXPECT_EQ(ParseConfig("[repository]\nurl = \"https://b/p\"\n", "/x/l.toml").status().message(),
+            "config '/x/l.toml': [repository] url 'https://b/p' is not an s3:// url");
+  EXPECT_EQ(ParseConfig("[repository]\nurl = \"s3://bkt/p\"\nuri_style = \"virtual\"\n", "/x/l.toml").status().message(),
+            "config '/x/l.toml': [repository] uri_style is \"virtual\", expected \"path\" or \"host\"");
+  EXPECT_EQ(ParseConfig("[repository]\nurl = \"s3://bkt/p\"\nverify_tls = \"no\"\n", "/x/l.toml").status().message(),
+            "config '/x/l.toml' line 3: 'repository.verify_tls' must be true or false");
+}
+
 TEST(ConfigTest, UnknownKeysNameFileLineAndKey) {
   Result<Config> c = ParseConfig("[repository]\npath = \"r\"\n\npth = \"x\"\n", "/x/l.toml");
   ASSERT_FALSE(c.ok());
   EXPECT_EQ(c.status().message(), "config '/x/l.toml' line 4: unknown key 'repository.pth'");
-  EXPECT_EQ(c.status().hint(), "keys of [repository] are: compression, passphrase_file, path");
+  EXPECT_EQ(c.status().hint(),
+            "keys of [repository] are: ca_file, compression, credentials_file, endpoint, multipart_threshold_mib, "
+            "passphrase_file, path, profile, region, retry_seconds, sse, storage_class, uri_style, url, verify_tls");
   EXPECT_EQ(ExitCodeFor(c.status()), 1);
   Result<Config> section = ParseConfig("[repository]\npath = \"r\"\n[reposit]\n", "/x/l.toml");
   EXPECT_EQ(section.status().message(), "config '/x/l.toml' line 3: unknown key 'reposit'");
@@ -36,7 +62,7 @@ TEST(ConfigTest, WrongTypesAndMissingKeysAreErrors) {
                 .status().message(),
             "config '/x/l.toml' line 3: 'repository.compression' is 40, outside 0..19");
   EXPECT_EQ(ParseConfig("[repository]\n", "/x/l.toml").status().message(),
-            "config '/x/l.toml': missing key 'repository.path'");
+            "config '/x/l.toml': [repository] needs exactly one of 'path' and 'url'");
   EXPECT_EQ(ParseConfig("", "/x/l.toml").status().message(),
             "config '/x/l.toml': missing section [repository]");
   Result<Config> syntax = ParseConfig("[repository\n", "/x/l.toml");

@@ -38,7 +38,7 @@ class PgTest : public CliTest {
   void SwitchWalAndWaitArchived();
   std::string InstanceHost(const std::string& name) { return Path(".lifeboat/instances/" + name); }
   // The config text for this test (repository, database, instances).
-  std::string ConfigText(const std::string& instances_dir = "") const;
+  virtual std::string ConfigText(const std::string& instances_dir = "") const;
 
   int port_ = 0;          // production
   int instance_port_ = 0; // first port of the instances range

@@ -150,29 +150,26 @@ Result<s3::HttpResponse> S3Backend::SendOnce(Call& call, s3::TransportError* tra
 
 Result<s3::HttpResponse> S3Backend::Send(Call& call) {
   static thread_local std::mt19937_64 rng(std::random_device{}());
-  double deadline = MonotonicSeconds() + options_.retry_seconds;
+  double start = MonotonicSeconds();
+  double deadline = start + options_.retry_seconds;
   for (int attempt = 0;; ++attempt) {
     ++requests_;
     s3::TransportError transport;
     Result<s3::HttpResponse> r = SendOnce(call, &transport);
     Status why;
     if (r.ok()) {
-      auto [code, message] = ErrorCode(r->body);
-      if (!RetryableStatus(r->status, code)) return r;
+      if (!RetryableStatus(r->status, ErrorCode(r->body).first)) return r;
       why = ErrorFor(call, *r);
     } else {
-      if (!transport.transient) {
-        return Status::IO(Location() + ": " + r.status().message(),
-                          "check [repository] endpoint, ca_file and verify_tls");
-      }
-      why = r.status();
+      why = Status::IO(Location() + ": " + r.status().message());
+      if (!transport.transient) return Status::IO(why.message(), "check [repository] endpoint, ca_file and verify_tls");
     }
     // Full jitter: a random wait up to an exponentially growing cap (0.1 s, 0.2 s, ... 5 s).
     double cap = std::min(5.0, 0.1 * std::pow(2.0, attempt));
     double wait = std::uniform_real_distribution<double>(0, cap)(rng);
     if (MonotonicSeconds() + wait > deadline) {
-      return Status::IO(Location() + ": " + why.message() + " (gave up after " + std::to_string(attempt + 1) +
-                            " attempts in " + FormatDuration(options_.retry_seconds) + ")",
+      return Status::IO(why.message() + " (gave up after " + std::to_string(attempt + 1) + " attempts in " +
+                            FormatDuration(MonotonicSeconds() - start) + ")",
                         "is the store at " + scheme_ + "://" + host_ + " up and reachable?");
     }
     ++retries_;

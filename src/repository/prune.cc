@@ -121,9 +121,11 @@ Result<PruneReport> Prune(Repository& repo, const PruneOptions& options) {
     (void)index_id;
   }
   // 3. The old index files: every pack they name is now named again, or about to go.
-  for (const ObjectInfo& f : index_files) LB_RETURN_IF_ERROR(backend.Delete(f.key));
+  std::vector<std::string> old_indexes;
+  for (const ObjectInfo& f : index_files) old_indexes.push_back(f.key);
+  LB_RETURN_IF_ERROR(backend.DeleteMany(old_indexes));
   // 4. The packs nothing references.
-  for (const std::string& key : to_delete) LB_RETURN_IF_ERROR(backend.Delete(key));
+  LB_RETURN_IF_ERROR(backend.DeleteMany(to_delete));
   // 5. What interrupted writers left (no other writer runs: the caller holds an exclusive lock).
   LB_ASSIGN_OR_RETURN(report.incomplete_removed,
                       backend.RemoveIncomplete(options.incomplete_min_age_seconds));

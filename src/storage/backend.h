@@ -50,6 +50,9 @@ class Backend {
   virtual Result<std::vector<ObjectInfo>> List(const std::string& prefix) = 0;
   virtual Result<ObjectInfo> Stat(const std::string& key) = 0;
   virtual Status Delete(const std::string& key) = 0;
+  // Deletes every key as Delete would (missing keys are fine). The default deletes one after
+  // another; an object store overrides it with batch requests.
+  virtual Status DeleteMany(const std::vector<std::string>& keys);
 
   // Removes what writers killed mid-Put left behind (never listed, never read), when older than
   // `min_age_seconds`. Returns how many were removed. Default: nothing to clean.

@@ -96,6 +96,26 @@ TYPED_TEST_P(BackendSuite, DeleteIsIdempotent) {
   EXPECT_EQ(this->b_->Get("locks/1").status().code(), Code::kNotFound);
 }
 
+TYPED_TEST_P(BackendSuite, DeleteManyRemovesEveryKeyInBatches) {
+  std::vector<std::string> keys;
+  for (int i = 0; i < 1203; ++i) keys.push_back("data/" + std::to_string(i % 7) + "/" + std::to_string(i));
+  std::vector<std::thread> writers;
+  for (size_t t = 0; t < 8; ++t) {
+    writers.emplace_back([&, t] {
+      for (size_t i = t; i < keys.size(); i += 8) EXPECT_TRUE(this->b_->Put(keys[i], B("x")).ok());
+    });
+  }
+  for (auto& w : writers) w.join();
+  ASSERT_TRUE(this->b_->Put("index/keep", B("k")).ok());
+  std::vector<std::string> doomed = keys;
+  doomed.push_back("data/never/written");  // missing keys are fine, as for Delete
+  ASSERT_TRUE(this->b_->DeleteMany(doomed).ok());
+  EXPECT_TRUE(this->b_->List("data/")->empty());
+  EXPECT_EQ(this->b_->List("")->size(), 1u);
+  EXPECT_TRUE(this->b_->DeleteMany({}).ok());
+  EXPECT_EQ(this->b_->DeleteMany({"../x"}).code(), Code::kUsage);
+}
+
 TYPED_TEST_P(BackendSuite, RejectsKeysThatEscapeTheNamespace) {
   for (const char* k : {"", "/etc/passwd", "../x", "a/../../x", "a//b", "a/./b", "a/"}) {
     EXPECT_EQ(this->b_->Put(k, B("x")).code(), Code::kUsage) << k;
@@ -257,6 +277,6 @@ TYPED_TEST_P(BackendSuite, ConcurrentWritersOfOneKeyLeaveOneWholeValue) {
   EXPECT_EQ(this->b_->List("index/")->size(), 1u);
 }
 
-REGISTER_TYPED_TEST_SUITE_P(BackendSuite, PutThenGetReturnsTheSameBytes, PutReplaces, MissingObjectsAreNotFound, GetRangeReadsExactlyTheRange, ListReturnsKeysUnderAPrefixInOrder, DeleteIsIdempotent, RejectsKeysThatEscapeTheNamespace, ConcurrentPutsAllLand, RangeReadsAtRandomOffsetsMatchAReferenceCopy, ListsThousandsOfKeysWithPrefixes, OverwriteAndDeleteAreSeenAtOnce, ObjectsOf64MiBAndMore, AReaderSeesNoObjectOrAWholeOneNeverAPartOfOne, ConcurrentWritersOfOneKeyLeaveOneWholeValue);
+REGISTER_TYPED_TEST_SUITE_P(BackendSuite, DeleteManyRemovesEveryKeyInBatches, PutThenGetReturnsTheSameBytes, PutReplaces, MissingObjectsAreNotFound, GetRangeReadsExactlyTheRange, ListReturnsKeysUnderAPrefixInOrder, DeleteIsIdempotent, RejectsKeysThatEscapeTheNamespace, ConcurrentPutsAllLand, RangeReadsAtRandomOffsetsMatchAReferenceCopy, ListsThousandsOfKeysWithPrefixes, OverwriteAndDeleteAreSeenAtOnce, ObjectsOf64MiBAndMore, AReaderSeesNoObjectOrAWholeOneNeverAPartOfOne, ConcurrentWritersOfOneKeyLeaveOneWholeValue);
 
 }  // namespace lifeboat::suite

@@ -50,6 +50,7 @@ Result<ObjectInfo> MemoryBackend::Stat(const std::string& key) {
 }
 
 Status MemoryBackend::Delete(const std::string& key) {
+  LB_RETURN_IF_ERROR(ValidateKey(key));  // as the local backend does: a bad key is a caller's bug
   std::lock_guard<std::mutex> lock(mu_);
   objects_.erase(key);
   return Status::Ok();

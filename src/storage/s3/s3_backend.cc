@@ -1,5 +1,6 @@
 #include "storage/s3/s3_backend.h"
 
+#include <openssl/evp.h>
 #include <tinyxml2.h>
 #include <unistd.h>
 
@@ -327,6 +328,40 @@ Status S3Backend::Delete(const std::string& key) {
   if (r.status == 204 || r.status == 200) return Status::Ok();
   if (r.status == 404 && ErrorCode(r.body).first != "NoSuchBucket") return Status::Ok();
   return ErrorFor(call, r);
+}
+
+Status S3Backend::DeleteMany(const std::vector<std::string>& keys) {
+  for (size_t first = 0; first < keys.size(); first += 1000) {
+    size_t last = std::min(keys.size(), first + 1000);
+    std::string body = "<Delete><Quiet>true</Quiet>";
+    for (size_t i = first; i < last; ++i) {
+      LB_RETURN_IF_ERROR(ValidateKey(keys[i]));
+      body += "<Object><Key>" + XmlEscape(FullKey(keys[i])) + "</Key></Object>";
+    }
+    body += "</Delete>";
+    // DeleteObjects requires Content-MD5 (base64 of the body's MD5).
+    unsigned char md5[EVP_MAX_MD_SIZE];
+    unsigned int md5_len = 0;
+    EVP_Digest(body.data(), body.size(), md5, &md5_len, EVP_md5(), nullptr);
+    unsigned char b64[64];
+    EVP_EncodeBlock(b64, md5, static_cast<int>(md5_len));
+    Call call{"POST", "", {{"delete", ""}},
+              {{"content-md5", reinterpret_cast<char*>(b64)}, {"content-type", "application/xml"}},
+              ByteSpan(reinterpret_cast<const uint8_t*>(body.data()), body.size())};
+    LB_ASSIGN_OR_RETURN(s3::HttpResponse r, Send(call));
+    if (r.status != 200) return ErrorFor(call, r);
+    tinyxml2::XMLDocument doc;
+    if (doc.Parse(reinterpret_cast<const char*>(r.body.data()), r.body.size()) == tinyxml2::XML_SUCCESS &&
+        doc.RootElement() != nullptr) {
+      for (const tinyxml2::XMLElement* e = doc.RootElement()->FirstChildElement("Error"); e != nullptr;
+           e = e->NextSiblingElement("Error")) {
+        if (Text(e, "Code") == "NoSuchKey") continue;
+        return Status::IO(Location() + ": cannot delete '" + Text(e, "Key") + "' (" + Text(e, "Code") + ": " +
+                          Text(e, "Message") + ")");
+      }
+    }
+  }
+  return Status::Ok();
 }
 
 Result<uint64_t> S3Backend::RemoveIncomplete(int64_t min_age_seconds) {

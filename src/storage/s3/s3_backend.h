@@ -77,6 +77,8 @@ class S3Backend final : public Backend {
   Result<std::vector<ObjectInfo>> List(const std::string& prefix) override;
   Result<ObjectInfo> Stat(const std::string& key) override;
   Status Delete(const std::string& key) override;
+  // DeleteObjects, 1,000 keys a request.
+  Status DeleteMany(const std::vector<std::string>& keys) override;
   // Aborts multipart uploads under the prefix started more than `min_age_seconds` ago.
   Result<uint64_t> RemoveIncomplete(int64_t min_age_seconds) override;
 

@@ -19,18 +19,6 @@ using Clock = std::chrono::system_clock;
 namespace lifeboat::testing {
 namespace {
 
-std::string Iso(Clock::time_point t) {
-  auto us = std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
-  time_t secs = static_cast<time_t>(us / 1'000'000);
-  struct tm tm {};
-  gmtime_r(&secs, &tm);
-  char buf[64];
-  strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
-  char frac[16];
-  snprintf(frac, sizeof(frac), ".%06lldZ", static_cast<long long>(us % 1'000'000));
-  return std::string(buf) + frac;
-}
-
 struct Commit {
   int id;
   Clock::time_point sent;

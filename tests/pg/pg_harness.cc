@@ -66,6 +66,18 @@ int RunAsPostgres(const std::vector<std::string>& argv, std::string* output) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+std::string Iso(std::chrono::system_clock::time_point t) {
+  auto us = std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
+  time_t secs = static_cast<time_t>(us / 1'000'000);
+  struct tm tm {};
+  gmtime_r(&secs, &tm);
+  char buf[64];
+  strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+  char frac[16];
+  snprintf(frac, sizeof(frac), ".%06lldZ", static_cast<long long>(us % 1'000'000));
+  return std::string(buf) + frac;
+}
+
 void PgTest::SetUp() {
   CliTest::SetUp();
   chmod(dir_.c_str(), 0755);

@@ -6,6 +6,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,9 @@
 namespace lifeboat::testing {
 
 inline constexpr const char* kPgBin = "/usr/lib/postgresql/15/bin";
+
+// A wall-clock instant as lifeboat's --time takes it: "2026-12-01T10:15:00.123456Z".
+std::string Iso(std::chrono::system_clock::time_point t);
 
 // Runs a program as the postgres user (runuser), returning its exit code.
 int RunAsPostgres(const std::vector<std::string>& argv, std::string* output = nullptr);

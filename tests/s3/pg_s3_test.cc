@@ -17,18 +17,6 @@ namespace {
 
 using Clock = std::chrono::system_clock;
 
-std::string Iso(Clock::time_point t) {
-  auto us = std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
-  time_t secs = static_cast<time_t>(us / 1'000'000);
-  struct tm tm {};
-  gmtime_r(&secs, &tm);
-  char buf[64];
-  strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
-  char frac[16];
-  snprintf(frac, sizeof(frac), ".%06lldZ", static_cast<long long>(us % 1'000'000));
-  return std::string(buf) + frac;
-}
-
 class PgS3Test : public PgTest {
  protected:
   void SetUp() override {

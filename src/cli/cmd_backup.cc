@@ -37,7 +37,7 @@ Status Run(Context& ctx, const Options& opt) {
                          .Context("backup " + r->id.Short() + " is stored, but"));
   double secs = MonotonicSeconds() - start;
   if (ctx.json) {
-    PrintJson({{"id", r->id.Hex()}});
+    PrintJson(WithStorage({{"id", r->id.Hex()}}, repo->backend()));
   } else {
     std::cout << r->id.Hex() << std::endl;
   }

@@ -29,7 +29,7 @@ Status Run(Context& ctx, const Options& opt) {
   if (!r.ok()) return r.status().Context("files backup of '" + opt.path + "' failed");
   double secs = MonotonicSeconds() - start;
   if (ctx.json) {
-    PrintJson({{"id", r->id.Hex()}});
+    PrintJson(WithStorage({{"id", r->id.Hex()}}, repo->backend()));
   } else {
     std::cout << r->id.Hex() << "\n";
   }

@@ -26,8 +26,9 @@ Status Run(Context& ctx, const Options& opt) {
   if (!r.ok()) return r.status().Context("restore of snapshot " + id.Short() + " failed");
   double secs = MonotonicSeconds() - start;
   if (ctx.json) {
-    PrintJson({{"id", id.Hex()}, {"target", opt.target}, {"files", r->files},
-               {"directories", r->directories}, {"symlinks", r->symlinks}, {"bytes", r->bytes}});
+    PrintJson(WithStorage({{"id", id.Hex()}, {"target", opt.target}, {"files", r->files},
+                           {"directories", r->directories}, {"symlinks", r->symlinks}, {"bytes", r->bytes}},
+                          repo->backend()));
   } else {
     std::printf("restored snapshot %s to '%s': %lu files, %lu directories, %lu symlinks, %s in %.1f s\n",
                 id.Short().c_str(), opt.target.c_str(), static_cast<unsigned long>(r->files),

@@ -36,7 +36,7 @@ Status Run(Context& ctx, const Options& opt) {
       j["errors"].push_back({{"object", p.object}, {"problem", p.problem}, {"snapshots", p.snapshots}});
     }
     j["notes"] = report.notes;
-    PrintJson(j);
+    PrintJson(WithStorage(j, repo->backend()));
   } else {
     std::cout << "checked " << report.key_files << " key file(s), " << report.index_files
               << " index file(s), " << report.packs << " pack(s), " << report.blobs

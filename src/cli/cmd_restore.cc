@@ -54,9 +54,10 @@ Status Run(Context& ctx, const Options& opt) {
   nlohmann::ordered_json recovered =
       r.recovered_to ? nlohmann::ordered_json(FormatIso8601(*r.recovered_to, true)) : nlohmann::ordered_json();
   if (ctx.json) {
-    PrintJson({{"name", r.instance.name}, {"host", r.instance.host}, {"port", r.instance.port},
-               {"data_dir", r.instance.data_dir}, {"snapshot", r.snapshot.Hex()},
-               {"recovered_to", recovered}});
+    PrintJson(WithStorage({{"name", r.instance.name}, {"host", r.instance.host}, {"port", r.instance.port},
+                           {"data_dir", r.instance.data_dir}, {"snapshot", r.snapshot.Hex()},
+                           {"recovered_to", recovered}},
+                          repo->backend()));
     return Status::Ok();
   }
   PrintTable({"", ""}, {{"instance", r.instance.name},

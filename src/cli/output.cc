@@ -28,6 +28,12 @@ void PrintTable(const std::vector<std::string>& header,
 
 void PrintJson(const nlohmann::ordered_json& j) { std::cout << j.dump(2) << "\n"; }
 
+nlohmann::ordered_json WithStorage(nlohmann::ordered_json j, const Backend& backend) {
+  RequestCounts c = backend.counts();
+  if (c.requests > 0) j["storage"] = {{"requests", c.requests}, {"retries", c.retries}};
+  return j;
+}
+
 std::string FormatRatio(double r) {
   char buf[32];
   std::snprintf(buf, sizeof(buf), "%.2f", r);

@@ -8,6 +8,7 @@
 
 #include "base/progress.h"
 #include "base/time.h"
+#include "storage/backend.h"
 
 namespace lifeboat::cli {
 
@@ -15,6 +16,9 @@ namespace lifeboat::cli {
 void PrintTable(const std::vector<std::string>& header,
                 const std::vector<std::vector<std::string>>& rows);
 void PrintJson(const nlohmann::ordered_json& j);
+// `j` with "storage": {"requests", "retries"} added when the backend counts its requests (S3),
+// so that a --json output says how hard the store was to reach.
+nlohmann::ordered_json WithStorage(nlohmann::ordered_json j, const Backend& backend);
 // "1.50" for ratios.
 std::string FormatRatio(double r);
 

@@ -35,6 +35,13 @@ struct Capabilities {
   bool consistent_list = false;  // List sees every Put that returned before it started
 };
 
+// Requests a backend sent and how many of them were retries (remote backends count; local
+// ones report zeros).
+struct RequestCounts {
+  uint64_t requests = 0;
+  uint64_t retries = 0;
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -53,6 +60,8 @@ class Backend {
   // Deletes every key as Delete would (missing keys are fine). The default deletes one after
   // another; an object store overrides it with batch requests.
   virtual Status DeleteMany(const std::vector<std::string>& keys);
+
+  virtual RequestCounts counts() const { return {}; }
 
   // Removes what writers killed mid-Put left behind (never listed, never read), when older than
   // `min_age_seconds`. Returns how many were removed. Default: nothing to clean.

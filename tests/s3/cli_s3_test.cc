@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "../cli/harness.h"
+#include "fault_proxy.h"
 #include "rgw.h"
 
 namespace lifeboat::testing {
@@ -44,7 +45,12 @@ TEST_F(S3CliTest, FilesBackupRestoreCheckAndStatsOnS3) {
   EXPECT_TRUE(Store().Stat("config").ok());
 
   MakeTree(Path("src"), 3, 2048);
-  std::string id = Backup(Path("src"));
+  RunResult backup = Run({"files", "backup", Path("src"), "--name", "tree", "--json"});
+  ASSERT_EQ(backup.exit_code, 0) << backup.err;
+  nlohmann::json b = nlohmann::json::parse(backup.out);
+  std::string id = b["id"];
+  EXPECT_GT(b["storage"]["requests"].get<int>(), 3) << backup.out;  // config, keys, index, packs, manifest...
+  EXPECT_EQ(b["storage"]["retries"], 0) << backup.out;
   RunResult r = Run({"files", "restore", id, Path("dst")});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(CompareTrees(Path("src"), Path("dst")), "");
@@ -66,6 +72,32 @@ TEST_F(S3CliTest, FilesBackupRestoreCheckAndStatsOnS3) {
   EXPECT_EQ(again.exit_code, 1);
   EXPECT_EQ(again.err.substr(0, again.err.find('\n')),
             "error: cannot create repository at '" + url() + "': a repository already exists there");
+}
+
+TEST_F(S3CliTest, RetriesAreCountedInTheJsonAndLoggedOneLineEach) {
+  ASSERT_EQ(Run({"repo", "init"}).exit_code, 0);
+  FaultProxy proxy(std::stoi(options_.endpoint.substr(options_.endpoint.rfind(':') + 1)));
+  options_.endpoint = proxy.endpoint();
+  WriteS3Config("dr");
+  MakeTree(Path("src"), 4, 64);
+  proxy.Inject(FaultProxy::Fault::k503, 2, "PUT ");
+  proxy.Inject(FaultProxy::Fault::kSlowDown, 1, "GET ");
+  RunResult r = Run({"files", "backup", Path("src"), "--name", "t", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  nlohmann::json j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["storage"]["retries"], 3) << r.out;
+  // Every request the store saw, plus the three refused, less the lock's DELETE after the output.
+  EXPECT_EQ(j["storage"]["requests"].get<int>(), proxy.forwarded() + 3 - 1) << r.out;
+  size_t lines = 0;
+  for (size_t at = r.err.find("lifeboat: s3: retrying "); at != std::string::npos;
+       at = r.err.find("lifeboat: s3: retrying ", at + 1)) {
+    ++lines;
+  }
+  EXPECT_EQ(lines, 3u) << r.err;
+  EXPECT_NE(r.err.find("failed (503 SlowDown: injected by the test's fault proxy)"), std::string::npos) << r.err;
+  RunResult restore = Run({"files", "restore", j["id"], Path("dst")});
+  ASSERT_EQ(restore.exit_code, 0) << restore.err;
+  EXPECT_EQ(CompareTrees(Path("src"), Path("dst")), "");
 }
 
 TEST_F(S3CliTest, WrongKeysAreAccessDeniedWithAHint) {

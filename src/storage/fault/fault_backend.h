@@ -38,6 +38,7 @@ class FaultBackend final : public Backend {
   Result<std::vector<ObjectInfo>> List(const std::string& prefix) override;
   Result<ObjectInfo> Stat(const std::string& key) override { return inner_->Stat(key); }
   Status Delete(const std::string& key) override { return inner_->Delete(key); }
+  RequestCounts counts() const override { return inner_->counts(); }
 
   // Turns every fault off (the disk was freed, the network came back).
   void Clear();

@@ -59,11 +59,6 @@ Status ParseS3Url(const std::string& url, S3Options* out);
 // ("" = $AWS_PROFILE, else "default"); "" for the file means ~/.aws/credentials.
 Result<s3::Credentials> LoadS3Credentials(const std::string& credentials_file, const std::string& profile);
 
-struct RequestCounts {
-  uint64_t requests = 0;
-  uint64_t retries = 0;
-};
-
 class S3Backend final : public Backend {
  public:
   S3Backend(S3Options options, s3::Credentials credentials);
@@ -84,7 +79,7 @@ class S3Backend final : public Backend {
 
   // Creates the bucket (PUT Bucket); AlreadyExists when it is there and ours.
   Status CreateBucket();
-  RequestCounts counts() const { return {requests_.load(), retries_.load()}; }
+  RequestCounts counts() const override { return {requests_.load(), retries_.load()}; }
   const S3Options& options() const { return options_; }
 
  private:

@@ -147,6 +147,25 @@ TEST_F(S3CliTest, AnEndpointThatIsDownIsRetriedThenNamed) {
   EXPECT_NE(r.err.find("lifeboat: s3: retrying "), std::string::npos) << r.err;
 }
 
+TEST_F(S3CliTest, TlsIsVerifiedAndACertificateNobodySignedIsNamed) {
+  const RgwAddress& rgw = SharedRgw();
+  options_.endpoint = rgw.tls_endpoint;
+  WriteS3Config("dr");
+  RunResult refused = Run({"repo", "init"});
+  EXPECT_EQ(refused.exit_code, 2);
+  EXPECT_NE(refused.err.find("SSL certificate problem: self-signed certificate"), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find("hint: check [repository] endpoint, ca_file and verify_tls"), std::string::npos)
+      << refused.err;
+  EXPECT_EQ(refused.err.find("retrying"), std::string::npos) << "a TLS failure is not retried: " << refused.err;
+  WriteS3Config("dr", "ca_file = \"" + rgw.ca_file + "\"\n");
+  RunResult init = Run({"repo", "init"});
+  ASSERT_EQ(init.exit_code, 0) << init.err;
+  MakeTree(Path("src"), 6, 64);
+  std::string id = Backup(Path("src"));
+  ASSERT_EQ(Run({"files", "restore", id, Path("dst")}).exit_code, 0);
+  EXPECT_EQ(CompareTrees(Path("src"), Path("dst")), "");
+}
+
 TEST_F(S3CliTest, AnObjectChangedBehindLifeboatsBackFailsTheCheck) {
   ASSERT_EQ(Run({"repo", "init"}).exit_code, 0);
   MakeTree(Path("src"), 5, 256);

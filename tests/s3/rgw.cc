@@ -56,7 +56,7 @@ bool Step(const std::vector<std::string>& argv, const std::string& conf, std::st
 
 // The cluster's config: memstore, pools of one replica, msgr v1 on loopback, fast paxos, and
 // every path inside `dir` (the facts in shared/reference/ceph-rgw, as settings of our own).
-std::string Config(const std::string& dir, const std::string& fsid, int mon_port, int rgw_port) {
+std::string Config(const std::string& dir, const std::string& fsid, int mon_port, int rgw_port, int tls_port) {
   std::ostringstream c;
   c << "[global]\n"
     << "fsid = " << fsid << "\n"
@@ -83,7 +83,8 @@ std::string Config(const std::string& dir, const std::string& fsid, int mon_port
     << "memstore device bytes = 6442450944\nosd memory target = 939524096\n"
     << "osd class load list = *\nosd class default list = *\n"
     << "[client.rgw.a]\n"
-    << "rgw frontends = beast endpoint=127.0.0.1:" << rgw_port << "\n"
+    << "rgw frontends = beast endpoint=127.0.0.1:" << rgw_port << " ssl_endpoint=127.0.0.1:" << tls_port
+    << " ssl_certificate=" << dir << "/tls/cert.pem ssl_private_key=" << dir << "/tls/key.pem\n"
     << "rgw data = " << dir << "/rgw\n"
     // Deleted objects' space comes back within a minute, not two hours (memstore is memory).
     << "rgw gc obj min wait = 60\nrgw gc processor period = 60\n";
@@ -110,11 +111,19 @@ void RgwStore::Kill(const std::vector<pid_t>& pids) {
 std::unique_ptr<RgwStore> RgwStore::Start(const std::string& dir, std::string* error) {
   auto store = std::unique_ptr<RgwStore>(new RgwStore());
   store->dir_ = dir;
-  for (const char* sub : {"mon", "osd/0", "log", "run", "rgw", "crash"}) std::filesystem::create_directories(dir + "/" + sub);
-  int mon_port = FreePort(), rgw_port = FreePort();
+  for (const char* sub : {"mon", "osd/0", "log", "run", "rgw", "crash", "tls"}) std::filesystem::create_directories(dir + "/" + sub);
+  int mon_port = FreePort(), rgw_port = FreePort(), tls_port = FreePort();
   while (rgw_port == mon_port) rgw_port = FreePort();
+  while (tls_port == mon_port || tls_port == rgw_port) tls_port = FreePort();
   std::string fsid = Uuid(), conf = dir + "/ceph.conf", keyring = dir + "/keyring";
-  std::ofstream(conf) << Config(dir, fsid, mon_port, rgw_port);
+  std::ofstream(conf) << Config(dir, fsid, mon_port, rgw_port, tls_port);
+  // A self-signed certificate for the TLS listener, valid for localhost and 127.0.0.1.
+  if (!Step({"/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "7", "-subj",
+             "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1", "-keyout",
+             dir + "/tls/key.pem", "-out", dir + "/tls/cert.pem"},
+            conf, error)) {
+    return nullptr;
+  }
   std::map<std::string, std::string> env = {{"CEPH_CONF", conf}, {"PATH", "/usr/sbin:/usr/bin:/sbin:/bin"}};
   auto key = [&](const std::string& name, std::vector<std::string> caps, bool create) {
     std::vector<std::string> argv = {"/usr/bin/ceph-authtool", keyring};
@@ -155,6 +164,8 @@ std::unique_ptr<RgwStore> RgwStore::Start(const std::string& dir, std::string* e
     if (!ok) *error = "radosgw did not answer on port " + std::to_string(rgw_port) + " within 60 s";
   }
   store->address_.endpoint = "http://127.0.0.1:" + std::to_string(rgw_port);
+  store->address_.tls_endpoint = "https://localhost:" + std::to_string(tls_port);
+  store->address_.ca_file = dir + "/tls/cert.pem";
   store->address_.access_key = "LIFEBOATTESTKEY";
   store->address_.secret_key = "lifeboat-test-secret-" + fsid.substr(0, 8);
   ok = ok && Step({"/usr/bin/radosgw-admin", "user", "create", "--uid=lifeboat", "--display-name=lifeboat",
@@ -173,7 +184,8 @@ void RgwStore::Stop() {
 
 bool RgwStore::WriteAddress(const RgwAddress& a, const std::string& file) {
   std::ofstream out(file);
-  out << a.endpoint << "\n" << a.access_key << "\n" << a.secret_key << "\n";
+  out << a.endpoint << "\n" << a.access_key << "\n" << a.secret_key << "\n" << a.tls_endpoint << "\n" << a.ca_file
+      << "\n";
   for (pid_t p : a.pids) out << p << " ";
   out << "\n";
   return static_cast<bool>(out);
@@ -181,7 +193,8 @@ bool RgwStore::WriteAddress(const RgwAddress& a, const std::string& file) {
 
 bool RgwStore::ReadAddress(const std::string& file, RgwAddress* a) {
   std::ifstream in(file);
-  if (!std::getline(in, a->endpoint) || !std::getline(in, a->access_key) || !std::getline(in, a->secret_key)) {
+  if (!std::getline(in, a->endpoint) || !std::getline(in, a->access_key) || !std::getline(in, a->secret_key) ||
+      !std::getline(in, a->tls_endpoint) || !std::getline(in, a->ca_file)) {
     return false;
   }
   pid_t p = 0;

@@ -18,7 +18,9 @@
 namespace lifeboat::testing {
 
 struct RgwAddress {
-  std::string endpoint;  // "http://127.0.0.1:PORT"
+  std::string endpoint;      // "http://127.0.0.1:PORT"
+  std::string tls_endpoint;  // "https://localhost:PORT", a certificate signed by nobody
+  std::string ca_file;       // that certificate (PEM): trust it to verify the TLS endpoint
   std::string access_key;
   std::string secret_key;
   std::vector<pid_t> pids;  // mon, osd, rgw

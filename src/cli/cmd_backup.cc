@@ -1,4 +1,5 @@
-// lifeboat backup [--type full] [--json]: a consistent backup of the running cluster.
+// lifeboat backup [--type full] [--no-copy] [--json]: a consistent backup of the running cluster,
+// then copied to the offsite repository when the config has one.
 #include <cstdio>
 #include <iostream>
 
@@ -6,7 +7,9 @@
 #include "cli/output.h"
 #include "pg/backup.h"
 #include "pg/lineage.h"
+#include "base/fs.h"
 #include "repository/lock.h"
+#include "repository/mirror.h"
 
 namespace lifeboat::cli {
 
@@ -14,7 +17,26 @@ namespace {
 
 struct Options {
   std::string type = "full";
+  bool no_copy = false;
 };
+
+// After a backup, the offsite mirror gets what it lacks (this snapshot, and WAL that a queue
+// or an outage left behind). The backup stands either way; a failed copy is reported.
+Status CopyToOffsite(const Config& cfg, Repository& repo, nlohmann::ordered_json* out) {
+  if (!cfg.offsite) return Status::Ok();
+  Result<std::shared_ptr<Backend>> to = OpenBackend(*cfg.offsite);
+  if (!cfg.offsite->is_s3()) (void)MakeDirs(cfg.offsite->path, 0700);
+  Result<CopyReport> c = to.ok() ? CopyMissing(repo.backend(), **to) : Result<CopyReport>(to.status());
+  if (!c.ok()) {
+    *out = {{"repository", cfg.offsite->location()}, {"error", c.status().message()}};
+    return c.status()
+        .Context("the snapshot is stored in the primary repository, but copying it to the offsite repository '" +
+                 cfg.offsite->location() + "' failed")
+        .WithHint("run 'lifeboat repo copy' once the offsite repository is reachable");
+  }
+  *out = {{"repository", cfg.offsite->location()}, {"copied", c->objects_copied}, {"bytes", c->bytes_copied}};
+  return Status::Ok();
+}
 
 Status Run(Context& ctx, const Options& opt) {
   if (opt.type != "full" && opt.type != "incremental") {
@@ -36,8 +58,12 @@ Status Run(Context& ctx, const Options& opt) {
                          .MarkProduction(m.timeline, pg::TimelineOrigin::kProduction, "", "")
                          .Context("backup " + r->id.Short() + " is stored, but"));
   double secs = MonotonicSeconds() - start;
+  nlohmann::ordered_json offsite;
+  Status copied = opt.no_copy ? Status::Ok() : CopyToOffsite(cfg, *repo, &offsite);
   if (ctx.json) {
-    PrintJson(WithStorage({{"id", r->id.Hex()}}, repo->backend()));
+    nlohmann::ordered_json j = {{"id", r->id.Hex()}};
+    if (!offsite.is_null()) j["offsite"] = offsite;
+    PrintJson(WithStorage(j, repo->backend()));
   } else {
     std::cout << r->id.Hex() << std::endl;
   }
@@ -65,7 +91,12 @@ Status Run(Context& ctx, const Options& opt) {
       std::fprintf(stderr, "incremental: file-level (changed files read whole): %s\n", inc.reason.c_str());
     }
   }
-  return Status::Ok();
+  if (offsite.contains("copied")) {
+    std::fprintf(stderr, "offsite: %lu objects (%s) copied to '%s'\n",
+                 static_cast<unsigned long>(offsite["copied"].get<uint64_t>()),
+                 FormatBytes(offsite["bytes"].get<uint64_t>()).c_str(), cfg.offsite->location().c_str());
+  }
+  return copied;
 }
 
 }  // namespace
@@ -74,6 +105,7 @@ void AddBackup(CLI::App* app, Context* ctx) {
   auto opt = std::make_shared<Options>();
   CLI::App* cmd = app->add_subcommand("backup", "back up the PostgreSQL cluster, consistently, while it runs");
   cmd->add_option("--type", opt->type, "full (default) or incremental");
+  cmd->add_flag("--no-copy", opt->no_copy, "do not copy the snapshot to [repository.offsite] afterwards");
   cmd->callback([ctx, opt] { ctx->run = [ctx, opt] { return Run(*ctx, *opt); }; });
 }
 

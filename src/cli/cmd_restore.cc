@@ -39,9 +39,10 @@ Status Run(Context& ctx, const Options& opt) {
   }
   LB_ASSIGN_OR_RETURN(pg::ClusterConfig cluster, ctx.Cluster());
   LB_ASSIGN_OR_RETURN(Config cfg, ctx.LoadConfig());
-  LB_ASSIGN_OR_RETURN(std::unique_ptr<Repository> repo, ctx.OpenRepository());
+  LB_ASSIGN_OR_RETURN(std::unique_ptr<Repository> repo, ctx.OpenRepositoryForReading());
   pg::RestoreTarget target = req.target;
   req = runbook::RestoreRequestFor(cfg, opt.instance, SelfPath());
+  if (ctx.served_by != "primary") req.repository = ctx.served_by;
   req.target = target;
   req.port = opt.port;
   req.start = !opt.no_start;
@@ -54,7 +55,7 @@ Status Run(Context& ctx, const Options& opt) {
   nlohmann::ordered_json recovered =
       r.recovered_to ? nlohmann::ordered_json(FormatIso8601(*r.recovered_to, true)) : nlohmann::ordered_json();
   if (ctx.json) {
-    PrintJson(WithStorage({{"name", r.instance.name}, {"host", r.instance.host}, {"port", r.instance.port},
+    PrintJson(WithStorage({{"repository", ctx.served_by}, {"name", r.instance.name}, {"host", r.instance.host}, {"port", r.instance.port},
                            {"data_dir", r.instance.data_dir}, {"snapshot", r.snapshot.Hex()},
                            {"recovered_to", recovered}},
                           repo->backend()));

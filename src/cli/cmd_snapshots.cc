@@ -11,7 +11,7 @@ namespace lifeboat::cli {
 namespace {
 
 Status Run(Context& ctx) {
-  LB_ASSIGN_OR_RETURN(std::unique_ptr<Repository> repo, ctx.OpenRepository());
+  LB_ASSIGN_OR_RETURN(std::unique_ptr<Repository> repo, ctx.OpenRepositoryForReading());
   LB_ASSIGN_OR_RETURN(auto all, repo->LoadAllSnapshots());
   if (ctx.json) {
     nlohmann::ordered_json arr = nlohmann::ordered_json::array();

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <thread>
 
 #include "base/fs.h"
@@ -29,12 +30,58 @@ struct Options {
   uint32_t timeline = 0;
 };
 
-Status Push(Context& ctx, const Options& opt) {
+// Segments a repository could not store wait in <state>/wal-queue/<name>/, and the next push
+// to that repository stores them first, oldest first.
+std::string QueueDir(const Config& cfg, const std::string& name) { return cfg.state.dir + "/wal-queue/" + name; }
+
+std::vector<std::string> Queued(const Config& cfg, const std::string& name) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(QueueDir(cfg, name), ec)) out.push_back(e.path().string());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+Status PushTo(Context& ctx, const Config& cfg, const std::string& name, const std::string& path) {
   // Named objects only: skipping the index keeps archiving fast whatever the repository's size.
-  LB_ASSIGN_OR_RETURN(std::unique_ptr<Repository> repo, ctx.OpenRepository(/*load_index=*/false));
+  LB_ASSIGN_OR_RETURN(std::unique_ptr<Repository> repo, ctx.OpenRepositoryNamed(name, /*load_index=*/false));
   LB_ASSIGN_OR_RETURN(auto lock, RepositoryLock::Acquire(repo.get(), LockKind::kShared, "wal push"));
   pg::WalArchive archive(repo.get());
-  return archive.Push(opt.path);
+  for (const std::string& q : Queued(cfg, name)) {
+    LB_RETURN_IF_ERROR(archive.Push(q).Context("queued WAL '" + Basename(q) + "'"));
+    LB_RETURN_IF_ERROR(RemoveFile(q));
+  }
+  return archive.Push(path);
+}
+
+Status Push(Context& ctx, const Options& opt) {
+  LB_ASSIGN_OR_RETURN(Config cfg, ctx.LoadConfig());
+  if (!cfg.offsite || !ctx.repo_flag.empty()) return PushTo(ctx, cfg, ctx.repo_flag.empty() ? "primary" : ctx.repo_flag, opt.path);
+  // Each repository on its own thread: one that is slow or down costs at most its own
+  // retry_seconds, and never holds up what the other stores.
+  const std::string names[2] = {"primary", "offsite"};
+  const std::string locations[2] = {cfg.repository.location(), cfg.offsite->location()};
+  Status results[2];
+  std::thread offsite([&] { results[1] = PushTo(ctx, cfg, names[1], opt.path); });
+  results[0] = PushTo(ctx, cfg, names[0], opt.path);
+  offsite.join();
+  for (int i = 0; i < 2; ++i) {
+    if (results[i].ok() || results[i].code() == Code::kUsage) continue;  // a bad file is nobody's to queue
+    std::string queued = QueueDir(cfg, names[i]) + "/" + Basename(opt.path);
+    Result<Bytes> data = ReadFile(opt.path);
+    Status q = !data.ok() ? data.status()
+                          : MakeDirs(QueueDir(cfg, names[i]), 0700).ok()
+                                ? WriteFileDurable(queued, *data, 0600)
+                                : Status::IO("cannot create '" + QueueDir(cfg, names[i]) + "'");
+    std::fprintf(stderr, "warning: the %s repository '%s' did not store %s: %s%s\n", names[i].c_str(),
+                 locations[i].c_str(), Basename(opt.path).c_str(), results[i].message().c_str(),
+                 q.ok() ? ("; queued in " + QueueDir(cfg, names[i]) + " for its next push").c_str() : "");
+  }
+  if (cfg.repository.wal_acknowledge == "all") {
+    LB_RETURN_IF_ERROR(results[0]);
+    return results[1].Context("the offsite repository did not store it (wal_acknowledge = \"all\")");
+  }
+  return results[0].ok() || results[1].ok() ? Status::Ok() : results[0];  // "any"
 }
 
 std::atomic<bool> g_stop{false};
@@ -129,7 +176,7 @@ Status Stream(Context& ctx, const Options& opt) {
 }
 
 Status Get(Context& ctx, const Options& opt) {
-  LB_ASSIGN_OR_RETURN(std::unique_ptr<Repository> repo, ctx.OpenRepository(/*load_index=*/false));
+  LB_ASSIGN_OR_RETURN(std::unique_ptr<Repository> repo, ctx.OpenRepositoryForReading(/*load_index=*/false));
   LB_ASSIGN_OR_RETURN(Bytes data, pg::FetchAlongTimeline(*repo, opt.name, opt.timeline));
   return WriteFileDurable(opt.dest, data, 0600);
 }

@@ -13,7 +13,7 @@ namespace {
 
 Status Run(Context& ctx, uint32_t timeline) {
   LB_RETURN_IF_ERROR(ctx.Cluster().status());  // a config without [database] has no window
-  LB_ASSIGN_OR_RETURN(std::unique_ptr<Repository> repo, ctx.OpenRepository());
+  LB_ASSIGN_OR_RETURN(std::unique_ptr<Repository> repo, ctx.OpenRepositoryForReading());
   LB_ASSIGN_OR_RETURN(pg::Window w, pg::ComputeWindow(*repo, timeline));
   LB_ASSIGN_OR_RETURN(std::vector<pg::TimelineRecord> lineage, pg::Lineage(repo.get()).List());
   if (ctx.json) {

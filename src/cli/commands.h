@@ -11,6 +11,7 @@ namespace lifeboat::cli {
 void AddRepoInit(CLI::App* repo, Context* ctx);
 void AddRepoKeygen(CLI::App* repo, Context* ctx);
 void AddRepoCheck(CLI::App* repo, Context* ctx);
+void AddRepoCopy(CLI::App* repo, Context* ctx);
 void AddRepoStats(CLI::App* repo, Context* ctx);
 void AddRepoPasswd(CLI::App* repo, Context* ctx);
 void AddFilesBackup(CLI::App* files, Context* ctx);

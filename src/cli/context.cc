@@ -98,14 +98,49 @@ std::string SelfPath() {
   return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "lifeboat";
 }
 
-Result<std::unique_ptr<Repository>> Context::OpenRepository(bool load_index) {
+Result<RepositoryConfigSection> Context::RepositorySection(const Config& cfg, const std::string& name) const {
+  if (name.empty() || name == "primary") return cfg.repository;
+  if (name != "offsite") {
+    return Status::Usage("there is no repository named '" + name + "'", "--repo takes primary or offsite");
+  }
+  if (!cfg.offsite) {
+    return Status::Usage("the config has no offsite repository", "add [repository.offsite] to '" + cfg.file + "'");
+  }
+  return *cfg.offsite;
+}
+
+Result<std::unique_ptr<Repository>> Context::OpenRepositoryNamed(const std::string& name, bool load_index) {
   LB_ASSIGN_OR_RETURN(Config cfg, LoadConfig());
+  LB_ASSIGN_OR_RETURN(RepositoryConfigSection rc, RepositorySection(cfg, name));
   LB_ASSIGN_OR_RETURN(std::string pass, Passphrase(cfg));
   OpenOptions options;
   options.load_index = load_index;
-  options.compression_level = cfg.repository.compression;
-  LB_ASSIGN_OR_RETURN(std::shared_ptr<Backend> backend, OpenBackend(cfg.repository));
-  return Repository::Open(std::move(backend), pass, options);
+  options.compression_level = rc.compression;
+  LB_ASSIGN_OR_RETURN(std::shared_ptr<Backend> backend, OpenBackend(rc));
+  LB_ASSIGN_OR_RETURN(std::unique_ptr<Repository> repo, Repository::Open(std::move(backend), pass, options));
+  served_by = rc.name;
+  return repo;
+}
+
+Result<std::unique_ptr<Repository>> Context::OpenRepository(bool load_index) {
+  return OpenRepositoryNamed(repo_flag, load_index);
+}
+
+Result<std::unique_ptr<Repository>> Context::OpenRepositoryForReading(bool load_index) {
+  Result<std::unique_ptr<Repository>> primary = OpenRepositoryNamed(repo_flag, load_index);
+  // Unreachable (I/O), gone (no config object) or damaged: the mirror may still serve. A wrong
+  // passphrase or a bad config would fail there too, and says more about the primary.
+  Code code = primary.ok() ? Code::kOk : primary.status().code();
+  if (!repo_flag.empty() || (code != Code::kIO && code != Code::kNotFound && code != Code::kCorruption)) {
+    return primary;
+  }
+  LB_ASSIGN_OR_RETURN(Config cfg, LoadConfig());
+  if (!cfg.offsite) return primary;
+  Result<std::unique_ptr<Repository>> offsite = OpenRepositoryNamed("offsite", load_index);
+  if (!offsite.ok()) return primary;
+  std::cerr << "lifeboat: the primary repository is unreachable (" << primary.status().message()
+            << "); reading from the offsite repository '" << cfg.offsite->location() << "'" << std::endl;
+  return offsite;
 }
 
 Result<std::shared_ptr<Backend>> OpenBackend(const RepositoryConfigSection& rc) {

@@ -19,6 +19,8 @@ struct Context {
   // Global options, accepted before or after the command.
   std::string config_flag;
   bool json = false;
+  std::string repo_flag;  // --repo primary|offsite: "" = primary, falling back where allowed
+  std::string served_by = "primary";  // the repository the last Open* opened
 
   // Set by the command that CLI11 selected; main runs it after parsing.
   std::function<Status()> run;
@@ -39,6 +41,15 @@ struct Context {
   // a terminal.
   Result<std::string> Passphrase(const Config& cfg);
   Result<std::unique_ptr<Repository>> OpenRepository(bool load_index = true);
+  // For commands that only read (window, restore, snapshots, wal get, verify): without --repo,
+  // when the primary repository cannot be opened because it is unreachable, gone or damaged
+  // and [repository.offsite] exists, the offsite mirror serves instead, and stderr says so.
+  Result<std::unique_ptr<Repository>> OpenRepositoryForReading(bool load_index = true);
+  // A named repository of the config ("primary" or "offsite").
+  Result<std::unique_ptr<Repository>> OpenRepositoryNamed(const std::string& name, bool load_index = true);
+  // The section --repo names (the primary one without it); a usage error for an unknown name
+  // or an offsite the config lacks.
+  Result<RepositoryConfigSection> RepositorySection(const Config& cfg, const std::string& name) const;
   // The production cluster as the pg layer wants it (platform::ProductionClusterFor: after a
   // cutover, the instance that took over); a config error when [database] is missing.
   Result<pg::ClusterConfig> Cluster();

@@ -101,6 +101,7 @@ int main(int argc, char** argv) {
   app.add_option("-c,--config", ctx.config_flag,
                  "config file (default: $LIFEBOAT_CONFIG, else ./lifeboat.toml)");
   app.add_flag("--json", ctx.json, "machine-readable output");
+  app.add_option("--repo", ctx.repo_flag, "which repository: primary (default) or offsite");
   app.set_version_flag("--version", "lifeboat " LIFEBOAT_VERSION);
 
   CLI::App* repo = app.add_subcommand("repo", "create, check and inspect the repository");
@@ -108,6 +109,7 @@ int main(int argc, char** argv) {
   repo->fallthrough();
   lifeboat::cli::AddRepoInit(repo, &ctx);
   lifeboat::cli::AddRepoCheck(repo, &ctx);
+  lifeboat::cli::AddRepoCopy(repo, &ctx);
   lifeboat::cli::AddRepoStats(repo, &ctx);
   lifeboat::cli::AddRepoPasswd(repo, &ctx);
   lifeboat::cli::AddRepoKeygen(repo, &ctx);

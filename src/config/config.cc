@@ -41,6 +41,9 @@ class SectionReader {
     return Status::Ok();
   }
 
+  // A key read elsewhere (a sub-table), so that Finish does not call it unknown.
+  void Known(const std::string& key) { known_.insert(key); }
+
   Status Bool(const std::string& key, bool* out) {
     known_.insert(key);
     const toml::node* n = table_.get(key);
@@ -215,6 +218,59 @@ std::string Resolve(const std::string& base_dir, const std::string& p) {
   return JoinPath(base_dir, p);
 }
 
+// [repository] or [repository.offsite]: the same keys, and each section's own extra one.
+Status ReadRepository(const toml::table& table, const std::string& section, const std::string& path,
+                      const std::string& base_dir, RepositoryConfigSection* out) {
+  SectionReader r(table, section, path);
+  RepositoryConfigSection& rc = *out;
+  bool offsite = section != "repository";
+  LB_RETURN_IF_ERROR(r.String("path", &rc.path));
+  LB_RETURN_IF_ERROR(r.String("url", &rc.url));
+  LB_RETURN_IF_ERROR(r.String("passphrase_file", &rc.passphrase_file));
+  LB_RETURN_IF_ERROR(r.Int("compression", &rc.compression, 0, 19));
+  LB_RETURN_IF_ERROR(r.String("endpoint", &rc.endpoint));
+  LB_RETURN_IF_ERROR(r.String("region", &rc.region));
+  LB_RETURN_IF_ERROR(r.String("uri_style", &rc.uri_style));
+  LB_RETURN_IF_ERROR(r.String("ca_file", &rc.ca_file));
+  LB_RETURN_IF_ERROR(r.Bool("verify_tls", &rc.verify_tls));
+  LB_RETURN_IF_ERROR(r.String("storage_class", &rc.storage_class));
+  LB_RETURN_IF_ERROR(r.String("sse", &rc.sse));
+  LB_RETURN_IF_ERROR(r.String("credentials_file", &rc.credentials_file));
+  LB_RETURN_IF_ERROR(r.String("profile", &rc.profile));
+  LB_RETURN_IF_ERROR(r.Int64("multipart_threshold_mib", &rc.multipart_threshold_mib, 5, 5 * 1024));
+  LB_RETURN_IF_ERROR(r.Int64("retry_seconds", &rc.retry_seconds, 0, 3600));
+  if (offsite) {
+    LB_RETURN_IF_ERROR(r.Int("days", &rc.days, 1, 3650));
+  } else {
+    LB_RETURN_IF_ERROR(r.String("wal_acknowledge", &rc.wal_acknowledge));
+    r.Known("offsite");  // [repository.offsite], read on its own
+  }
+  LB_RETURN_IF_ERROR(r.Finish());
+  if (rc.wal_acknowledge != "all" && rc.wal_acknowledge != "any") {
+    return Status::Config("config '" + path + "': [repository] wal_acknowledge is \"" + rc.wal_acknowledge +
+                          "\", expected \"all\" or \"any\"");
+  }
+  if (rc.path.empty() == rc.url.empty()) {
+    return Status::Config("config '" + path + "': [" + section + "] needs exactly one of 'path' and 'url'",
+                          "path = \"/var/backups/lifeboat\" for a local repository, url = \"s3://BUCKET/PREFIX\" for S3");
+  }
+  if (rc.is_s3()) {
+    if (rc.url.rfind("s3://", 0) != 0) {
+      return Status::Config("config '" + path + "': [" + section + "] url '" + rc.url + "' is not an s3:// url",
+                            "write it as url = \"s3://BUCKET/PREFIX\"");
+    }
+    if (!rc.uri_style.empty() && rc.uri_style != "path" && rc.uri_style != "host") {
+      return Status::Config("config '" + path + "': [" + section + "] uri_style is \"" + rc.uri_style +
+                            "\", expected \"path\" or \"host\"");
+    }
+  }
+  rc.path = Resolve(base_dir, rc.path);
+  rc.passphrase_file = Resolve(base_dir, rc.passphrase_file);
+  rc.ca_file = Resolve(base_dir, rc.ca_file);
+  rc.credentials_file = Resolve(base_dir, rc.credentials_file);
+  return Status::Ok();
+}
+
 bool ValidName(const std::string& name) {
   if (name.empty() || name.size() > 64) return false;
   for (char c : name) {
@@ -377,42 +433,16 @@ Result<Config> ParseConfig(const std::string& text, const std::string& path) {
     return Status::Config("config '" + path + "': missing section [repository]",
                           "add [repository] with path = \"/var/backups/lifeboat\"");
   }
-  SectionReader r(*repo, "repository", path);
-  RepositoryConfigSection& rc = cfg.repository;
-  LB_RETURN_IF_ERROR(r.String("path", &rc.path));
-  LB_RETURN_IF_ERROR(r.String("url", &rc.url));
-  LB_RETURN_IF_ERROR(r.String("passphrase_file", &rc.passphrase_file));
-  LB_RETURN_IF_ERROR(r.Int("compression", &rc.compression, 0, 19));
-  LB_RETURN_IF_ERROR(r.String("endpoint", &rc.endpoint));
-  LB_RETURN_IF_ERROR(r.String("region", &rc.region));
-  LB_RETURN_IF_ERROR(r.String("uri_style", &rc.uri_style));
-  LB_RETURN_IF_ERROR(r.String("ca_file", &rc.ca_file));
-  LB_RETURN_IF_ERROR(r.Bool("verify_tls", &rc.verify_tls));
-  LB_RETURN_IF_ERROR(r.String("storage_class", &rc.storage_class));
-  LB_RETURN_IF_ERROR(r.String("sse", &rc.sse));
-  LB_RETURN_IF_ERROR(r.String("credentials_file", &rc.credentials_file));
-  LB_RETURN_IF_ERROR(r.String("profile", &rc.profile));
-  LB_RETURN_IF_ERROR(r.Int64("multipart_threshold_mib", &rc.multipart_threshold_mib, 5, 5 * 1024));
-  LB_RETURN_IF_ERROR(r.Int64("retry_seconds", &rc.retry_seconds, 0, 3600));
-  LB_RETURN_IF_ERROR(r.Finish());
-  if (rc.path.empty() == rc.url.empty()) {
-    return Status::Config("config '" + path + "': [repository] needs exactly one of 'path' and 'url'",
-                          "path = \"/var/backups/lifeboat\" for a local repository, url = \"s3://BUCKET/PREFIX\" for S3");
-  }
-  if (rc.is_s3()) {
-    if (rc.url.rfind("s3://", 0) != 0) {
-      return Status::Config("config '" + path + "': [repository] url '" + rc.url + "' is not an s3:// url",
-                            "write it as url = \"s3://BUCKET/PREFIX\"");
+  LB_RETURN_IF_ERROR(ReadRepository(*repo, "repository", path, base_dir, &cfg.repository));
+  if (const toml::node* off = repo->get("offsite")) {
+    if (!off->is_table()) {
+      return Status::Config("config '" + path + "': 'repository.offsite' must be a table ([repository.offsite])");
     }
-    if (!rc.uri_style.empty() && rc.uri_style != "path" && rc.uri_style != "host") {
-      return Status::Config("config '" + path + "': [repository] uri_style is \"" + rc.uri_style +
-                            "\", expected \"path\" or \"host\"");
-    }
+    RepositoryConfigSection o;
+    o.name = "offsite";
+    LB_RETURN_IF_ERROR(ReadRepository(*off->as_table(), "repository.offsite", path, base_dir, &o));
+    cfg.offsite = o;
   }
-  rc.path = Resolve(base_dir, rc.path);
-  rc.passphrase_file = Resolve(base_dir, rc.passphrase_file);
-  rc.ca_file = Resolve(base_dir, rc.ca_file);
-  rc.credentials_file = Resolve(base_dir, rc.credentials_file);
 
   if (const toml::table* state = root["state"].as_table()) {
     SectionReader s(*state, "state", path);

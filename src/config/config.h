@@ -4,6 +4,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,7 @@
 namespace lifeboat {
 
 struct RepositoryConfigSection {
+  std::string name = "primary";  // "primary" ([repository]) or "offsite" ([repository.offsite])
   // Exactly one of `path` (a local directory) and `url` (s3://BUCKET/PREFIX).
   std::string path;
   std::string url;
@@ -30,6 +32,11 @@ struct RepositoryConfigSection {
   std::string profile;
   int64_t multipart_threshold_mib = 64;  // larger objects go up as multipart uploads
   int64_t retry_seconds = 60;            // how long one request may keep retrying
+  // [repository] only: when archive_command may report success with an offsite repository:
+  // "all" (both stored the segment) or "any" (one did; the other catches up from a queue).
+  std::string wal_acknowledge = "all";
+  // [repository.offsite] only: its own retention in days; 0 = [retention] days.
+  int days = 0;
 
   bool is_s3() const { return !url.empty(); }
   // What messages call the repository: its path or its url.
@@ -153,6 +160,9 @@ struct RecoveryConfigSection {
 struct Config {
   std::string file;  // absolute path of the file it was loaded from
   RepositoryConfigSection repository;
+  // The offsite mirror of `repository` (the same repository, kept in step by `repo copy`,
+  // `backup` and `wal push`), when the config has [repository.offsite].
+  std::optional<RepositoryConfigSection> offsite;
   StateConfigSection state;
   DatabaseConfigSection database;
   RetentionConfigSection retention;

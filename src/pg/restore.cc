@@ -67,8 +67,9 @@ Status ConfigureRecovery(const Instance& inst, const RestoreRequest& req, const 
   // The timeline is always named: 'latest' would follow the highest history file in the
   // repository, which may be a timeline that never was production. `wal get --timeline`
   // refuses WAL past the points where the path forked.
-  std::string restore_command = "\"" + req.lifeboat_binary + "\" -c \"" + req.config_file +
-                                "\" wal get --timeline " + std::to_string(t.timeline) + " %f \"%p\"";
+  std::string restore_command = "\"" + req.lifeboat_binary + "\" -c \"" + req.config_file + "\"" +
+                                (req.repository.empty() ? "" : " --repo " + req.repository) + " wal get --timeline " +
+                                std::to_string(t.timeline) + " %f \"%p\"";
   conf += "\n# lifeboat restore: instance " + inst.name + "\n";
   conf += "port = " + std::to_string(inst.port) + "\n";
   conf += "listen_addresses = 'localhost'\n";

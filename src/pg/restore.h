@@ -43,6 +43,9 @@ struct RestoreRequest {
   // restore_command: lifeboat itself with the same configuration.
   std::string lifeboat_binary;
   std::string config_file;
+  // The repository restore_command reads WAL from: "" = the primary one, else its name
+  // ("offsite", when the restore itself was served by the offsite mirror).
+  std::string repository;
 };
 
 struct RestoreResult {

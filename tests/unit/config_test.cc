@@ -40,13 +40,36 @@ TEST(ConfigTest, AnS3RepositoryAndItsOptions) {
             "config '/x/l.toml' line 3: 'repository.verify_tls' must be true or false");
 }
 
+TEST(ConfigTest, AnOffsiteRepositoryHasTheSameKeysAndItsOwnRetention) {
+  Result<Config> c = ParseConfig(
+      "[repository]\npath = \"repo\"\nwal_acknowledge = \"any\"\n\n[repository.offsite]\n"
+      "url = \"s3://dr-site/shop\"\nendpoint = \"https://rgw.dr.example\"\ndays = 30\n",
+      "/etc/lb/lifeboat.toml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->repository.name, "primary");
+  EXPECT_EQ(c->repository.wal_acknowledge, "any");
+  ASSERT_TRUE(c->offsite.has_value());
+  EXPECT_EQ(c->offsite->name, "offsite");
+  EXPECT_EQ(c->offsite->location(), "s3://dr-site/shop");
+  EXPECT_EQ(c->offsite->days, 30);
+  EXPECT_FALSE(ParseConfig("[repository]\npath = \"r\"\n", "/x/l.toml")->offsite.has_value());
+  EXPECT_EQ(ParseConfig("[repository]\npath = \"r\"\n[repository.offsite]\ndays = 3\n", "/x/l.toml").status().message(),
+            "config '/x/l.toml': [repository.offsite] needs exactly one of 'path' and 'url'");
+  EXPECT_EQ(ParseConfig("[repository]\npath = \"r\"\n[repository.offsite]\npath = \"o\"\nwal_acknowledge = \"all\"\n",
+                        "/x/l.toml").status().message(),
+            "config '/x/l.toml' line 5: unknown key 'repository.offsite.wal_acknowledge'");
+  EXPECT_EQ(ParseConfig("[repository]\npath = \"r\"\nwal_acknowledge = \"most\"\n", "/x/l.toml").status().message(),
+            "config '/x/l.toml': [repository] wal_acknowledge is \"most\", expected \"all\" or \"any\"");
+}
+
 TEST(ConfigTest, UnknownKeysNameFileLineAndKey) {
   Result<Config> c = ParseConfig("[repository]\npath = \"r\"\n\npth = \"x\"\n", "/x/l.toml");
   ASSERT_FALSE(c.ok());
   EXPECT_EQ(c.status().message(), "config '/x/l.toml' line 4: unknown key 'repository.pth'");
   EXPECT_EQ(c.status().hint(),
             "keys of [repository] are: ca_file, compression, credentials_file, endpoint, multipart_threshold_mib, "
-            "passphrase_file, path, profile, region, retry_seconds, sse, storage_class, uri_style, url, verify_tls");
+            "offsite, passphrase_file, path, profile, region, retry_seconds, sse, storage_class, uri_style, url, "
+            "verify_tls, wal_acknowledge");
   EXPECT_EQ(ExitCodeFor(c.status()), 1);
   Result<Config> section = ParseConfig("[repository]\npath = \"r\"\n[reposit]\n", "/x/l.toml");
   EXPECT_EQ(section.status().message(), "config '/x/l.toml' line 3: unknown key 'reposit'");

@@ -32,7 +32,10 @@ Status Run(Context& ctx, const Options& opt) {
   }
   LB_ASSIGN_OR_RETURN(std::unique_ptr<Repository> repo, ctx.OpenRepository());
   LB_ASSIGN_OR_RETURN(auto lock, RepositoryLock::Acquire(repo.get(), LockKind::kExclusive, "expire"));
-  LB_ASSIGN_OR_RETURN(pg::ExpirePlan plan, pg::PlanExpire(*repo, now, cfg.retention.days));
+  // Each repository keeps its own window: [repository.offsite] days, when set, for --repo offsite.
+  LB_ASSIGN_OR_RETURN(RepositoryConfigSection rc, ctx.RepositorySection(cfg, ctx.repo_flag));
+  int days = rc.days > 0 ? rc.days : cfg.retention.days;
+  LB_ASSIGN_OR_RETURN(pg::ExpirePlan plan, pg::PlanExpire(*repo, now, days));
   // Releases: [service.NAME] keep_releases, plus any deployed inside the window.
   std::vector<std::pair<std::string, std::string>> releases;
   platform::Releases store(cfg, repo.get());
@@ -66,7 +69,7 @@ Status Run(Context& ctx, const Options& opt) {
     return Status::Ok();
   }
   std::string verb = opt.dry_run ? "would remove" : "removed";
-  std::cout << "window starts " << FormatIso8601(plan.window_start) << " (" << cfg.retention.days << " days)\n";
+  std::cout << "window starts " << FormatIso8601(plan.window_start) << " (" << days << " days)\n";
   for (const auto& [id, why] : plan.snapshots) std::cout << verb << " snapshot " << id.Short() << ": " << why << "\n";
   for (const auto& [id, why] : releases) std::cout << verb << " snapshot " << id.substr(0, 8) << ": " << why << "\n";
   if (!plan.wal_files.empty()) {

@@ -236,3 +236,46 @@ TEST_F(RepoTest, ALockLeftByADeadProcessIsStaleAndRemoved) {
 
 }  // namespace
 }  // namespace lifeboat::testing
+
+namespace lifeboat::testing {
+namespace {
+
+TEST_F(RepoTest, OffsiteChoicesAndCopiesThatCannotBeAreClearErrors) {
+  ASSERT_EQ(Run({"repo", "init"}).exit_code, 0);
+  RunResult nope = Run({"--repo", "tertiary", "snapshots"});
+  EXPECT_EQ(nope.exit_code, 1);
+  EXPECT_EQ(nope.err, "error: there is no repository named 'tertiary'\nhint: --repo takes primary or offsite\n");
+  RunResult none = Run({"--repo", "offsite", "snapshots"});
+  EXPECT_EQ(none.exit_code, 1);
+  EXPECT_EQ(none.err.substr(0, none.err.find('\n')), "error: the config has no offsite repository");
+  RunResult copy = Run({"repo", "copy"});
+  EXPECT_EQ(copy.exit_code, 1);
+  EXPECT_EQ(copy.err.substr(0, copy.err.find('\n')), "error: nothing to copy to: the config has no [repository.offsite]");
+
+  // An offsite path that holds another repository is refused, and keeps what it holds.
+  WriteConfig("[repository]\npath = \"other\"\n");
+  ASSERT_EQ(Run({"repo", "init"}).exit_code, 0);
+  std::string other_config = ReadWholeFile(Path("other/config"));
+  WriteConfig("[repository]\npath = \"repo\"\n[repository.offsite]\npath = \"other\"\n");
+  RunResult clash = Run({"repo", "copy"});
+  EXPECT_EQ(clash.exit_code, 1);
+  EXPECT_EQ(clash.err.substr(0, clash.err.find('\n')),
+            "error: repo copy to offsite '" + Path("other") + "' stopped: cannot copy to '" + Path("other") +
+                "': it holds another repository");
+  EXPECT_EQ(ReadWholeFile(Path("other/config")), other_config);
+
+  // A local mirror: copied, then a second copy moves nothing, and the mirror opens alone.
+  WriteConfig("[repository]\npath = \"repo\"\n[repository.offsite]\npath = \"mirror\"\n");
+  MakeTree(Path("src"), 8, 128);
+  std::string id = Backup(Path("src"));
+  RunResult first = Run({"repo", "copy", "--json"});
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  EXPECT_GT(nlohmann::json::parse(first.out)["copied"].get<int>(), 3);
+  RunResult second = Run({"repo", "copy", "--json"});
+  EXPECT_EQ(nlohmann::json::parse(second.out)["copied"], 0) << second.out;
+  ASSERT_EQ(Run({"--repo", "offsite", "files", "restore", id, Path("dst")}).exit_code, 0);
+  EXPECT_EQ(CompareTrees(Path("src"), Path("dst")), "");
+}
+
+}  // namespace
+}  // namespace lifeboat::testing

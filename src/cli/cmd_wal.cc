@@ -37,7 +37,10 @@ std::string QueueDir(const Config& cfg, const std::string& name) { return cfg.st
 std::vector<std::string> Queued(const Config& cfg, const std::string& name) {
   std::vector<std::string> out;
   std::error_code ec;
-  for (const auto& e : std::filesystem::directory_iterator(QueueDir(cfg, name), ec)) out.push_back(e.path().string());
+  for (const auto& e : std::filesystem::directory_iterator(QueueDir(cfg, name), ec)) {
+    // A temporary file of a queueing that crashed is not a segment: its push is retried anyway.
+    if (pg::IsWalFileName(e.path().filename().string())) out.push_back(e.path().string());
+  }
   std::sort(out.begin(), out.end());
   return out;
 }

@@ -170,7 +170,9 @@ TEST_F(RepoTest, ConfigErrorsNameFileLineAndKey) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.err, "error: config '" + Path("lifeboat.toml") +
                        "' line 3: unknown key 'repository.compresion'\n"
-                       "hint: keys of [repository] are: compression, passphrase_file, path\n");
+                       "hint: keys of [repository] are: ca_file, compression, credentials_file, endpoint, "
+                   "multipart_threshold_mib, offsite, passphrase_file, path, profile, region, retry_seconds, sse, "
+                   "storage_class, uri_style, url, verify_tls, wal_acknowledge\n");
   WriteConfig("[repository]\npath = [1]\n");
   r = Run({"snapshots"});
   EXPECT_EQ(r.err, "error: config '" + Path("lifeboat.toml") +

@@ -117,9 +117,7 @@ Result<std::unique_ptr<Repository>> Context::OpenRepositoryNamed(const std::stri
   options.load_index = load_index;
   options.compression_level = rc.compression;
   LB_ASSIGN_OR_RETURN(std::shared_ptr<Backend> backend, OpenBackend(rc));
-  LB_ASSIGN_OR_RETURN(std::unique_ptr<Repository> repo, Repository::Open(std::move(backend), pass, options));
-  served_by = rc.name;
-  return repo;
+  return Repository::Open(std::move(backend), pass, options);
 }
 
 Result<std::unique_ptr<Repository>> Context::OpenRepository(bool load_index) {
@@ -128,6 +126,7 @@ Result<std::unique_ptr<Repository>> Context::OpenRepository(bool load_index) {
 
 Result<std::unique_ptr<Repository>> Context::OpenRepositoryForReading(bool load_index) {
   Result<std::unique_ptr<Repository>> primary = OpenRepositoryNamed(repo_flag, load_index);
+  served_by = repo_flag.empty() ? "primary" : repo_flag;
   // Unreachable (I/O), gone (no config object) or damaged: the mirror may still serve. A wrong
   // passphrase or a bad config would fail there too, and says more about the primary.
   Code code = primary.ok() ? Code::kOk : primary.status().code();
@@ -138,6 +137,7 @@ Result<std::unique_ptr<Repository>> Context::OpenRepositoryForReading(bool load_
   if (!cfg.offsite) return primary;
   Result<std::unique_ptr<Repository>> offsite = OpenRepositoryNamed("offsite", load_index);
   if (!offsite.ok()) return primary;
+  served_by = "offsite";
   std::cerr << "lifeboat: the primary repository is unreachable (" << primary.status().message()
             << "); reading from the offsite repository '" << cfg.offsite->location() << "'" << std::endl;
   return offsite;

@@ -20,7 +20,9 @@ struct Context {
   std::string config_flag;
   bool json = false;
   std::string repo_flag;  // --repo primary|offsite: "" = primary, falling back where allowed
-  std::string served_by = "primary";  // the repository the last Open* opened
+  // The repository OpenRepositoryForReading opened ("primary" or "offsite"). Not thread-safe:
+  // set only there, while the other Open* calls may run on several threads (wal push).
+  std::string served_by = "primary";
 
   // Set by the command that CLI11 selected; main runs it after parsing.
   std::function<Status()> run;

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -50,9 +51,19 @@ int FreePortBlock(int first, int width) {
   // take at random; 100 blocks from `first`.
   int base = first + static_cast<int>(getpid() % 100) * width;
   for (;; base += width) {
+    // Claim the block for this process's lifetime (the lock dies with it), so that a test
+    // running beside this one never picks the same ports before either has bound them.
+    std::string lock = "/tmp/lifeboat-ports-" + std::to_string(base) + "-" + std::to_string(width) + ".lock";
+    int fd = open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) continue;
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      close(fd);
+      continue;
+    }
     bool all = true;
     for (int p = base; p < base + width && all; ++p) all = PortFree(p);
-    if (all) return base;
+    if (all) return base;  // fd stays open: the claim lasts until the process exits
+    close(fd);
   }
 }
 

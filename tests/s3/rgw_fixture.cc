@@ -18,7 +18,13 @@ int main(int argc, char** argv) {
   std::string cmd = argv[1], dir = argv[2];
   if (cmd == "stop") {
     RgwAddress a;
-    if (RgwStore::ReadAddress(dir + "/address", &a)) RgwStore::Kill(a.pids);
+    bool listed = std::filesystem::exists(dir + "/address");
+    if (listed && !RgwStore::ReadAddress(dir + "/address", &a)) {
+      // Removing the state would orphan daemons nobody could name any more: keep it, say so.
+      fprintf(stderr, "error: cannot read %s/address: the store's pids are unknown; stop them by hand\n", dir.c_str());
+      return 2;
+    }
+    if (listed) RgwStore::Kill(a.pids);
     std::filesystem::remove_all(dir);
     return 0;
   }

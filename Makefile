@@ -28,6 +28,7 @@ demo: build-release
 bench: build-release
 	@bench/files_bench.sh
 	@bench/pg_bench.sh
+	@bench/s3_bench.sh
 
 torture: build
 	@$(MAKE) --no-print-directory build-fuzz FUZZ_SECONDS=600

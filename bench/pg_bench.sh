@@ -8,59 +8,26 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin="$PWD/build/release/src/cli/lifeboat"
-pgbin=/usr/lib/postgresql/15/bin
 scale="${SCALE:-100}"
 rounds="${ROUNDS:-3}"
 work="${BENCH_DIR:-$PWD/bench/data/pg}"
 port="${PORT:-54990}"
 cores=$(nproc)
-as_pg() { runuser -u postgres -- "$@"; }
-
-cleanup() {
-  for d in "$work"/restore-* "$work/main"; do
-    [[ -f "$d/postmaster.pid" ]] && as_pg "$pgbin/pg_ctl" stop -D "$d" -m immediate -s || true
-  done
-}
-trap cleanup EXIT
+source "$PWD/bench/common.sh"
+trap stop_clusters EXIT
 
 rm -rf "$work"
 mkdir -p "$work"
-source "$PWD/bench/common.sh"
 chown postgres: "$work"
-cat > "$work/lifeboat.toml" <<TOML
-[repository]
-path = "repo"
-passphrase_file = "pass"
-[database]
-data_dir = "$work/main"
-host = "$work"
-port = $port
-[instances]
-dir = "$work/instances"
-ports = "$((port + 1))-$((port + 9))"
-TOML
+{ printf '[repository]\npath = "repo"\n'; lifeboat_settings; } > "$work/lifeboat.toml"
 # A generated key, as unattended archiving should use: no key stretching on either side
 # (pgBackRest derives its cipher key from repo1-cipher-pass with one hash round).
 "$bin" repo keygen "$work/pass" >/dev/null
 cat > "$work/pgbackrest.conf" <<CONF
 [global]
 repo1-path=$work/pgbr
-repo1-cipher-type=aes-256-cbc
-repo1-cipher-pass=bench-passphrase
-compress-type=zst
-compress-level=1
-process-max=$cores
-start-fast=y
-log-level-console=warn
-lock-path=$work/pgbr-lock
-log-path=$work/pgbr-log
-spool-path=$work/pgbr-spool
-
-[bench]
-pg1-path=$work/main
-pg1-port=$port
-pg1-socket-path=$work
 CONF
+pgbackrest_settings >> "$work/pgbackrest.conf"
 chown -R postgres: "$work"
 chmod 600 "$work/pass"
 br=(runuser -u postgres -- pgbackrest --config="$work/pgbackrest.conf" --stanza=bench)
@@ -71,31 +38,10 @@ chown -R postgres: "$work"
 # backup starts with the archiver idle, as on a cluster whose archiving keeps up.
 lb_push="$bin -c $work/lifeboat.toml wal push %p"
 br_push="pgbackrest --config=$work/pgbackrest.conf --stanza=bench archive-push %p"
-psql_q() { as_pg "$pgbin/psql" -qAtX -h "$work" -p "$port" -U postgres -c "$1"; }
 archive_first() {  # lifeboat | pgbackrest
-  local cmd="$lb_push && $br_push"
-  [[ $1 == pgbackrest ]] && cmd="$br_push && $lb_push"
-  psql_q "ALTER SYSTEM SET archive_command = '$cmd'" >/dev/null
-  psql_q "SELECT pg_reload_conf()" >/dev/null
+  if [[ $1 == pgbackrest ]]; then archive_with "$br_push && $lb_push"; else archive_with "$lb_push && $br_push"; fi
 }
-archiver_idle() {
-  while compgen -G "$work/main/pg_wal/archive_status/*.ready" >/dev/null; do sleep 0.1; done
-}
-
-as_pg "$pgbin/initdb" -D "$work/main" -N -A trust -U postgres >/dev/null
-cat >> "$work/main/postgresql.auto.conf" <<CONF
-port = $port
-unix_socket_directories = '$work'
-listen_addresses = ''
-archive_mode = on
-archive_command = '$lb_push && $br_push'
-max_wal_size = 4GB
-CONF
-as_pg "$pgbin/pg_ctl" start -D "$work/main" -l "$work/main.log" -w -s
-echo "pgbench scale $scale" >&2
-as_pg "$pgbin/pgbench" -i -q -s "$scale" -h "$work" -p "$port" -U postgres postgres >/dev/null 2>&1
-# pg_wal is left out everywhere: no backup tool copies it (pgbench -i leaves a gigabyte there).
-db_bytes=$(du -sb --exclude=pg_wal "$work/main" | cut -f1)
+start_pgbench "$lb_push && $br_push"
 
 
 for round in $(seq 1 "$rounds"); do
@@ -134,13 +80,10 @@ for round in $(seq 1 "$rounds"); do
 done
 lb_repo=$(du -sb "$work/repo" | cut -f1); br_repo=$(du -sb "$work/pgbr" | cut -f1)
 
-declare -A m
-for k in "${!results[@]}"; do m[$k]=$(echo "${results[$k]}" | median); done
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
-rate() { awk -v b="$db_bytes" -v s="$1" 'BEGIN { printf "%.0f", b / s / 1e6 }'; }
+medians
 
 cat <<REPORT
-machine: $cores cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
+$(machine)
 database: pgbench scale $scale, $((db_bytes / 1048576)) MiB on disk; $rounds round(s), medians, page cache dropped before each run
 
 | run | seconds | MB/s | vs pgBackRest |

@@ -21,8 +21,8 @@ std::string Figure(const std::optional<double>& v) {
 Status RunDrill(Context& ctx) {
   LB_ASSIGN_OR_RETURN(Config cfg, ctx.LoadConfig());
   LB_ASSIGN_OR_RETURN(platform::Stack * stack, ctx.Stack());
-  LB_ASSIGN_OR_RETURN(std::unique_ptr<Repository> repo, ctx.OpenRepository());
-  runbook::Drill drill(cfg, stack, repo.get(), SelfPath());
+  LB_ASSIGN_OR_RETURN(std::unique_ptr<Repository> repo, ctx.OpenRepositoryForReading());
+  runbook::Drill drill(cfg, stack, repo.get(), SelfPath(), ctx.served_by);
   LB_ASSIGN_OR_RETURN(nlohmann::json params, drill.Resolve());
   LB_ASSIGN_OR_RETURN(runbook::RunLock lock, runbook::RunLock::Take(cfg.state.dir));
   runbook::Journal journal(cfg.state.dir, repo.get());
@@ -45,6 +45,7 @@ Status RunDrill(Context& ctx) {
               << "  RPO " << Figure(record.rpo_seconds) << " (objective "
               << FormatDuration(static_cast<double>(cfg.objectives.rpo_seconds)) << "; basis: " << record.rpo_basis
               << ")\n";
+    if (record.repository != "primary") std::cout << "  restored from the " << record.repository << " repository\n";
   }
   if (record.passed) return Status::Ok();
   return Status::Verification("drill " + record.id + " failed: " + record.reason,

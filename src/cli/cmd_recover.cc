@@ -27,8 +27,8 @@ Status Run(Context& ctx, Options opt) {
   }
   LB_ASSIGN_OR_RETURN(Config cfg, ctx.LoadConfig());
   LB_ASSIGN_OR_RETURN(platform::Stack * stack, ctx.Stack());
-  LB_ASSIGN_OR_RETURN(std::unique_ptr<Repository> repo, ctx.OpenRepository());
-  runbook::Scenario scenario(cfg, stack, repo.get(), SelfPath());
+  LB_ASSIGN_OR_RETURN(std::unique_ptr<Repository> repo, ctx.OpenRepositoryForReading());
+  runbook::Scenario scenario(cfg, stack, repo.get(), SelfPath(), ctx.served_by);
   LB_ASSIGN_OR_RETURN(nlohmann::json params, scenario.ResolveRecover(req));
   LB_ASSIGN_OR_RETURN(runbook::Plan plan, scenario.PlanFor("recover"));
   opt.run.confirm_what = "recovery switches the application to a restored instance (" +

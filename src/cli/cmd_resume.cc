@@ -10,7 +10,8 @@ namespace {
 
 Status Run(Context& ctx, const std::string& id) {
   LB_ASSIGN_OR_RETURN(Config cfg, ctx.LoadConfig());
-  LB_ASSIGN_OR_RETURN(std::unique_ptr<Repository> repo, ctx.OpenRepository());
+  // A recovery that read from the offsite repository resumes from it while the primary is down.
+  LB_ASSIGN_OR_RETURN(std::unique_ptr<Repository> repo, ctx.OpenRepositoryForReading());
   runbook::Journal journal(cfg.state.dir, repo.get());
   LB_ASSIGN_OR_RETURN(runbook::RunRecord run, journal.Load(id));
   runbook::RunState state = run.Effective();
@@ -22,7 +23,7 @@ Status Run(Context& ctx, const std::string& id) {
                          "); there is nothing to resume");
   }
   LB_ASSIGN_OR_RETURN(platform::Stack * stack, ctx.Stack());
-  runbook::Scenario scenario(cfg, stack, repo.get(), SelfPath());
+  runbook::Scenario scenario(cfg, stack, repo.get(), SelfPath(), ctx.served_by);
   runbook::Deployments deployments(cfg, stack, repo.get());
   bool deploy = run.kind == "deploy" || run.kind == "rollback";
   LB_ASSIGN_OR_RETURN(runbook::Plan plan, deploy ? deployments.PlanFor(run.kind) : scenario.PlanFor(run.kind));

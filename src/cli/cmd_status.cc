@@ -35,6 +35,13 @@ Status Run(Context& ctx) {
                   p["archiver"]["last_failed_wal"].get<std::string>();
       }
       rows.push_back({"wal stream", "lifeboat", state, detail});
+      if (p.contains("wal_queue")) {
+        for (const auto& [repo, q] : p["wal_queue"].items()) {
+          rows.push_back({"wal queue", repo, "waiting",
+                          q["segments"].dump() + " segment(s), the oldest " + q["oldest"].get<std::string>() + " for " +
+                              FormatDuration(q["waiting_seconds"].get<double>())});
+        }
+      }
     }
     for (const auto& svc : s["services"]) {
       std::string state = svc["crash_loop"].get<bool>() ? "crash-loop"
@@ -60,8 +67,12 @@ Status Run(Context& ctx) {
     if (s.contains("protection")) {
       for (const auto& p : s["protection"]["problems"]) why += (why.empty() ? ": " : "; ") + p.get<std::string>();
     }
+    bool queued = s.contains("protection") && s["protection"].contains("wal_queue");
     return Status::IO("the stack is not healthy" + why,
                       why.empty() ? "'lifeboat up' starts what is missing"
+                      : queued    ? "queued WAL is stored by the next 'wal push' or a running 'wal stream' once "
+                                    "the repository answers: check its endpoint and credentials ('lifeboat --repo "
+                                    "offsite repo check')"
                                   : "restart 'lifeboat wal stream' once the reason is fixed; 'lifeboat up' "
                                     "starts what is missing");
   }

@@ -63,13 +63,16 @@ Status VerifyInstanceCommand(Context& ctx, const Options& opt) {
 Status VerifySnapshotCommand(Context& ctx, const Options& opt) {
   LB_ASSIGN_OR_RETURN(pg::ClusterConfig cluster, ctx.Cluster());
   LB_ASSIGN_OR_RETURN(Config cfg, ctx.LoadConfig());
-  LB_ASSIGN_OR_RETURN(std::unique_ptr<Repository> repo, ctx.OpenRepository());
+  LB_ASSIGN_OR_RETURN(std::unique_ptr<Repository> repo, ctx.OpenRepositoryForReading());
   LB_ASSIGN_OR_RETURN(Id id, repo->ResolveSnapshot(opt.snapshot));
-  pg::RestoreRequest req = runbook::RestoreRequestFor(cfg, runbook::NewRunId("verify-" + id.Short()), SelfPath());
+  pg::RestoreRequest req =
+      runbook::RestoreRequestFor(cfg, runbook::NewRunId("verify-" + id.Short()), SelfPath(), ctx.served_by);
   LB_ASSIGN_OR_RETURN(verify::SnapshotVerification v,
                       verify::VerifySnapshot(*repo, cluster, req, id.Hex(), runbook::PolicyFor(cfg, opt.sample)));
   return Report(ctx, "snapshot " + id.Short(), v.report,
-                {{"snapshot", id.Hex()}, {"verified_at", FormatIso8601(v.verified_at, true)}});
+                {{"snapshot", id.Hex()},
+                 {"verified_at", FormatIso8601(v.verified_at, true)},
+                 {"repository", ctx.served_by}});
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include "pg/stream.h"
 #include "pg/wal.h"
 #include "pg/window.h"
+#include "platform/wal_queue.h"
 #include "repository/lock.h"
 
 namespace lifeboat::cli {
@@ -30,31 +31,12 @@ struct Options {
   uint32_t timeline = 0;
 };
 
-// Segments a repository could not store wait in <state>/wal-queue/<name>/, and the next push
-// to that repository stores them first, oldest first.
-std::string QueueDir(const Config& cfg, const std::string& name) { return cfg.state.dir + "/wal-queue/" + name; }
-
-std::vector<std::string> Queued(const Config& cfg, const std::string& name) {
-  std::vector<std::string> out;
-  std::error_code ec;
-  for (const auto& e : std::filesystem::directory_iterator(QueueDir(cfg, name), ec)) {
-    // A temporary file of a queueing that crashed is not a segment: its push is retried anyway.
-    if (pg::IsWalFileName(e.path().filename().string())) out.push_back(e.path().string());
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
 Status PushTo(Context& ctx, const Config& cfg, const std::string& name, const std::string& path) {
   // Named objects only: skipping the index keeps archiving fast whatever the repository's size.
   LB_ASSIGN_OR_RETURN(std::unique_ptr<Repository> repo, ctx.OpenRepositoryNamed(name, /*load_index=*/false));
   LB_ASSIGN_OR_RETURN(auto lock, RepositoryLock::Acquire(repo.get(), LockKind::kShared, "wal push"));
-  pg::WalArchive archive(repo.get());
-  for (const std::string& q : Queued(cfg, name)) {
-    LB_RETURN_IF_ERROR(archive.Push(q).Context("queued WAL '" + Basename(q) + "'"));
-    LB_RETURN_IF_ERROR(RemoveFile(q));
-  }
-  return archive.Push(path);
+  LB_RETURN_IF_ERROR(platform::DrainWalQueue(cfg, name, repo.get()).status());
+  return pg::WalArchive(repo.get()).Push(path);
 }
 
 Status Push(Context& ctx, const Options& opt) {
@@ -70,15 +52,12 @@ Status Push(Context& ctx, const Options& opt) {
   offsite.join();
   for (int i = 0; i < 2; ++i) {
     if (results[i].ok() || results[i].code() == Code::kUsage) continue;  // a bad file is nobody's to queue
-    std::string queued = QueueDir(cfg, names[i]) + "/" + Basename(opt.path);
     Result<Bytes> data = ReadFile(opt.path);
-    Status q = !data.ok() ? data.status()
-                          : MakeDirs(QueueDir(cfg, names[i]), 0700).ok()
-                                ? WriteFileDurable(queued, *data, 0600)
-                                : Status::IO("cannot create '" + QueueDir(cfg, names[i]) + "'");
+    Status q = data.ok() ? platform::EnqueueWal(cfg, names[i], Basename(opt.path), *data) : data.status();
     std::fprintf(stderr, "warning: the %s repository '%s' did not store %s: %s%s\n", names[i].c_str(),
                  locations[i].c_str(), Basename(opt.path).c_str(), results[i].message().c_str(),
-                 q.ok() ? ("; queued in " + QueueDir(cfg, names[i]) + " for its next push").c_str() : "");
+                 q.ok() ? ("; queued in " + platform::WalQueueDir(cfg, names[i]) + " for its next push").c_str()
+                        : ("; it could not be queued either: " + q.message()).c_str());
   }
   if (cfg.repository.wal_acknowledge == "all") {
     LB_RETURN_IF_ERROR(results[0]);
@@ -140,6 +119,18 @@ Status Stream(Context& ctx, const Options& opt) {
   so.flush_interval_seconds =
       opt.interval > 0 ? opt.interval : std::min(1.0, static_cast<double>(cfg.objectives.rpo_seconds) / 2);
   so.log = log;
+  // The offsite repository gets each complete segment through its queue, stored by a thread of
+  // its own: the stream never waits for it, and what it cannot take waits durably.
+  std::unique_ptr<platform::WalFeeder> offsite;
+  if (cfg.offsite && ctx.repo_flag.empty()) {
+    offsite = std::make_unique<platform::WalFeeder>(
+        cfg, "offsite", [&ctx] { return ctx.OpenRepositoryNamed("offsite", /*load_index=*/false); }, log);
+    so.segment_stored = [&](const std::string& name, ByteSpan data) {
+      Status q = platform::EnqueueWal(cfg, "offsite", name, data);
+      if (!q.ok()) log("cannot queue " + name + " for the offsite repository: " + q.message());
+      offsite->Notify();
+    };
+  }
   pg::StreamStats total;
   while (!g_stop.load()) {
     std::string instance;
@@ -173,8 +164,13 @@ Status Stream(Context& ctx, const Options& opt) {
   pg::StreamProgress stopped = latest;
   stopped.state = pg::StreamProgress::State::kStopped;
   publish(stopped);
-  std::fprintf(stderr, "wal stream: stopped; %lu segment(s) stored, flushed to %s\n",
-               static_cast<unsigned long>(total.segments_stored), pg::FormatLsn(total.flushed).c_str());
+  std::string mirrored;
+  if (offsite) {
+    offsite->Stop();
+    mirrored = ", " + std::to_string(offsite->stored()) + " in the offsite repository";
+  }
+  std::fprintf(stderr, "wal stream: stopped; %lu segment(s) stored%s, flushed to %s\n",
+               static_cast<unsigned long>(total.segments_stored), mirrored.c_str(), pg::FormatLsn(total.flushed).c_str());
   return Status::Ok();
 }
 

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -20,6 +21,7 @@
 #include "repository/crypto.h"
 #include "runbook/journal.h"
 #include "runbook/scenario_state.h"
+#include "storage/s3/s3_backend.h"
 
 namespace lifeboat::demo {
 
@@ -128,6 +130,45 @@ Result<pid_t> ReadPid(const std::string& path) {
   return static_cast<pid_t>(std::atol(std::string(b.begin(), b.end()).c_str()));
 }
 
+// The config's [repository] (and [repository.offsite]) sections; for S3 the environment's
+// credentials are written to the sandbox's credentials file.
+Result<std::string> RepositorySections(const DemoOptions& o, const std::string& d, const Say& say) {
+  std::string stamp = FormatIso8601(NowNanos(), false);
+  stamp.erase(std::remove_if(stamp.begin(), stamp.end(), [](char c) { return c == '-' || c == ':'; }), stamp.end());
+  auto s3_keys = [&](const std::string& url) {
+    std::string u = url;
+    while (!u.empty() && u.back() == '/') u.pop_back();
+    std::string keys = "url = \"" + u + "/demo-" + stamp + "\"\ncredentials_file = \"demo/aws-credentials\"\n";
+    if (!o.endpoint.empty()) keys += "endpoint = \"" + o.endpoint + "\"\n";
+    if (!o.ca_file.empty()) keys += "ca_file = \"" + o.ca_file + "\"\n";
+    say("repository " + u + "/demo-" + stamp);
+    return keys;
+  };
+  std::string out = "[repository]\n" + (o.repository_url.empty() ? "path = \"repo\"\n" : s3_keys(o.repository_url)) +
+                    "passphrase_file = \"passphrase\"\n\n";
+  if (!o.offsite_url.empty()) out += "[repository.offsite]\n" + s3_keys(o.offsite_url) + "\n";
+  if (o.repository_url.empty() && o.offsite_url.empty()) return out;
+  LB_ASSIGN_OR_RETURN(s3::Credentials c, LoadS3Credentials("", ""));
+  std::string creds = "[default]\naws_access_key_id = " + c.access_key_id + "\naws_secret_access_key = " +
+                      c.secret_access_key + "\n";
+  if (!c.session_token.empty()) creds += "aws_session_token = " + c.session_token + "\n";
+  LB_RETURN_IF_ERROR(Write(d + "/demo/aws-credentials", creds, 0600));
+  return out;
+}
+
+// Refused before anything is built: a URL that is not s3://BUCKET[/PREFIX].
+Status CheckRepositoryUrls(const DemoOptions& o) {
+  for (const std::string* url : {&o.repository_url, &o.offsite_url}) {
+    if (url->empty()) continue;
+    S3Options parsed;
+    LB_RETURN_IF_ERROR(ParseS3Url(*url, &parsed).Context(url == &o.repository_url ? "--repository" : "--offsite"));
+  }
+  if (!o.endpoint.empty() && o.repository_url.empty() && o.offsite_url.empty()) {
+    return Status::Usage("--endpoint is for an S3 repository", "give --repository s3://BUCKET/PREFIX or --offsite");
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status DemoDown(const DemoOptions& options_in, const Say& say) {
@@ -197,6 +238,11 @@ Status RunDemo(const DemoOptions& o_in, const Say& say) {
   // repository with it while archive_command and the streamer use the key file).
   ::unsetenv("LIFEBOAT_PASSPHRASE");
   ::unsetenv("LIFEBOAT_CONFIG");
+  LB_RETURN_IF_ERROR(CheckRepositoryUrls(o));
+  if (!o.repository_url.empty() || !o.offsite_url.empty()) {
+    // Before anything is built: no credentials, no sandbox.
+    LB_RETURN_IF_ERROR(LoadS3Credentials("", "").status().Context("demo on S3"));
+  }
   o.shop_dir = FindShop(o);
   if (o.shop_dir.empty()) {
     return Status::Config("the shop's programs (shop-server, shop-seed, shop-load) were not found next to lifeboat",
@@ -270,9 +316,9 @@ Status RunDemo(const DemoOptions& o_in, const Say& say) {
   LB_RETURN_IF_ERROR(Write(d + "/site/index.html",
                            "<!doctype html><title>StartupWebApp</title><h1>StartupWebApp shop</h1>\n"
                            "<p>Served from a front end snapshot through haproxy.</p>\n"));
+  LB_ASSIGN_OR_RETURN(std::string repositories, RepositorySections(o, d, say));
   std::ostringstream toml;
-  toml << "# The demo sandbox, written by 'lifeboat demo'.\n"
-       << "[repository]\npath = \"repo\"\npassphrase_file = \"passphrase\"\n\n"
+  toml << "# The demo sandbox, written by 'lifeboat demo'.\n" << repositories
        << "[database]\ndata_dir = \"pgdata\"\nhost = \"" << d << "\"\nport = " << pg_port
        << "\nuser = \"postgres\"\nos_user = \"" << os_user << "\"\n\n"
        << "[instances]\nports = \"" << pg_port + 1 << "-" << pg_port + 40 << "\"\n\n"

@@ -17,6 +17,15 @@ struct DemoOptions {
   std::string dir;       // the sandbox
   std::string self;      // the lifeboat binary
   std::string shop_dir;  // where shop-server, shop-seed and shop-load are ("" find them)
+  // The repository on S3-compatible storage instead of in the sandbox: "s3://BUCKET/PREFIX"
+  // ("" keeps it local). The sandbox's repository is a new prefix below it (demo-<time>), so a
+  // rerun never meets an old one. `endpoint` ("" AWS) and `ca_file` apply to both repositories;
+  // the credentials are the environment's (AWS_ACCESS_KEY_ID, ...; else the shared credentials
+  // file), copied into the sandbox for archive_command and the streamer.
+  std::string repository_url;
+  std::string offsite_url;  // a second, offsite repository ("" none)
+  std::string endpoint;
+  std::string ca_file;
 };
 
 // REQUIRES: no thread started yet (it may become the postgres user).

@@ -176,6 +176,7 @@ class Streamer {
       if (existing.status().code() != Code::kNotFound) return existing.status();
       LB_RETURN_IF_ERROR(repo_.PutNamed(kWalStream, name, buffer_));
       Log("stored " + name);
+      if (options_.segment_stored) options_.segment_stored(name, buffer_);
     }
     LB_RETURN_IF_ERROR(repo_.DeleteNamed(kWalStream, name + ".partial"));
     LB_RETURN_IF_ERROR(DropDeltas());

@@ -32,6 +32,10 @@ struct StreamOptions {
   // Called after every upload and every interruption (with its reason), on the streaming
   // thread. May be null.
   std::function<void(const struct StreamProgress&)> progress;
+  // Called on the streaming thread with each complete segment once the stream stored it itself
+  // (not one archive_command stored first: archive_command also fed any other repository).
+  // May be null; should be quick (`wal stream` queues the segment for its offsite repository).
+  std::function<void(const std::string& name, ByteSpan data)> segment_stored;
 };
 
 // Where the stream stands, as `lifeboat status` reads it from <state>/stream.json.

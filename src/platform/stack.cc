@@ -5,6 +5,7 @@
 #include "pg/instance.h"
 #include "pg/stream.h"
 #include "platform/releases.h"
+#include "platform/wal_queue.h"
 
 namespace lifeboat::platform {
 
@@ -293,6 +294,9 @@ nlohmann::json Stack::Protection(bool* healthy) const {
       }
     }
   }
+  // WAL waiting for a repository that did not store it (wal push's and the streamer's queues).
+  nlohmann::json queues = WalQueueSummary(cfg_, &problems);
+  if (!queues.empty()) out["wal_queue"] = queues;
   out["problems"] = problems;
   if (!problems.empty()) *healthy = false;
   return out;

@@ -47,7 +47,8 @@ nlohmann::json DrillParams::ToJson() const {
           {"production_newest_commit", Iso(production_newest_commit)},
           {"rpo_basis", rpo_basis},
           {"services", services},
-          {"objectives", {{"rto_seconds", rto_objective_seconds}, {"rpo_seconds", rpo_objective_seconds}}}};
+          {"objectives", {{"rto_seconds", rto_objective_seconds}, {"rpo_seconds", rpo_objective_seconds}}},
+          {"repository", repository}};
 }
 
 Result<DrillParams> DrillParams::FromJson(const nlohmann::json& j, const std::string& where) {
@@ -63,6 +64,7 @@ Result<DrillParams> DrillParams::FromJson(const nlohmann::json& j, const std::st
   JsonFields of(o, where + ", objectives", &Status::IO);
   LB_RETURN_IF_ERROR(of.Int("rto_seconds", &p.rto_objective_seconds));
   LB_RETURN_IF_ERROR(of.Int("rpo_seconds", &p.rpo_objective_seconds));
+  if (f.Has("repository")) LB_RETURN_IF_ERROR(f.String("repository", &p.repository));
   return p;
 }
 
@@ -94,6 +96,7 @@ Result<nlohmann::json> Drill::Resolve() {
   for (const auto& s : cfg_.services) p.services.push_back(s.name);
   p.rto_objective_seconds = cfg_.objectives.rto_seconds;
   p.rpo_objective_seconds = cfg_.objectives.rpo_seconds;
+  p.repository = repository_;
   return p.ToJson();
 }
 
@@ -118,7 +121,7 @@ Plan Drill::DrillPlan() {
   restore.run = [this](StepContext& ctx) -> Result<std::string> {
     LB_ASSIGN_OR_RETURN(DrillParams p, DrillParams::FromJson(ctx.run.params, "run " + ctx.run.id));
     LB_ASSIGN_OR_RETURN(DrillVars vars, DrillVars::FromJson(ctx.run.vars, "run " + ctx.run.id));
-    pg::RestoreRequest req = RestoreRequestFor(cfg_, p.instance, self_);
+    pg::RestoreRequest req = RestoreRequestFor(cfg_, p.instance, self_, repository_);
     LB_ASSIGN_OR_RETURN(pg::RestoreResult r, pg::RestoreInstance(*repo_, platform::ClusterFor(cfg_), req, nullptr));
     pg::InstanceRegistry registry(cfg_.state.dir);
     pg::Instance scratch = r.instance;
@@ -263,6 +266,7 @@ DrillRecord Drill::Record(const RunRecord& run, const Status& outcome) {
   for (const DrillCheck& c : r.checks) all = all && c.passed;
   r.finished_at = FormatIso8601(NowNanos(), true);
   r.rpo_basis = p->rpo_basis;
+  r.repository = p->repository;
   r.objectives = DrillRecord::Objectives{p->rto_objective_seconds, p->rpo_objective_seconds};
   r.passed = outcome.ok() && all && within;
   r.reason = !outcome.ok() ? outcome.message() : !within ? "an objective was missed" : "";

@@ -29,6 +29,7 @@ struct DrillParams {
   std::vector<std::string> services;
   int64_t rto_objective_seconds = 0;
   int64_t rpo_objective_seconds = 0;
+  std::string repository = "primary";  // the one the scratch instance is restored from
 
   nlohmann::json ToJson() const;
   static Result<DrillParams> FromJson(const nlohmann::json& j, const std::string& where);
@@ -45,8 +46,10 @@ struct DrillVars {
 
 class Drill {
  public:
-  Drill(const Config& cfg, platform::Stack* stack, Repository* repo, std::string self)
-      : cfg_(cfg), stack_(stack), repo_(repo), self_(std::move(self)) {}
+  // Everything must outlive the drill; `repository` names `repo` ("primary" or "offsite").
+  Drill(const Config& cfg, platform::Stack* stack, Repository* repo, std::string self,
+        std::string repository = "primary")
+      : cfg_(cfg), stack_(stack), repo_(repo), self_(std::move(self)), repository_(std::move(repository)) {}
 
   // The drill's inputs: scratch instance name, production's newest commit now, objectives.
   Result<nlohmann::json> Resolve();
@@ -71,6 +74,7 @@ class Drill {
   platform::Stack* stack_;
   Repository* repo_;
   std::string self_;
+  std::string repository_;
 };
 
 // Production's newest commit: pg_last_committed_xact() when track_commit_timestamp is on and

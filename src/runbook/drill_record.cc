@@ -24,6 +24,7 @@ nlohmann::json DrillRecord::ToJson() const {
     j["rto_seconds"] = Figure(rto_seconds);
     j["rpo_seconds"] = Figure(rpo_seconds);
     j["rpo_basis"] = rpo_basis;
+    j["repository"] = repository;
     j["objectives"] = objectives ? nlohmann::json{{"rto_seconds", objectives->rto_seconds},
                                                   {"rpo_seconds", objectives->rpo_seconds}}
                                  : nlohmann::json();
@@ -62,6 +63,7 @@ Result<DrillRecord> DrillRecord::FromJson(const nlohmann::json& j, const std::st
     LB_RETURN_IF_ERROR(f.OptionalDouble("rto_seconds", &r.rto_seconds));
     LB_RETURN_IF_ERROR(f.OptionalDouble("rpo_seconds", &r.rpo_seconds));
     LB_RETURN_IF_ERROR(f.String("rpo_basis", &r.rpo_basis));
+    if (f.Has("repository")) LB_RETURN_IF_ERROR(f.String("repository", &r.repository));
     if (f.Has("objectives") && !j["objectives"].is_null()) {
       nlohmann::json o;
       LB_RETURN_IF_ERROR(f.Object("objectives", &o));

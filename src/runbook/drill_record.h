@@ -39,6 +39,7 @@ struct DrillRecord {
   std::optional<double> rto_seconds;
   std::optional<double> rpo_seconds;
   std::string rpo_basis;
+  std::string repository = "primary";  // the one the scratch instance was restored from
   struct Objectives {
     int64_t rto_seconds = 0;
     int64_t rpo_seconds = 0;

@@ -32,8 +32,10 @@ std::string Seconds(double s, int decimals = 1) {
 
 }  // namespace
 
-pg::RestoreRequest RestoreRequestFor(const Config& cfg, const std::string& name, const std::string& self) {
+pg::RestoreRequest RestoreRequestFor(const Config& cfg, const std::string& name, const std::string& self,
+                                     const std::string& repository) {
   pg::RestoreRequest req;
+  if (repository != "primary") req.repository = repository;
   req.name = name;
   req.instances_dir = cfg.instances.dir;
   req.state_dir = cfg.state.dir;
@@ -173,6 +175,7 @@ Result<nlohmann::json> Scenario::ResolveRecover(const RecoverRequest& request) {
   p.port = port;
   p.rto_objective_seconds = cfg_.objectives.rto_seconds;
   p.rpo_objective_seconds = cfg_.objectives.rpo_seconds;
+  p.repository = repository_;
   return p.ToJson();
 }
 
@@ -425,12 +428,14 @@ Result<std::string> Scenario::Report(StepContext& ctx) {
   result.rpo_basis = basis_key;
   result.instance = p.cutover.instance;
   result.recovered_to = *vars.recovered_to;
+  result.repository = p.repository;
   run.result = result.ToJson();
   return "RTO " + Seconds(rto) + " (objective " + FormatDuration(rto_obj) + (rto <= rto_obj ? ", met" : ", MISSED") +
          "); RPO " + Seconds(rpo, 3) + " (objective " + FormatDuration(rpo_obj) + (rpo <= rpo_obj ? ", met" : ", MISSED") + ")" +
          (basis_key == "repository_newest_commit"
               ? " against the newest commit in the repository: production did not answer"
-              : basis_key == "retired_last_commit" ? " up to the retired cluster's last commit" : "");
+              : basis_key == "retired_last_commit" ? " up to the retired cluster's last commit" : "") +
+         (p.repository != "primary" ? "; restored from the " + p.repository + " repository" : "");
 }
 
 Step Scenario::CutoverStep() {
@@ -482,7 +487,7 @@ Plan Scenario::RecoverPlan() {
       ctx.say("  removing the incomplete instance " + left->name + " an interrupted run left");
       LB_RETURN_IF_ERROR(pg::DropInstance(platform::ClusterFor(cfg_), cfg_.state.dir, *left));
     }
-    pg::RestoreRequest req = RestoreRequestFor(cfg_, p.cutover.instance, self_);
+    pg::RestoreRequest req = RestoreRequestFor(cfg_, p.cutover.instance, self_, repository_);
     if (p.target == RecoverTarget::kTime) {
       req.target.kind = pg::RestoreTarget::Kind::kTime;
       req.target.time = p.target_time;

@@ -25,7 +25,10 @@ verify::Policy PolicyFor(const Config& cfg, double sample = -1);
 
 // A restore request for a new instance `name` with the config's directories and port range;
 // restore_command runs `self` with the config's file. The target is left to the caller.
-pg::RestoreRequest RestoreRequestFor(const Config& cfg, const std::string& name, const std::string& self);
+// `repository` is the one the restore reads from ("primary" or "offsite"); the restored
+// instance's restore_command reads from it too.
+pg::RestoreRequest RestoreRequestFor(const Config& cfg, const std::string& name, const std::string& self,
+                                     const std::string& repository = "primary");
 
 // Verifies a managed instance against the snapshot it was restored from.
 Result<verify::Report> VerifyManagedInstance(Repository& repo, const Config& cfg,
@@ -39,9 +42,12 @@ struct RecoverRequest {
 
 class Scenario {
  public:
-  // Everything must outlive the scenario. `self` is the lifeboat binary.
-  Scenario(const Config& cfg, platform::Stack* stack, Repository* repo, std::string self)
-      : cfg_(cfg), stack_(stack), repo_(repo), self_(std::move(self)) {}
+  // Everything must outlive the scenario. `self` is the lifeboat binary; `repository` names
+  // `repo` ("primary" or "offsite": the one that served), recorded in the run and given to the
+  // restored instance's restore_command.
+  Scenario(const Config& cfg, platform::Stack* stack, Repository* repo, std::string self,
+           std::string repository = "primary")
+      : cfg_(cfg), stack_(stack), repo_(repo), self_(std::move(self)), repository_(std::move(repository)) {}
 
   // The recover plan's resolved inputs: target, window, the new instance's name and port, the
   // snapshot, the secret and its versions, the services to roll, the objectives. A target
@@ -88,6 +94,7 @@ class Scenario {
   platform::Stack* stack_;
   Repository* repo_;
   std::string self_;
+  std::string repository_;
 };
 
 }  // namespace lifeboat::runbook

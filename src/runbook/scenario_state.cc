@@ -78,6 +78,7 @@ nlohmann::json RecoverParams::ToJson() const {
   p["snapshot"] = snapshot;
   p["port"] = port;
   p["objectives"] = {{"rto_seconds", rto_objective_seconds}, {"rpo_seconds", rpo_objective_seconds}};
+  p["repository"] = repository;
   return p;
 }
 
@@ -105,6 +106,7 @@ Result<RecoverParams> RecoverParams::FromJson(const nlohmann::json& j, const std
   JsonFields of = Fields(o, where + ", objectives");
   LB_RETURN_IF_ERROR(of.Int("rto_seconds", &p.rto_objective_seconds));
   LB_RETURN_IF_ERROR(of.Int("rpo_seconds", &p.rpo_objective_seconds));
+  if (f.Has("repository")) LB_RETURN_IF_ERROR(f.String("repository", &p.repository));
   return p;
 }
 
@@ -177,7 +179,8 @@ nlohmann::json RecoverResult::ToJson() const {
           {"rpo_met", rpo_met},
           {"rpo_basis", rpo_basis},
           {"instance", instance},
-          {"recovered_to", Iso(recovered_to)}};
+          {"recovered_to", Iso(recovered_to)},
+          {"repository", repository}};
 }
 
 Result<RecoverResult> RecoverResult::FromJson(const nlohmann::json& j, const std::string& where) {
@@ -193,6 +196,7 @@ Result<RecoverResult> RecoverResult::FromJson(const nlohmann::json& j, const std
   LB_RETURN_IF_ERROR(f.String("rpo_basis", &r.rpo_basis));
   LB_RETURN_IF_ERROR(f.String("instance", &r.instance));
   LB_RETURN_IF_ERROR(f.Time("recovered_to", &r.recovered_to));
+  if (f.Has("repository")) LB_RETURN_IF_ERROR(f.String("repository", &r.repository));
   return r;
 }
 

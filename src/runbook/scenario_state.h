@@ -57,6 +57,7 @@ struct RecoverParams {
   int port = 0;
   int64_t rto_objective_seconds = 0;
   int64_t rpo_objective_seconds = 0;
+  std::string repository = "primary";  // the one the restore read from (absent in older journals)
 
   nlohmann::json ToJson() const;
   static Result<RecoverParams> FromJson(const nlohmann::json& j, const std::string& where);
@@ -105,6 +106,7 @@ struct RecoverResult {
   std::string rpo_basis;
   std::string instance;
   UnixNanos recovered_to = 0;
+  std::string repository = "primary";  // the one that served the restore
 
   nlohmann::json ToJson() const;
   static Result<RecoverResult> FromJson(const nlohmann::json& j, const std::string& where);

@@ -34,6 +34,7 @@ RecoverParams Sample() {
   p.port = 24010;
   p.rto_objective_seconds = 60;
   p.rpo_objective_seconds = 1;
+  p.repository = "offsite";
   return p;
 }
 
@@ -44,6 +45,7 @@ TEST(ScenarioStateTest, ParamsAndVarsRoundTripWithTheJournalsKeys) {
   EXPECT_EQ(j["objectives"]["rpo_seconds"], 1);
   EXPECT_EQ(j["retired"]["port"], 5432);
   EXPECT_EQ(j["target_time"], "2026-11-29T03:10:00.123456Z");
+  EXPECT_EQ(j["repository"], "offsite");
   Result<RecoverParams> back = RecoverParams::FromJson(j, "run recover-1");
   ASSERT_TRUE(back.ok()) << back.status().ToString();
   EXPECT_EQ(back->ToJson(), j);
@@ -76,8 +78,12 @@ TEST(ScenarioStateTest, ParamsAndVarsRoundTripWithTheJournalsKeys) {
   res.rpo_basis = "repository_newest_commit";
   res.instance = "restore-20261201-174311";
   res.recovered_to = 1'795'921'799'000'000'000;
+  res.repository = "offsite";
   EXPECT_EQ(RecoverResult::FromJson(res.ToJson(), "run recover-1")->ToJson(), res.ToJson());
-  EXPECT_EQ(res.ToJson().size(), 9u);
+  EXPECT_EQ(res.ToJson().size(), 10u);
+  nlohmann::json older = res.ToJson();
+  older.erase("repository");
+  EXPECT_EQ(RecoverResult::FromJson(older, "run recover-1")->repository, "primary");
 
   CleanupVars none;
   none.final_snapshot_done = true;
@@ -91,8 +97,10 @@ TEST(ScenarioStateTest, JournalsOfOlderVersionsStillDecode) {
   j.erase("retired");
   j.erase("newest_commit_source");
   j.erase("load_balancer");
+  j.erase("repository");
   Result<RecoverParams> p = RecoverParams::FromJson(j, "run recover-1");
   ASSERT_TRUE(p.ok()) << p.status().ToString();
+  EXPECT_EQ(p->repository, "primary");
   EXPECT_FALSE(p->cutover.retired.has_value());
   EXPECT_EQ(p->cutover.load_balancer, "");
 }
@@ -156,7 +164,9 @@ TEST(ScenarioStateTest, DeployAndDrillStateRoundTrip) {
   p.services = {"shop"};
   p.rto_objective_seconds = 60;
   p.rpo_objective_seconds = 1;
+  p.repository = "offsite";
   EXPECT_EQ(DrillParams::FromJson(p.ToJson(), "run drill-1")->ToJson(), p.ToJson());
+  EXPECT_EQ(p.ToJson()["repository"], "offsite");
   DrillVars dv;
   dv.recovered_to = 1'795'921'800'000'000'000;
   dv.app_healthy_at = 1'795'921'805'000'000'000;
@@ -166,7 +176,8 @@ TEST(ScenarioStateTest, DeployAndDrillStateRoundTrip) {
 }
 
 // Drill records are read back by `lifeboat drills` from the repository, so one written by an
-// earlier drill (these are the keys drills have always stored) must decode to the same JSON.
+// earlier drill (these are the keys drills have always stored) must decode to the same JSON,
+// plus the repository that served it (the primary, before there could be another).
 TEST(ScenarioStateTest, DrillRecordsKeepTheirKeysAndABadOneIsNamed) {
   nlohmann::json restore = nlohmann::json::parse(R"({
     "id": "drill-20261201-101500", "kind": "restore",
@@ -181,6 +192,8 @@ TEST(ScenarioStateTest, DrillRecordsKeepTheirKeysAndABadOneIsNamed) {
   EXPECT_EQ(r->objectives->rpo_seconds, 1);
   ASSERT_EQ(r->checks.size(), 1u);
   EXPECT_EQ(r->checks[0].detail, "restored to 0/3000060");
+  EXPECT_EQ(r->repository, "primary");
+  restore["repository"] = "primary";
   EXPECT_EQ(r->ToJson(), restore);
 
   // A drill that failed before it measured anything has nulls, and keeps them.

@@ -37,10 +37,11 @@ cat > "$work/aws-credentials" <<CREDS
 aws_access_key_id = ${rgw[1]}
 aws_secret_access_key = ${rgw[2]}
 CREDS
-export AWS_SHARED_CREDENTIALS_FILE="$work/aws-credentials" AWS_CONFIG_FILE=/dev/null AWS_DEFAULT_REGION=us-east-1
+printf '[default]\nregion = us-east-1\n' > "$work/aws-config"
+export AWS_SHARED_CREDENTIALS_FILE="$work/aws-credentials" AWS_CONFIG_FILE="$work/aws-config"
 aws=/usr/bin/aws  # Debian's awscli (scripts/setup), not whatever else is on PATH
 s3=("$aws" --endpoint-url "$tls" --ca-bundle "$work/ca.pem")
-for b in lb lb-copy pgbr raw; do "${s3[@]}" s3api create-bucket --bucket "$b" >/dev/null; done
+for b in lifeboat lifeboat-copy pgbackrest raw-bytes; do "${s3[@]}" s3api create-bucket --bucket "$b" >/dev/null; done
 empty() { "${s3[@]}" s3 rm --recursive --quiet "s3://$1"; }
 bucket_bytes() { "${s3[@]}" s3 ls --recursive --summarize "s3://$1" | awk '/Total Size/ {print $3}'; }
 
@@ -48,15 +49,15 @@ repo_toml() {  # repo_toml BUCKET
   printf '[repository]\nurl = "s3://%s/repo"\nendpoint = "%s"\nca_file = "%s"\ncredentials_file = "%s"\n' \
     "$1" "$tls" "$work/ca.pem" "$work/aws-credentials"
 }
-{ repo_toml lb; lifeboat_settings; } > "$work/lifeboat.toml"
+{ repo_toml lifeboat; lifeboat_settings; } > "$work/lifeboat.toml"
 # The copy's config: the same repository with an empty second bucket as its offsite mirror.
-{ cat "$work/lifeboat.toml"; repo_toml lb-copy | sed 's/^\[repository\]/[repository.offsite]/'; } > "$work/copy.toml"
+{ cat "$work/lifeboat.toml"; repo_toml lifeboat-copy | sed 's/^\[repository\]/[repository.offsite]/'; } > "$work/copy.toml"
 "$bin" repo keygen "$work/pass" >/dev/null
 cat > "$work/pgbackrest.conf" <<CONF
 [global]
 repo1-type=s3
 repo1-path=/pgbr
-repo1-s3-bucket=pgbr
+repo1-s3-bucket=pgbackrest
 repo1-s3-endpoint=localhost
 repo1-storage-port=$tls_port
 repo1-storage-ca-file=$work/ca.pem
@@ -77,18 +78,14 @@ br_push="pgbackrest --config=$work/pgbackrest.conf --stanza=bench archive-push %
 archive_first() {  # lifeboat | pgbackrest
   if [[ $1 == pgbackrest ]]; then archive_with "$br_push && $lb_push"; else archive_with "$lb_push && $br_push"; fi
 }
-"${lb[@]}" repo init >/dev/null
-"${br[@]}" stanza-create >/dev/null
 start_pgbench "$lb_push && $br_push"
 
 for round in $(seq 1 "$rounds"); do
   echo "round $round/$rounds" >&2
   # Fresh repositories each round: a full backup into an empty repository, for both tools.
-  if ((round > 1)); then
-    empty lb; empty pgbr
-    "${lb[@]}" repo init >/dev/null
-    "${br[@]}" stanza-create >/dev/null
-  fi
+  empty lifeboat; empty pgbackrest
+  "${lb[@]}" repo init >/dev/null
+  "${br[@]}" stanza-create >/dev/null
   rm -rf "$work/instances" "$work/.lifeboat" "$work"/restore-*
 
   archive_first lifeboat; archiver_idle
@@ -100,12 +97,12 @@ for round in $(seq 1 "$rounds"); do
 
   # The store's own rate on the bytes lifeboat's backup stored (its packs, indexes, snapshot).
   rm -rf "$work/objects" "$work/got"
-  "${s3[@]}" s3 cp --recursive --quiet --exclude 'named/*' --exclude 'locks/*' "s3://lb/repo" "$work/objects"
+  "${s3[@]}" s3 cp --recursive --quiet --exclude 'named/*' --exclude 'locks/*' "s3://lifeboat/repo" "$work/objects"
   stored=$(du -sb "$work/objects" | cut -f1)
-  drop_caches; r=$(measure "${s3[@]}" s3 cp --recursive --quiet "$work/objects" s3://raw/); record aws_put "${r%% *}"
-  drop_caches; r=$(measure bash -c "${s3[*]@Q} s3 cp --recursive --quiet s3://raw/ '$work/got' && sync")
+  drop_caches; r=$(measure "${s3[@]}" s3 cp --recursive --quiet "$work/objects" s3://raw-bytes/); record aws_put "${r%% *}"
+  drop_caches; r=$(measure bash -c "${s3[*]@Q} s3 cp --recursive --quiet s3://raw-bytes/ '$work/got' && sync")
   record aws_get "${r%% *}"
-  rm -rf "$work/objects" "$work/got"; empty raw
+  rm -rf "$work/objects" "$work/got"; empty raw-bytes
 
   drop_caches; r=$(measure "${lb[@]}" --json restore --snapshot "$id" --instance "r$round" --no-start)
   record lb_restore "${r%% *}"; record lb_restore_rss "${r##* }"
@@ -115,12 +112,12 @@ for round in $(seq 1 "$rounds"); do
   rm -rf "$work/restore-$round" "$work/instances"
 
   # The whole repository (snapshot, WAL, keys, config) into an empty bucket.
-  empty lb-copy
+  empty lifeboat-copy
   r=$(measure runuser -u postgres -- "$bin" -c "$work/copy.toml" --json repo copy --to offsite); record copy "${r%% *}"
   record copy_mbs "$(jq .mb_per_second "$work/cmd.out")"; copy_bytes=$(jq .bytes "$work/cmd.out")
   copy_objects=$(jq .copied "$work/cmd.out")
 done
-lb_repo=$(bucket_bytes lb); br_repo=$(bucket_bytes pgbr)
+lb_repo=$(bucket_bytes lifeboat); br_repo=$(bucket_bytes pgbackrest)
 medians
 
 cat <<REPORT

@@ -54,10 +54,16 @@ Status Run(Context& ctx, const Options& opt) {
   double secs = MonotonicSeconds() - start;
   nlohmann::ordered_json recovered =
       r.recovered_to ? nlohmann::ordered_json(FormatIso8601(*r.recovered_to, true)) : nlohmann::ordered_json();
+  nlohmann::ordered_json prefetch;  // null: recovery did not go through the prefetch server
+  if (r.prefetch) {
+    prefetch = {{"requests", r.prefetch->requests},   {"from_spool", r.prefetch->from_spool},
+                {"on_demand", r.prefetch->on_demand}, {"missing", r.prefetch->missing},
+                {"discarded", r.prefetch->discarded}};
+  }
   if (ctx.json) {
     PrintJson(WithStorage({{"repository", ctx.served_by}, {"name", r.instance.name}, {"host", r.instance.host}, {"port", r.instance.port},
                            {"data_dir", r.instance.data_dir}, {"snapshot", r.snapshot.Hex()},
-                           {"recovered_to", recovered}},
+                           {"recovered_to", recovered}, {"seconds", secs}, {"wal_prefetch", prefetch}},
                           repo->backend()));
     return Status::Ok();
   }
@@ -68,7 +74,12 @@ Status Run(Context& ctx, const Options& opt) {
                         {"snapshot", r.snapshot.Short()},
                         {"recovered_to", r.recovered_to ? FormatIso8601(*r.recovered_to, true)
                                                         : (opt.no_start ? "(not started)" : "(no transaction replayed)")}});
-  std::fprintf(stderr, "restore: %.1f s\n", secs);
+  if (r.prefetch) {
+    std::fprintf(stderr, "restore: %.1f s; recovery asked for %lu WAL file(s), %lu of them already fetched\n", secs,
+                 static_cast<unsigned long>(r.prefetch->requests), static_cast<unsigned long>(r.prefetch->from_spool));
+  } else {
+    std::fprintf(stderr, "restore: %.1f s\n", secs);
+  }
   return Status::Ok();
 }
 

@@ -13,6 +13,7 @@
 #include "cli/commands.h"
 #include "pg/stream.h"
 #include "pg/wal.h"
+#include "pg/wal_prefetch.h"
 #include "pg/window.h"
 #include "platform/wal_queue.h"
 #include "repository/lock.h"
@@ -29,6 +30,7 @@ struct Options {
   bool synchronous = false;
   double interval = 0;  // 0: from the RPO objective
   uint32_t timeline = 0;
+  std::string socket;  // wal get: the restore's prefetch server
 };
 
 Status PushTo(Context& ctx, const Config& cfg, const std::string& name, const std::string& path) {
@@ -175,6 +177,13 @@ Status Stream(Context& ctx, const Options& opt) {
 }
 
 Status Get(Context& ctx, const Options& opt) {
+  if (!opt.socket.empty()) {
+    std::string why;
+    LB_ASSIGN_OR_RETURN(pg::PrefetchReply reply, pg::FetchFromPrefetchServer(opt.socket, opt.name, opt.dest, &why));
+    if (reply == pg::PrefetchReply::kStored) return Status::Ok();
+    if (reply == pg::PrefetchReply::kMissing) return Status::NotFound(why);
+    // No server (the restoring process is gone): fetch it from the repository ourselves.
+  }
   LB_ASSIGN_OR_RETURN(std::unique_ptr<Repository> repo, ctx.OpenRepositoryForReading(/*load_index=*/false));
   LB_ASSIGN_OR_RETURN(Bytes data, pg::FetchAlongTimeline(*repo, opt.name, opt.timeline));
   return WriteFileDurable(opt.dest, data, 0600);
@@ -193,6 +202,8 @@ void AddWal(CLI::App* app, Context* ctx) {
   CLI::App* get = wal->add_subcommand("get", "fetch a WAL file (for restore_command = '... wal get %f %p')");
   get->add_option("--timeline", opt->timeline,
                   "the timeline recovery follows: no WAL past the points where its history forked");
+  get->add_option("--socket", opt->socket,
+                  "ask the restore's prefetch server on this Unix socket first (restores set it)");
   get->add_option("name", opt->name, "WAL file name")->required();
   get->add_option("dest", opt->dest, "where to write it")->required();
   get->callback([ctx, opt] { ctx->run = [ctx, opt] { return Get(*ctx, *opt); }; });

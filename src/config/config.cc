@@ -354,6 +354,7 @@ Status ParsePlatform(const toml::table& root, const std::string& base_dir, Confi
     LB_RETURN_IF_ERROR(r.String("secret", &cfg->recovery.secret));
     LB_RETURN_IF_ERROR(r.Duration("gate_timeout", &cfg->recovery.gate_timeout_seconds));
     LB_RETURN_IF_ERROR(r.Duration("cleanup_after", &cfg->recovery.cleanup_after_seconds));
+    LB_RETURN_IF_ERROR(r.Int("wal_prefetch_mib", &cfg->recovery.wal_prefetch_mib, 0, 65536));
     LB_RETURN_IF_ERROR(r.Finish());
   }
   if (cfg->recovery.secret.empty()) {

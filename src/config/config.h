@@ -155,6 +155,9 @@ struct RecoveryConfigSection {
   std::string secret;
   int64_t gate_timeout_seconds = 60;      // the health gate must pass within this
   int64_t cleanup_after_seconds = 24 * 3600;  // cleanup refuses earlier, unless --now
+  // How far ahead of replay a restore fetches WAL, in MiB of spool (0: no prefetch; every
+  // restore_command fetches its own file).
+  int wal_prefetch_mib = 256;
 };
 
 struct Config {

@@ -18,9 +18,6 @@ namespace lifeboat {
 
 namespace {
 
-// A task restores one chunk: with O_DIRECT, larger writes gain nothing and smaller tasks keep
-// the workers evenly busy.
-constexpr size_t kChunksPerTask = 1;
 constexpr const char* kPartialSuffix = ".lifeboat-partial";
 // O_DIRECT wants buffers, offsets and lengths aligned to the logical block size; 4 KiB covers
 // the disks in use. Chunk sizes are multiples of it, so only a file's last chunk is padded.
@@ -131,11 +128,64 @@ class BufferPool {
   std::vector<AlignedBuffer> free_;
 };
 
+// A task restores one chunk: with O_DIRECT, larger writes gain nothing and smaller tasks keep
+// the workers evenly busy.
 struct Task {
   size_t entry;
   size_t first_chunk;
-  size_t chunk_count;
 };
+
+// On a remote store each request is a round trip, and a restore of small, well-compressed
+// chunks would wait on thousands of them: the chunks whose blobs lie close together in a pack
+// are read in one request (a span), several spans in flight.
+struct Piece {
+  BlobLocation loc;
+  size_t entry;
+  size_t chunk;
+};
+struct Span {
+  size_t first = 0;  // pieces[first, first + count)
+  size_t count = 0;
+  uint64_t offset = 0;
+  uint64_t length = 0;
+};
+// Other blobs' bytes worth reading past rather than paying a request, and a span's most bytes
+// (what a worker holds in memory).
+constexpr uint64_t kSpanGap = 1u << 20;
+constexpr uint64_t kSpanMax = 16u << 20;
+constexpr unsigned kRemoteWorkers = 8;
+
+// False when a chunk is not in the index (the per-chunk reads then say which and why).
+bool PlanSpans(const Repository& repo, const Snapshot& snapshot, std::vector<Piece>* pieces, std::vector<Span>* spans) {
+  for (size_t i = 0; i < snapshot.entries.size(); ++i) {
+    const FileEntry& e = snapshot.entries[i];
+    if (e.type != EntryType::kFile) continue;
+    for (size_t c = 0; c < e.chunks.size(); ++c) {
+      std::optional<BlobLocation> loc = repo.Locate(e.chunks[c]);
+      if (!loc) return false;
+      pieces->push_back({*loc, i, c});
+    }
+  }
+  std::sort(pieces->begin(), pieces->end(), [](const Piece& a, const Piece& b) {
+    return a.loc.pack != b.loc.pack ? a.loc.pack.bytes < b.loc.pack.bytes : a.loc.entry.offset < b.loc.entry.offset;
+  });
+  for (size_t k = 0; k < pieces->size(); ++k) {
+    const PackEntry& p = (*pieces)[k].loc.entry;
+    uint64_t end = uint64_t{p.offset} + p.stored_length;
+    if (!spans->empty()) {
+      Span& s = spans->back();
+      const Piece& prev = (*pieces)[s.first];
+      if (prev.loc.pack == (*pieces)[k].loc.pack && p.offset <= s.offset + s.length + kSpanGap &&
+          end - s.offset <= kSpanMax) {
+        s.length = std::max(s.length, end - s.offset);
+        ++s.count;
+        continue;
+      }
+    }
+    spans->push_back({k, 1, p.offset, p.stored_length});
+  }
+  return true;
+}
 
 }  // namespace
 
@@ -180,9 +230,7 @@ Result<TreeRestoreResult> RestoreTree(Repository& repo, const Snapshot& snapshot
     f->chunks_left = e.chunks.size();
     files[i] = std::move(f);
     total += e.size;
-    for (size_t c = 0; c < e.chunks.size(); c += kChunksPerTask) {
-      tasks.push_back({i, c, std::min(kChunksPerTask, e.chunks.size() - c)});
-    }
+    for (size_t c = 0; c < e.chunks.size(); ++c) tasks.push_back({i, c});
   }
   // The creator: every file, in task order. After a failure the rest are marked failed, so no
   // worker waits for a file that will not come.
@@ -230,35 +278,52 @@ Result<TreeRestoreResult> RestoreTree(Repository& repo, const Snapshot& snapshot
   const size_t chunk_size = repo.config().chunk_size;
   // One worker more than cores: while one waits for the disk, the others decrypt.
   if (workers == 0) workers = DefaultWorkers() + 1;
-  BufferPool buffers(kChunksPerTask * chunk_size + kDirectAlignment);
-  Status s = RunParallel(tasks.size(), workers, [&](size_t t) -> Status {
-    const Task& task = tasks[t];
-    OpenFileState& f = *files[task.entry];
-    const FileEntry& e = snapshot.entries[task.entry];
+  BufferPool buffers(chunk_size + kDirectAlignment);
+  // Writes chunk `c` of entry `i` from `buffer` (`n` bytes), and completes the file after its
+  // last chunk.
+  auto write_chunk = [&](size_t i, size_t c, AlignedBuffer& buffer, size_t n) -> Status {
+    OpenFileState& f = *files[i];
     LB_RETURN_IF_ERROR(AwaitCreated(f));
-    // Chunks are fixed-size except the last, so a chunk's offset follows from its position,
-    // and the task's chunks are contiguous in the file: they go out in one write.
-    uint64_t offset = task.first_chunk * chunk_size;
-    AlignedBuffer buffer = buffers.Take();
-    size_t filled = 0;
-    Status st;
-    for (size_t c = task.first_chunk; c < task.first_chunk + task.chunk_count && st.ok(); ++c) {
-      Result<size_t> got = repo.ReadBlobInto(e.chunks[c], buffer.span().subspan(filled, chunk_size));
-      if (!got.ok()) {
-        st = got.status().Context("cannot restore '" + e.path + "'");
-      } else {
-        filled += *got;
-        if (progress) progress->Add(*got);
-      }
-    }
-    if (st.ok()) st = WriteAt(f, buffer.data(), filled, offset);
-    buffers.Give(std::move(buffer));
-    LB_RETURN_IF_ERROR(st);
-    if (f.chunks_left.fetch_sub(task.chunk_count) == task.chunk_count) {
-      return finish_file(task.entry);
+    LB_RETURN_IF_ERROR(WriteAt(f, buffer.data(), n, c * chunk_size));
+    if (progress) progress->Add(n);
+    if (f.chunks_left.fetch_sub(1) == 1) return finish_file(i);
+    return Status::Ok();
+  };
+  std::vector<Piece> pieces;
+  std::vector<Span> spans;
+  bool by_span = repo.backend().capabilities().remote && PlanSpans(repo, snapshot, &pieces, &spans);
+  auto restore_span = [&](size_t t) -> Status {
+    const Span& span = spans[t];
+    const Piece& head = pieces[span.first];
+    Result<Bytes> data = repo.ReadPackSpan(head.loc.pack, span.offset, span.length);
+    // The span did not read (a prune repacked the pack since the index was loaded, the pack is
+    // damaged, the store failed): each blob is read on its own, which finds where a repacked
+    // one went and says what is wrong with the rest.
+    bool apart = !data.ok();
+    for (size_t k = span.first; k < span.first + span.count; ++k) {
+      const Piece& p = pieces[k];
+      const FileEntry& e = snapshot.entries[p.entry];
+      AlignedBuffer buffer = buffers.Take();
+      Result<size_t> got = apart ? repo.ReadBlobInto(e.chunks[p.chunk], buffer.span().first(chunk_size))
+                                 : repo.OpenBlobIn(p.loc, *data, span.offset, buffer.span().first(chunk_size));
+      Status st = got.ok() ? write_chunk(p.entry, p.chunk, buffer, *got)
+                           : got.status().Context("cannot restore '" + e.path + "'");
+      buffers.Give(std::move(buffer));
+      LB_RETURN_IF_ERROR(st);
     }
     return Status::Ok();
-  });
+  };
+  Status s = by_span ? RunParallel(spans.size(), std::max(workers, kRemoteWorkers), restore_span)
+                     : RunParallel(tasks.size(), workers, [&](size_t t) -> Status {
+                         const Task& task = tasks[t];
+                         const FileEntry& e = snapshot.entries[task.entry];
+                         AlignedBuffer buffer = buffers.Take();
+                         Result<size_t> got = repo.ReadBlobInto(e.chunks[task.first_chunk], buffer.span().first(chunk_size));
+                         Status st = got.ok() ? write_chunk(task.entry, task.first_chunk, buffer, *got)
+                                              : got.status().Context("cannot restore '" + e.path + "'");
+                         buffers.Give(std::move(buffer));
+                         return st;
+                       });
   // Files without chunks (empty files) have no task.
   for (size_t i = 0; i < n && s.ok(); ++i) {
     if (files[i] && snapshot.entries[i].chunks.empty()) s = finish_file(i);

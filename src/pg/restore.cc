@@ -52,6 +52,13 @@ std::string PgTime(UnixNanos t) {
   return iso + "+00";
 }
 
+// Where the prefetch server of a restore listens and spools: the instance's own directory.
+std::string PrefetchSocket(const Instance& inst) { return inst.dir + "/wal.sock"; }
+std::string PrefetchSpool(const Instance& inst) { return inst.dir + "/wal-spool"; }
+bool Prefetches(const Instance& inst, const RestoreRequest& req) {
+  return req.wal_prefetch_bytes > 0 && FitsUnixSocketPath(PrefetchSocket(inst));
+}
+
 Status ConfigureRecovery(const Instance& inst, const RestoreRequest& req, const RestoreTarget& t) {
   std::string conf;
   // A data directory from a Debian cluster keeps its configuration in /etc: give the copy a
@@ -69,7 +76,9 @@ Status ConfigureRecovery(const Instance& inst, const RestoreRequest& req, const 
   // refuses WAL past the points where the path forked.
   std::string restore_command = "\"" + req.lifeboat_binary + "\" -c \"" + req.config_file + "\"" +
                                 (req.repository.empty() ? "" : " --repo " + req.repository) + " wal get --timeline " +
-                                std::to_string(t.timeline) + " %f \"%p\"";
+                                std::to_string(t.timeline) +
+                                (Prefetches(inst, req) ? " --socket \"" + PrefetchSocket(inst) + "\"" : "") +
+                                " %f \"%p\"";
   conf += "\n# lifeboat restore: instance " + inst.name + "\n";
   conf += "port = " + std::to_string(inst.port) + "\n";
   conf += "listen_addresses = 'localhost'\n";
@@ -359,8 +368,24 @@ Result<RestoreResult> RestoreInstance(Repository& repo, const ClusterConfig& clu
   result.instance = inst;
   result.snapshot = chosen->id;
   if (!req.start) return result;
+  // Recovery's WAL comes through this process, which has the repository open. Without the
+  // server (its path unreadable, the socket refused) restore_command fetches for itself.
+  std::unique_ptr<WalPrefetchServer> prefetch;
+  if (Prefetches(inst, req)) {
+    Result<std::vector<TimelineStep>> path = TimelinePath(repo, timeline);
+    WalPrefetchOptions po;
+    po.spool_bytes = req.wal_prefetch_bytes;
+    Result<std::unique_ptr<WalPrefetchServer>> started =
+        path.ok() ? WalPrefetchServer::Start(&repo, *path, PrefetchSocket(inst), PrefetchSpool(inst), po)
+                  : Result<std::unique_ptr<WalPrefetchServer>>(path.status());
+    if (started.ok()) prefetch = std::move(*started);
+  }
   if (Status s = StartInstance(cluster, inst); !s.ok()) return kept(s);
   Result<std::optional<UnixNanos>> recovered = AwaitPromotion(cluster, inst);
+  if (prefetch) {
+    prefetch->Stop();
+    result.prefetch = prefetch->stats();
+  }
   if (!recovered.ok()) return kept(recovered.status());
   result.recovered_to = *recovered;
   if (req.archive == RestoreRequest::Archive::kNow) {

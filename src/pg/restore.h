@@ -9,6 +9,7 @@
 
 #include "base/progress.h"
 #include "pg/instance.h"
+#include "pg/wal_prefetch.h"
 #include "pg/window.h"
 
 namespace lifeboat::pg {
@@ -46,12 +47,16 @@ struct RestoreRequest {
   // The repository restore_command reads WAL from: "" = the primary one, else its name
   // ("offsite", when the restore itself was served by the offsite mirror).
   std::string repository;
+  // While this process waits for recovery, it serves restore_command from a prefetch spool
+  // of at most this many bytes (pg/wal_prefetch.h); 0: every `wal get` fetches for itself.
+  uint64_t wal_prefetch_bytes = 0;
 };
 
 struct RestoreResult {
   Instance instance;
   Id snapshot;
   std::optional<UnixNanos> recovered_to;  // newest transaction replayed (when started)
+  std::optional<WalPrefetchStats> prefetch;  // when recovery was served by the prefetch server
 };
 
 // Refusals (Code::kUsage / kAlreadyExists, nothing changed): NAME exists, its directory is not

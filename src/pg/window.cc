@@ -119,10 +119,17 @@ Result<std::vector<TimelineStep>> TimelinePath(Repository& repo, uint32_t timeli
 }
 
 Result<Bytes> FetchAlongTimeline(Repository& repo, const std::string& name, uint32_t timeline) {
+  SegmentName sn;
+  if (timeline == 0 || !ParseSegmentName(name, kDefaultSegmentSize, &sn)) return WalArchive(&repo).Fetch(name);
+  LB_ASSIGN_OR_RETURN(std::vector<TimelineStep> path, TimelinePath(repo, timeline));
+  return FetchAlongPath(repo, name, path);
+}
+
+Result<Bytes> FetchAlongPath(Repository& repo, const std::string& name, const std::vector<TimelineStep>& path) {
   WalArchive archive(&repo);
   SegmentName sn;
-  if (timeline == 0 || !ParseSegmentName(name, kDefaultSegmentSize, &sn)) return archive.Fetch(name);
-  LB_ASSIGN_OR_RETURN(std::vector<TimelineStep> path, TimelinePath(repo, timeline));
+  if (path.empty() || !ParseSegmentName(name, kDefaultSegmentSize, &sn)) return archive.Fetch(name);
+  uint32_t timeline = path.back().tli;
   const TimelineStep* step = nullptr;
   for (const TimelineStep& s : path) {
     if (s.tli == sn.timeline) step = &s;
@@ -143,6 +150,23 @@ Result<Bytes> FetchAlongTimeline(Repository& repo, const std::string& name, uint
     std::fill(data.begin() + static_cast<std::ptrdiff_t>(step->end - begin), data.end(), uint8_t{0});
   }
   return data;
+}
+
+std::string NextSegmentOnPath(const std::vector<TimelineStep>& path, const std::string& segment) {
+  SegmentName sn;
+  if (!ParseSegmentName(segment, kDefaultSegmentSize, &sn)) return "";
+  const TimelineStep* step = nullptr;
+  for (const TimelineStep& s : path) {
+    if (s.tli == sn.timeline) step = &s;
+  }
+  if (step == nullptr || (step->end != UINT64_MAX && sn.segno * kDefaultSegmentSize >= step->end)) return "";
+  // PostgreSQL reads each segment from the newest timeline of the path that has begun by it
+  // (XLogFileReadAnyTLI), so the segment holding a switch point comes from the new timeline.
+  uint64_t next = sn.segno + 1;
+  for (size_t i = path.size(); i-- > 0;) {
+    if (path[i].begin / kDefaultSegmentSize <= next) return FormatSegmentName(path[i].tli, next, kDefaultSegmentSize);
+  }
+  return "";
 }
 
 bool OnPath(const std::vector<TimelineStep>& path, const PgSnapshot& snapshot) {

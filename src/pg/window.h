@@ -79,6 +79,14 @@ Result<uint32_t> ProductionTimelineOf(Repository& repo, const std::vector<PgSnap
 // comes with the bytes from the fork point on zeroed, which recovery reads as the end of the
 // WAL. History files and other names are served as they are; `timeline` 0 serves every name.
 Result<Bytes> FetchAlongTimeline(Repository& repo, const std::string& name, uint32_t timeline);
+// The same with the path already read (TimelinePath of its last step's timeline), for a
+// process that serves many segments; an empty path serves every name.
+Result<Bytes> FetchAlongPath(Repository& repo, const std::string& name, const std::vector<TimelineStep>& path);
+// The segment that recovery along `path` reads after `segment`: the next number, from the
+// newest timeline of the path that has begun by then (the segment holding a switch point
+// comes from the new timeline, as PostgreSQL reads it). "" when `segment` is not on the path
+// (another timeline, or its timeline's WAL after the path left it).
+std::string NextSegmentOnPath(const std::vector<TimelineStep>& path, const std::string& segment);
 
 // The window along `timeline`'s history (0: production's timeline, from the lineage records;
 // see pg/lineage.h).

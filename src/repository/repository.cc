@@ -1,6 +1,7 @@
 #include "repository/repository.h"
 
 #include <algorithm>
+#include <cassert>
 #include <cctype>
 #include <optional>
 
@@ -250,15 +251,6 @@ Result<size_t> Repository::ReadBlobAtInto(const BlobLocation& loc, std::span<uin
                                           IdCheck id_check) {
   std::string pack_key = PackKey(loc.pack);
   std::string where = "blob " + loc.entry.id.Short() + " in pack '" + pack_key + "'";
-  const uint8_t flags = loc.entry.flags;
-  if ((flags & ~kKnownBlobFlags) != 0) {
-    return Status::Corruption(where + " has unknown flags " + std::to_string(flags),
-                              "a newer lifeboat may have written it; upgrade lifeboat");
-  }
-  if (out.size() < loc.entry.raw_length) {
-    return Status::Corruption(where + " is larger than its reader allows (" +
-                              std::to_string(loc.entry.raw_length) + " bytes)");
-  }
   Result<Bytes> sealed = backend_->GetRange(pack_key, loc.entry.offset, loc.entry.stored_length);
   if (!sealed.ok()) {
     // A missing or short pack is damage to the repository (exit 3); a read that failed on a
@@ -272,8 +264,38 @@ Result<size_t> Repository::ReadBlobAtInto(const BlobLocation& loc, std::span<uin
     if (damaged) return Status::Corruption(where + ": " + sealed.status().message());
     return sealed.status().Context(where);
   }
+  return OpenSealedBlob(loc, *sealed, out, id_check);
+}
+
+Result<Bytes> Repository::ReadPackSpan(const Id& pack, uint64_t offset, uint64_t length) {
+  std::string pack_key = PackKey(pack);
+  Result<Bytes> span = backend_->GetRange(pack_key, offset, length);
+  if (!span.ok()) return span.status().Context("pack '" + pack_key + "'");
+  return span;
+}
+
+Result<size_t> Repository::OpenBlobIn(const BlobLocation& loc, ByteSpan span, uint64_t span_offset,
+                                      std::span<uint8_t> out) {
+  // REQUIRES: the span covers the blob (the caller built it from the blobs' locations).
+  assert(loc.entry.offset >= span_offset && loc.entry.offset + loc.entry.stored_length <= span_offset + span.size());
+  return OpenSealedBlob(loc, span.subspan(loc.entry.offset - span_offset, loc.entry.stored_length), out,
+                        IdCheck::kUnlessBound);
+}
+
+Result<size_t> Repository::OpenSealedBlob(const BlobLocation& loc, ByteSpan sealed, std::span<uint8_t> out,
+                                          IdCheck id_check) {
+  std::string where = "blob " + loc.entry.id.Short() + " in pack '" + PackKey(loc.pack) + "'";
+  const uint8_t flags = loc.entry.flags;
+  if ((flags & ~kKnownBlobFlags) != 0) {
+    return Status::Corruption(where + " has unknown flags " + std::to_string(flags),
+                              "a newer lifeboat may have written it; upgrade lifeboat");
+  }
+  if (out.size() < loc.entry.raw_length) {
+    return Status::Corruption(where + " is larger than its reader allows (" +
+                              std::to_string(loc.entry.raw_length) + " bytes)");
+  }
   const bool bound = (flags & kBlobIdBound) != 0;
-  Result<Bytes> payload = lifeboat::Open(key_.encryption, *sealed,
+  Result<Bytes> payload = lifeboat::Open(key_.encryption, sealed,
                                          bound ? ByteSpan(loc.entry.id.bytes) : ByteSpan());
   if (!payload.ok()) return payload.status().Context(where + " is damaged");
   std::span<uint8_t> plain = out.first(loc.entry.raw_length);

@@ -86,6 +86,14 @@ class Repository {
   // the blob's raw length (at most the chunk size); returns that length. On error the buffer's
   // content is unspecified.
   Result<size_t> ReadBlobInto(const Id& id, std::span<uint8_t> out);
+  // For readers that fetch many blobs of a pack in one request (a remote store, where each
+  // request is a round trip): where blob `id` is (nullopt when the index does not name it),
+  // the stored bytes [offset, offset + length) of a pack, and a blob opened out of such a span
+  // (which must cover it) as ReadBlobInto would. A pack that is gone is Code::kNotFound: a
+  // prune repacked it since the index was loaded, and ReadBlobInto finds the blob's new place.
+  std::optional<BlobLocation> Locate(const Id& id) const { return index_.Find(id); }
+  Result<Bytes> ReadPackSpan(const Id& pack, uint64_t offset, uint64_t length);
+  Result<size_t> OpenBlobIn(const BlobLocation& loc, ByteSpan span, uint64_t span_offset, std::span<uint8_t> out);
 
   Result<std::vector<Id>> ListSnapshotIds();
   Result<Snapshot> LoadSnapshot(const Id& id);
@@ -135,6 +143,8 @@ class Repository {
   // kUnlessBound trusts a blob whose seal binds its id (kBlobIdBound) to hold that id's content.
   enum class IdCheck { kAlways, kUnlessBound };
   Result<size_t> ReadBlobAtInto(const BlobLocation& loc, std::span<uint8_t> out, IdCheck id_check);
+  // Authenticates, decompresses and checks the sealed bytes of blob `loc` into `out`.
+  Result<size_t> OpenSealedBlob(const BlobLocation& loc, ByteSpan sealed, std::span<uint8_t> out, IdCheck id_check);
 
   std::shared_ptr<Backend> backend_;
   OpenOptions options_;

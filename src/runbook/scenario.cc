@@ -36,6 +36,7 @@ pg::RestoreRequest RestoreRequestFor(const Config& cfg, const std::string& name,
                                      const std::string& repository) {
   pg::RestoreRequest req;
   if (repository != "primary") req.repository = repository;
+  req.wal_prefetch_bytes = static_cast<uint64_t>(cfg.recovery.wal_prefetch_mib) << 20;
   req.name = name;
   req.instances_dir = cfg.instances.dir;
   req.state_dir = cfg.state.dir;

@@ -33,6 +33,9 @@ struct Capabilities {
   bool durable_put = false;      // Put survives a crash or power cut once it returned
   bool range_reads = false;      // GetRange reads only the requested bytes
   bool consistent_list = false;  // List sees every Put that returned before it started
+  // Each request costs a round trip (an object store): readers fetch neighbouring ranges of
+  // an object in one request, and keep several requests in flight.
+  bool remote = false;
 };
 
 // Requests a backend sent and how many of them were retries (remote backends count; local

@@ -41,7 +41,7 @@ class PgBackupTest : public PgTest {
       std::string bin = std::string(kPgBin) + "/pgbench";
       std::string dur = std::to_string(seconds);
       std::string port = std::to_string(port_);
-      execl(bin.c_str(), bin.c_str(), "-q", "-n", "-c", "2", "-T", dur.c_str(), "-h", dir_.c_str(),
+      execl(bin.c_str(), bin.c_str(), "-n", "-c", "2", "-T", dur.c_str(), "-h", dir_.c_str(),
             "-p", port.c_str(), "-U", "postgres", "postgres", static_cast<char*>(nullptr));
       _exit(127);
     }

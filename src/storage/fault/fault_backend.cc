@@ -3,7 +3,9 @@
 namespace lifeboat {
 
 FaultBackend::FaultBackend(std::shared_ptr<Backend> inner, FaultPlan plan)
-    : inner_(std::move(inner)), plan_(plan), rng_(plan.seed) {}
+    : inner_(std::move(inner)), caps_(inner_->capabilities()), plan_(plan), rng_(plan.seed) {
+  caps_.remote = caps_.remote || plan.remote;
+}
 
 Status FaultBackend::Put(const std::string& key, ByteSpan data) {
   bool fault = false;
@@ -23,6 +25,7 @@ Status FaultBackend::Put(const std::string& key, ByteSpan data) {
 
 bool FaultBackend::FaultGet() {
   std::lock_guard<std::mutex> lock(mu_);
+  ++reads_;
   if (plan_.get_failure_probability <= 0) return false;
   if (std::uniform_real_distribution<double>(0, 1)(rng_) >= plan_.get_failure_probability) {
     return false;
@@ -49,6 +52,11 @@ void FaultBackend::Clear() {
   std::lock_guard<std::mutex> lock(mu_);
   plan_.puts_before_fault = -1;
   plan_.get_failure_probability = 0;
+}
+
+uint64_t FaultBackend::reads() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return reads_;
 }
 
 int FaultBackend::faults_injected() const {

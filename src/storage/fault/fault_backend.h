@@ -23,13 +23,16 @@ struct FaultPlan {
   // Probability in [0,1] that any get fails with EIO.
   double get_failure_probability = 0;
   uint64_t seed = 1;
+  // Claims to be a remote store (Capabilities::remote), so that readers take the path they
+  // take on S3 over any backend.
+  bool remote = false;
 };
 
 class FaultBackend final : public Backend {
  public:
   FaultBackend(std::shared_ptr<Backend> inner, FaultPlan plan);
 
-  const Capabilities& capabilities() const override { return inner_->capabilities(); }
+  const Capabilities& capabilities() const override { return caps_; }
   std::string Location() const override { return inner_->Location(); }
 
   Status Put(const std::string& key, ByteSpan data) override;
@@ -43,16 +46,20 @@ class FaultBackend final : public Backend {
   // Turns every fault off (the disk was freed, the network came back).
   void Clear();
   int faults_injected() const;
+  // Get and GetRange calls so far, faulted or not.
+  uint64_t reads() const;
 
  private:
   bool FaultGet();
 
   std::shared_ptr<Backend> inner_;
+  Capabilities caps_;
   mutable std::mutex mu_;
   FaultPlan plan_;
   std::mt19937_64 rng_;
   int puts_ = 0;
   int faults_ = 0;
+  uint64_t reads_ = 0;
 };
 
 }  // namespace lifeboat

@@ -110,8 +110,9 @@ S3Backend::S3Backend(S3Options options, s3::Credentials credentials)
 }
 
 const Capabilities& S3Backend::capabilities() const {
-  // S3 and RGW store an object durably before answering, and read and list what was written.
-  static const Capabilities caps{true, true, true};
+  // S3 and RGW store an object durably before answering, and read and list what was written;
+  // every request is a round trip.
+  static const Capabilities caps{.durable_put = true, .range_reads = true, .consistent_list = true, .remote = true};
   return caps;
 }
 

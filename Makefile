@@ -29,6 +29,7 @@ bench: build-release
 	@bench/files_bench.sh
 	@bench/pg_bench.sh
 	@bench/s3_bench.sh
+	@bench/recovery_bench.sh
 
 torture: build
 	@$(MAKE) --no-print-directory build-fuzz FUZZ_SECONDS=600

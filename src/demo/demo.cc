@@ -130,9 +130,10 @@ Result<pid_t> ReadPid(const std::string& path) {
   return static_cast<pid_t>(std::atol(std::string(b.begin(), b.end()).c_str()));
 }
 
-// The config's [repository] (and [repository.offsite]) sections; for S3 the environment's
-// credentials are written to the sandbox's credentials file.
-Result<std::string> RepositorySections(const DemoOptions& o, const std::string& d, const Say& say) {
+// The config's [repository] (and [repository.offsite]) sections; for S3, `creds` (the
+// environment's) are written to the sandbox's credentials file.
+Result<std::string> RepositorySections(const DemoOptions& o, const std::string& d, const s3::Credentials& c,
+                                       const Say& say) {
   std::string stamp = FormatIso8601(NowNanos(), false);
   stamp.erase(std::remove_if(stamp.begin(), stamp.end(), [](char c) { return c == '-' || c == ':'; }), stamp.end());
   auto s3_keys = [&](const std::string& url) {
@@ -148,7 +149,6 @@ Result<std::string> RepositorySections(const DemoOptions& o, const std::string& 
                     "passphrase_file = \"passphrase\"\n\n";
   if (!o.offsite_url.empty()) out += "[repository.offsite]\n" + s3_keys(o.offsite_url) + "\n";
   if (o.repository_url.empty() && o.offsite_url.empty()) return out;
-  LB_ASSIGN_OR_RETURN(s3::Credentials c, LoadS3Credentials("", ""));
   std::string creds = "[default]\naws_access_key_id = " + c.access_key_id + "\naws_secret_access_key = " +
                       c.secret_access_key + "\n";
   if (!c.session_token.empty()) creds += "aws_session_token = " + c.session_token + "\n";
@@ -239,9 +239,13 @@ Status RunDemo(const DemoOptions& o_in, const Say& say) {
   ::unsetenv("LIFEBOAT_PASSPHRASE");
   ::unsetenv("LIFEBOAT_CONFIG");
   LB_RETURN_IF_ERROR(CheckRepositoryUrls(o));
+  s3::Credentials creds;
   if (!o.repository_url.empty() || !o.offsite_url.empty()) {
-    // Before anything is built: no credentials, no sandbox.
-    LB_RETURN_IF_ERROR(LoadS3Credentials("", "").status().Context("demo on S3"));
+    // Before anything is built (no credentials, no sandbox), and as the user who ran the demo:
+    // their shared credentials file may be one PostgreSQL's user cannot read.
+    Result<s3::Credentials> found = LoadS3Credentials("", "");
+    if (!found.ok()) return found.status().Context("demo on S3");
+    creds = *found;
   }
   o.shop_dir = FindShop(o);
   if (o.shop_dir.empty()) {
@@ -316,7 +320,7 @@ Status RunDemo(const DemoOptions& o_in, const Say& say) {
   LB_RETURN_IF_ERROR(Write(d + "/site/index.html",
                            "<!doctype html><title>StartupWebApp</title><h1>StartupWebApp shop</h1>\n"
                            "<p>Served from a front end snapshot through haproxy.</p>\n"));
-  LB_ASSIGN_OR_RETURN(std::string repositories, RepositorySections(o, d, say));
+  LB_ASSIGN_OR_RETURN(std::string repositories, RepositorySections(o, d, creds, say));
   std::ostringstream toml;
   toml << "# The demo sandbox, written by 'lifeboat demo'.\n" << repositories
        << "[database]\ndata_dir = \"pgdata\"\nhost = \"" << d << "\"\nport = " << pg_port

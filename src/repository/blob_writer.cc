@@ -12,7 +12,8 @@ constexpr size_t kPacksPerIndexFile = 16;
 
 BlobWriter::BlobWriter(Repository* repo, bool dedup_against_index)
     : repo_(repo), dedup_against_index_(dedup_against_index) {
-  uploader_ = std::thread([this] { UploadLoop(); });
+  size_t n = repo_->backend().capabilities().remote ? kMaxHandedOver : 1;
+  for (size_t i = 0; i < n; ++i) uploaders_.emplace_back([this] { UploadLoop(); });
 }
 
 BlobWriter::~BlobWriter() {
@@ -21,7 +22,7 @@ BlobWriter::~BlobWriter() {
     stop_ = true;
   }
   queue_cv_.notify_all();
-  uploader_.join();
+  for (std::thread& t : uploaders_) t.join();
 }
 
 void BlobWriter::UploadLoop() {
@@ -31,11 +32,11 @@ void BlobWriter::UploadLoop() {
     if (queue_.empty()) return;  // stopping, nothing left
     std::unique_ptr<PackBuilder> pack = std::move(queue_.front());
     queue_.pop_front();
-    uploading_ = true;
+    ++uploading_;
     lock.unlock();
     Status s = WritePack(std::move(pack));
     lock.lock();
-    uploading_ = false;
+    --uploading_;
     if (!s.ok() && error_.ok()) error_ = s;
     queue_cv_.notify_all();
   }
@@ -43,7 +44,7 @@ void BlobWriter::UploadLoop() {
 
 Status BlobWriter::QueuePack(std::unique_ptr<PackBuilder> pack) {
   std::unique_lock<std::mutex> lock(mu_);
-  queue_cv_.wait(lock, [this] { return queue_.size() < kMaxQueuedPacks || !error_.ok(); });
+  queue_cv_.wait(lock, [this] { return queue_.size() + uploading_ < kMaxHandedOver || !error_.ok(); });
   if (!error_.ok()) return error_;
   queue_.push_back(std::move(pack));
   queue_cv_.notify_all();
@@ -136,7 +137,7 @@ Status BlobWriter::Flush() {
   std::vector<IndexedPack> batch;
   {
     std::unique_lock<std::mutex> lock(mu_);
-    queue_cv_.wait(lock, [this] { return (queue_.empty() && !uploading_) || !error_.ok(); });
+    queue_cv_.wait(lock, [this] { return (queue_.empty() && uploading_ == 0) || !error_.ok(); });
     if (!error_.ok()) return error_;
     batch.swap(unindexed_);
   }

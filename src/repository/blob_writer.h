@@ -6,8 +6,10 @@
 // A crash before 2 leaves packs no index names; a crash before 3 leaves blobs no snapshot names.
 // Both are unreferenced data that `prune` removes.
 //
-// Full packs are handed to an uploader thread (at most kMaxQueuedPacks wait), so hashing and
-// compression continue while a pack is written and fsynced.
+// Full packs are handed to uploader threads (at most kMaxHandedOver queued or uploading), so
+// hashing and compression continue while a pack is written and fsynced. One uploader for a
+// local store (the disk takes one stream best); on a remote one (Backend::capabilities()
+// .remote) as many as may be handed over, so that round trips overlap, the last packs' too.
 //
 // Thread safety: Add() may be called from many threads at once; Flush() from one thread after
 // every Add() has returned. A writer that reported an error refuses further Add() calls.
@@ -45,9 +47,9 @@ class BlobWriter {
   uint64_t packs_written() const { return packs_written_.load(); }
 
  private:
-  static constexpr size_t kMaxQueuedPacks = 2;
+  static constexpr size_t kMaxHandedOver = 3;
 
-  // Queues a full pack for the uploader; blocks while kMaxQueuedPacks are waiting.
+  // Queues a full pack for the uploaders; blocks while kMaxHandedOver are queued or uploading.
   Status QueuePack(std::unique_ptr<PackBuilder> pack);
   void UploadLoop();
   Status WritePack(std::unique_ptr<PackBuilder> pack);
@@ -63,9 +65,9 @@ class BlobWriter {
   Status error_;
   std::condition_variable queue_cv_;
   std::deque<std::unique_ptr<PackBuilder>> queue_;
-  bool uploading_ = false;  // the uploader holds a pack
+  size_t uploading_ = 0;  // packs the uploaders hold
   bool stop_ = false;
-  std::thread uploader_;
+  std::vector<std::thread> uploaders_;
   std::atomic<uint64_t> stored_bytes_{0};
   std::atomic<uint64_t> new_blobs_{0};
   std::atomic<uint64_t> packs_written_{0};

@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# Point-in-time recovery: a base restore and the replay of about 1 GB of WAL written since the
+# backup (pgbench scale 100, then pgbench load), to a target after the load's last commit.
+# lifeboat `restore --time` (restore_command served by the restore's prefetch server) against
+# the local-replay limit (the same base with the same WAL already in its pg_wal: PostgreSQL
+# replaying from local disk, no restore_command) and pgBackRest's restore with archive-async
+# and its get queue, then PostgreSQL's recovery through its archive-get. Alternating, medians.
+#
+# usage: bench/recovery_bench.sh              (scale 100, ~1 GB of WAL; 3 rounds)
+#        SCALE=10 WAL_MB=200 ROUNDS=1 bench/recovery_bench.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bin="$PWD/build/release/src/cli/lifeboat"
+scale="${SCALE:-100}"
+wal_mb="${WAL_MB:-1024}"
+rounds="${ROUNDS:-3}"
+work="${BENCH_DIR:-$PWD/bench/data/recovery}"
+port="${PORT:-54970}"
+source "$PWD/bench/common.sh"
+trap stop_clusters EXIT
+
+stop_clusters
+rm -rf "$work"
+mkdir -p "$work"
+chown postgres: "$work"
+{ printf '[repository]\npath = "repo"\n'; lifeboat_settings; } > "$work/lifeboat.toml"
+"$bin" repo keygen "$work/pass" >/dev/null
+{
+  printf '[global]\nrepo1-path=%s/pgbr\narchive-async=y\narchive-get-queue-max=1GiB\n' "$work"
+  pgbackrest_settings
+} > "$work/pgbackrest.conf"
+mkdir -p "$work/pgbr-log" "$work/pgbr-lock" "$work/pgbr-spool"
+chown -R postgres: "$work"
+chmod 600 "$work/pass"
+lb=(runuser -u postgres -- "$bin" -c "$work/lifeboat.toml")
+br=(runuser -u postgres -- pgbackrest --config="$work/pgbackrest.conf" --stanza=bench)
+lb_push="$bin -c $work/lifeboat.toml wal push %p"
+br_push="pgbackrest --config=$work/pgbackrest.conf --stanza=bench archive-push %p"
+start_pgbench "$lb_push && $br_push"
+"${lb[@]}" repo init >/dev/null
+"${br[@]}" stanza-create >/dev/null
+archiver_idle
+"${lb[@]}" backup >/dev/null
+"${br[@]}" backup --type=full >/dev/null
+
+# The load: pgbench until about $wal_mb MB of WAL was written since the backups.
+lsn() { psql_q "SELECT pg_current_wal_lsn() - '0/0'::pg_lsn"; }
+from=$(lsn)
+while (($(lsn) - from < wal_mb * 1000000)); do
+  as_pg "$pgbin/pgbench" -n -c 2 -T 10 -h "$work" -p "$port" -U postgres postgres >/dev/null 2>&1
+done
+wal_bytes=$(($(lsn) - from))
+sleep 1
+target=$(psql_q "SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')")
+br_target=$(echo "$target" | sed 's/T/ /; s/Z$/+00/')  # pgBackRest's syntax
+sleep 1
+psql_q "SELECT txid_current()" >/dev/null
+psql_q "SELECT pg_switch_wal()" >/dev/null
+archiver_idle
+echo "$((wal_bytes / 1000000)) MB of WAL since the backup; target $target" >&2
+segments=$(ls "$work/repo/named/wal" | grep -c '^[0-9A-F]\{24\}$')
+
+# The local-replay limit's WAL: every archived segment, fetched once (untimed) into a cache.
+mkdir -p "$work/wal-cache"
+chown postgres: "$work/wal-cache"
+for f in $(ls "$work/repo/named/wal" | grep '^[0-9A-F]\{24\}$'); do
+  "${lb[@]}" wal get "$f" "$work/wal-cache/$f"
+done
+
+since() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }'; }
+# Waits until the cluster at socket dir $1, port $2 answers and has left recovery.
+await_promoted() {
+  until [[ $(as_pg "$pgbin/psql" -qAtX -h "$1" -p "$2" -U postgres -c "SELECT pg_is_in_recovery()" 2>/dev/null) == f ]]; do
+    sleep 0.05
+  done
+}
+
+for round in $(seq 1 "$rounds"); do
+  echo "round $round/$rounds" >&2
+  rm -rf "$work"/restore-*
+
+  # lifeboat: restore --time, end to end (base, start, replay, promotion).
+  drop_caches; t=$(date +%s.%N)
+  "${lb[@]}" --json restore --time "$target" --instance "r$round" > "$work/lb.json"
+  record lb_total "$(since "$t")"
+  record lb_spool "$(jq .wal_prefetch.from_spool "$work/lb.json")"
+  "${lb[@]}" instance drop "r$round" >/dev/null
+
+  # The base alone (the same snapshot, not started).
+  drop_caches; t=$(date +%s.%N)
+  "${lb[@]}" restore --time "$target" --instance base --no-start >/dev/null 2>&1
+  record lb_base "$(since "$t")"
+
+  # The local-replay limit: that base, its WAL in pg_wal, no recovery settings.
+  d="$work/instances/base/data"
+  rm -f "$d/recovery.signal"
+  sed -i '/^restore_command\|^recovery_target/d' "$d/postgresql.auto.conf"
+  cp "$work"/wal-cache/* "$d/pg_wal/"
+  chown -R postgres: "$d/pg_wal"
+  drop_caches; t=$(date +%s.%N)
+  as_pg "$pgbin/pg_ctl" start -D "$d" -l "$work/local.log" -w -s -t 600 \
+    -o "-p $((port + 20)) -c archive_mode=off -c unix_socket_directories=$work/instances/base"
+  await_promoted "$work/instances/base" $((port + 20))
+  record local "$(since "$t")"
+  as_pg "$pgbin/pg_ctl" stop -D "$d" -m immediate -s
+  "${lb[@]}" instance drop base >/dev/null
+
+  # pgBackRest: restore with the recovery settings, then PostgreSQL's recovery through
+  # archive-get with archive-async and its queue.
+  mkdir -p "$work/restore-$round"; chown postgres: "$work/restore-$round"
+  drop_caches; t=$(date +%s.%N)
+  "${br[@]}" restore --pg1-path="$work/restore-$round" --type=time --target="$br_target" --target-action=promote >/dev/null
+  record br_base "$(since "$t")"
+  as_pg "$pgbin/pg_ctl" start -D "$work/restore-$round" -l "$work/br.log" -w -s -t 600 \
+    -o "-p $((port + 21)) -c archive_mode=off -c unix_socket_directories=$work/restore-$round"
+  await_promoted "$work/restore-$round" $((port + 21))
+  record br_total "$(since "$t")"
+  as_pg "$pgbin/pg_ctl" stop -D "$work/restore-$round" -m immediate -s
+  rm -rf "$work/restore-$round"
+done
+medians
+lb_replay=$(awk -v a="${m[lb_total]}" -v b="${m[lb_base]}" 'BEGIN { printf "%.2f", a - b }')
+br_replay=$(awk -v a="${m[br_total]}" -v b="${m[br_base]}" 'BEGIN { printf "%.2f", a - b }')
+
+cat <<REPORT
+$(machine)
+database: pgbench scale $scale, $((db_bytes / 1048576)) MiB; $((wal_bytes / 1000000)) MB of WAL ($segments archived segments) to replay; $rounds round(s), medians, page cache dropped before each run
+
+| run | seconds | vs local replay | vs pgBackRest |
+|---|---|---|---|
+| local replay limit (base restored, WAL in pg_wal, crash recovery) | ${m[local]} | 1.00 | |
+| lifeboat restore --time, end to end | ${m[lb_total]} | | $(ratio "${m[lb_total]}" "${m[br_total]}") |
+| lifeboat: the base alone (restore --no-start) | ${m[lb_base]} | | |
+| lifeboat: start, replay and promotion | $lb_replay | $(ratio "$lb_replay" "${m[local]}") | $(ratio "$lb_replay" "$br_replay") |
+| pgBackRest restore --type=time, then recovery (archive-async, get queue 1 GiB) | ${m[br_total]} | | 1.00 |
+| pgBackRest: the base alone | ${m[br_base]} | | |
+| pgBackRest: start, replay and promotion | $br_replay | $(ratio "$br_replay" "${m[local]}") | 1.00 |
+
+lifeboat's prefetch served ${m[lb_spool]} segments from its spool (median)
+REPORT

@@ -1,5 +1,7 @@
 #include "repository/blob_writer.h"
 
+#include <algorithm>
+
 #include "repository/compress.h"
 
 namespace lifeboat {
@@ -11,7 +13,13 @@ constexpr size_t kPacksPerIndexFile = 16;
 }  // namespace
 
 BlobWriter::BlobWriter(Repository* repo, bool dedup_against_index)
-    : repo_(repo), dedup_against_index_(dedup_against_index) {
+    : repo_(repo),
+      dedup_against_index_(dedup_against_index),
+      // On a remote store smaller packs start uploading sooner, so that the upload overlaps
+      // the reading instead of following it (a database compresses 20:1: 32 MiB packs fill
+      // only twice in a 1.5 GB backup, and most bytes went out after the last read).
+      pack_size_(repo->backend().capabilities().remote ? std::min<size_t>(repo->options().pack_size, kRemotePackSize)
+                                                       : repo->options().pack_size) {
   size_t n = repo_->backend().capabilities().remote ? kMaxHandedOver : 1;
   for (size_t i = 0; i < n; ++i) uploaders_.emplace_back([this] { UploadLoop(); });
 }
@@ -72,7 +80,7 @@ Result<Id> BlobWriter::Add(ByteSpan data) {
   }
   if (!pack) {
     // Room for a full pack plus one more chunk and the header.
-    size_t capacity = repo_->options().pack_size + repo_->config().chunk_size + (1 << 20);
+    size_t capacity = pack_size_ + repo_->config().chunk_size + (1 << 20);
     pack = std::make_unique<PackBuilder>(&repo_->key().encryption,
                                          std::min<size_t>(capacity, 256u << 20));
   }
@@ -87,7 +95,7 @@ Result<Id> BlobWriter::Add(ByteSpan data) {
   pack->Add(id, BlobType::kData, flags, payload, static_cast<uint32_t>(data.size()));
   new_blobs_.fetch_add(1);
 
-  if (pack->size() >= repo_->options().pack_size) {
+  if (pack->size() >= pack_size_) {
     Status s = QueuePack(std::move(pack));
     if (!s.ok()) return Fail(s);
   } else {

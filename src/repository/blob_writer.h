@@ -48,6 +48,7 @@ class BlobWriter {
 
  private:
   static constexpr size_t kMaxHandedOver = 3;
+  static constexpr size_t kRemotePackSize = 8u << 20;
 
   // Queues a full pack for the uploaders; blocks while kMaxHandedOver are queued or uploading.
   Status QueuePack(std::unique_ptr<PackBuilder> pack);
@@ -58,6 +59,7 @@ class BlobWriter {
 
   Repository* repo_;
   bool dedup_against_index_;
+  const size_t pack_size_;
   std::mutex mu_;
   std::unordered_set<Id, IdHash> pending_;
   std::vector<std::unique_ptr<PackBuilder>> idle_packs_;

@@ -13,7 +13,7 @@
 #include "cli/commands.h"
 #include "pg/stream.h"
 #include "pg/wal.h"
-#include "pg/wal_prefetch.h"
+#include "pg/wal_fetch_client.h"
 #include "pg/window.h"
 #include "platform/wal_queue.h"
 #include "repository/lock.h"
@@ -179,9 +179,12 @@ Status Stream(Context& ctx, const Options& opt) {
 Status Get(Context& ctx, const Options& opt) {
   if (!opt.socket.empty()) {
     std::string why;
-    LB_ASSIGN_OR_RETURN(pg::PrefetchReply reply, pg::FetchFromPrefetchServer(opt.socket, opt.name, opt.dest, &why));
+    pg::PrefetchReply reply = pg::AskPrefetchServer(opt.socket, opt.name, opt.dest, &why);
     if (reply == pg::PrefetchReply::kStored) return Status::Ok();
     if (reply == pg::PrefetchReply::kMissing) return Status::NotFound(why);
+    if (reply == pg::PrefetchReply::kError) {
+      return Status::IO("the restore's WAL server could not fetch '" + opt.name + "': " + why);
+    }
     // No server (the restoring process is gone): fetch it from the repository ourselves.
   }
   LB_ASSIGN_OR_RETURN(std::unique_ptr<Repository> repo, ctx.OpenRepositoryForReading(/*load_index=*/false));

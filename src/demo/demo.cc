@@ -297,6 +297,8 @@ Status RunDemo(const DemoOptions& o_in, const Say& say) {
   // wherever the build is.
   std::vector<std::string> programs = {o.self, o.shop_dir + "/shop-server", o.shop_dir + "/shop-seed",
                                        o.shop_dir + "/shop-load"};
+  // restore_command's client of a restore's prefetch server, when it was built next to lifeboat.
+  if (fs::exists(Dirname(o.self) + "/lifeboat-wal-fetch")) programs.push_back(Dirname(o.self) + "/lifeboat-wal-fetch");
   for (const auto& sub : {"/bin", "/demo", "/site"}) LB_RETURN_IF_ERROR(MakeDirs(d + sub, 0755));
   for (const auto& prog : programs) {
     LB_ASSIGN_OR_RETURN(ProcessResult cp, RunProcess({"/bin/cp", prog, d + "/bin/"}));

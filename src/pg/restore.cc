@@ -74,11 +74,18 @@ Status ConfigureRecovery(const Instance& inst, const RestoreRequest& req, const 
   // The timeline is always named: 'latest' would follow the highest history file in the
   // repository, which may be a timeline that never was production. `wal get --timeline`
   // refuses WAL past the points where the path forked.
-  std::string restore_command = "\"" + req.lifeboat_binary + "\" -c \"" + req.config_file + "\"" +
-                                (req.repository.empty() ? "" : " --repo " + req.repository) + " wal get --timeline " +
-                                std::to_string(t.timeline) +
-                                (Prefetches(inst, req) ? " --socket \"" + PrefetchSocket(inst) + "\"" : "") +
-                                " %f \"%p\"";
+  std::string wal_get = "\"" + req.lifeboat_binary + "\" -c \"" + req.config_file + "\"" +
+                        (req.repository.empty() ? "" : " --repo " + req.repository) + " wal get --timeline " +
+                        std::to_string(t.timeline);
+  std::string restore_command = wal_get + " %f \"%p\"";
+  if (Prefetches(inst, req)) {
+    // The restore's prefetch server first, through the small client when it is installed next
+    // to lifeboat (it starts in a millisecond); whatever it cannot answer, `wal get` fetches.
+    std::string fetch = Dirname(req.lifeboat_binary) + "/lifeboat-wal-fetch";
+    restore_command = ::access(fetch.c_str(), X_OK) == 0
+                          ? "\"" + fetch + "\" \"" + PrefetchSocket(inst) + "\" %f \"%p\" || " + restore_command
+                          : wal_get + " --socket \"" + PrefetchSocket(inst) + "\" %f \"%p\"";
+  }
   conf += "\n# lifeboat restore: instance " + inst.name + "\n";
   conf += "port = " + std::to_string(inst.port) + "\n";
   conf += "listen_addresses = 'localhost'\n";

@@ -17,34 +17,6 @@ namespace lifeboat::pg {
 
 namespace {
 
-constexpr size_t kMaxLine = 4096;
-
-// Reads up to '\n' (not included); false on EOF or an error before it.
-bool ReadLine(int fd, std::string* line) {
-  line->clear();
-  char c;
-  while (line->size() < kMaxLine) {
-    ssize_t n = ::read(fd, &c, 1);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    if (c == '\n') return true;
-    line->push_back(c);
-  }
-  return false;
-}
-
-bool WriteLine(int fd, const std::string& line) {
-  std::string out = line + "\n";
-  size_t off = 0;
-  while (off < out.size()) {
-    ssize_t n = ::send(fd, out.data() + off, out.size() - off, MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    off += static_cast<size_t>(n);
-  }
-  return true;
-}
-
 // One line, so a message with a newline in it cannot end the answer early.
 std::string OneLine(std::string s) {
   for (char& c : s) {
@@ -61,8 +33,6 @@ sockaddr_un Address(const std::string& path) {
 }
 
 }  // namespace
-
-bool FitsUnixSocketPath(const std::string& path) { return !path.empty() && path.size() < sizeof(sockaddr_un{}.sun_path); }
 
 Result<std::unique_ptr<WalPrefetchServer>> WalPrefetchServer::Start(Repository* repo, std::vector<TimelineStep> path,
                                                                     std::string socket_path, std::string spool_dir,
@@ -150,8 +120,8 @@ void WalPrefetchServer::Serve(int fd) {
   timeval timeout{5, 0};  // a client that connects and says nothing does not block the next
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
   std::string name;
-  if (!ReadLine(fd, &name)) return;
-  WriteLine(fd, IsWalFileName(name) ? Answer(name) : "error '" + OneLine(name) + "' is not a WAL file name");
+  if (!wire::ReadLine(fd, &name)) return;
+  wire::WriteLine(fd, IsWalFileName(name) ? Answer(name) : "error '" + OneLine(name) + "' is not a WAL file name");
 }
 
 std::string WalPrefetchServer::Answer(const std::string& name) {
@@ -277,32 +247,6 @@ void WalPrefetchServer::WorkerLoop() {
     }
     changed_.notify_all();
   }
-}
-
-Result<PrefetchReply> FetchFromPrefetchServer(const std::string& socket_path, const std::string& name,
-                                              const std::string& dest, std::string* message) {
-  if (!FitsUnixSocketPath(socket_path)) return PrefetchReply::kNoServer;
-  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (fd.get() < 0) return PrefetchReply::kNoServer;
-  sockaddr_un addr = Address(socket_path);
-  // Nothing listening (the restoring process is gone) or no socket at all: fetch it yourself.
-  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) return PrefetchReply::kNoServer;
-  std::string answer;
-  if (!WriteLine(fd.get(), name) || !ReadLine(fd.get(), &answer)) return PrefetchReply::kNoServer;
-  size_t space = answer.find(' ');
-  std::string kind = answer.substr(0, space);
-  std::string rest = space == std::string::npos ? "" : answer.substr(space + 1);
-  if (kind == "ok") {
-    if (::rename(rest.c_str(), dest.c_str()) != 0) {
-      return ErrnoStatus("cannot move the prefetched '" + rest + "' to '" + dest + "'", errno);
-    }
-    return PrefetchReply::kStored;
-  }
-  if (kind == "missing") {
-    *message = rest;
-    return PrefetchReply::kMissing;
-  }
-  return Status::IO("the restore's WAL server could not fetch '" + name + "': " + rest);
 }
 
 }  // namespace lifeboat::pg

@@ -7,8 +7,9 @@
 // repository open already: while PostgreSQL replays segment N, its prefetch server fetches the
 // segments recovery reads next (NextSegmentOnPath: along the recovery's timeline path only,
 // never a timeline it will not follow) on worker threads into a spool directory inside the
-// instance, bounded in bytes, and answers restore_command (`wal get --socket`) over a Unix
-// socket in the instance's directory: the spooled file is renamed into place at once.
+// instance, bounded in bytes, and answers restore_command over a Unix socket in the
+// instance's directory (pg/wal_fetch_client.h: `lifeboat-wal-fetch`, or `wal get --socket`):
+// the spooled file is renamed into place at once.
 //
 // No key material leaves the restoring process: the socket carries names and paths, and it
 // lives in the instance's directory (mode 0700, the database owner's). The server ends with
@@ -33,6 +34,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "pg/wal_fetch_client.h"
 #include "pg/window.h"
 #include "repository/repository.h"
 
@@ -54,9 +56,6 @@ struct WalPrefetchStats {
   uint64_t missing = 0;        // answered "missing"
   uint64_t discarded = 0;      // fetched ahead but never asked for (a target reached early)
 };
-
-// The longest socket path a Unix socket takes (sockaddr_un's sun_path, less its final NUL).
-bool FitsUnixSocketPath(const std::string& path);
 
 class WalPrefetchServer {
  public:
@@ -114,14 +113,5 @@ class WalPrefetchServer {
   std::vector<std::thread> workers_;
   std::thread acceptor_;
 };
-
-enum class PrefetchReply { kNoServer, kStored, kMissing };
-
-// restore_command's side: asks the server at `socket_path` for `name` and renames what it
-// spooled to `dest`. kNoServer when nothing listens there (the restoring process is gone, or
-// prefetch is off): the caller fetches the file itself. kMissing with the server's reason in
-// `*message`. An answer that is an error is a Status.
-Result<PrefetchReply> FetchFromPrefetchServer(const std::string& socket_path, const std::string& name,
-                                              const std::string& dest, std::string* message);
 
 }  // namespace lifeboat::pg

@@ -65,7 +65,10 @@ TEST_F(PgPrefetchTest, APointInTheMiddleOfThePrefetchedRangeRestoresExactlyAndLe
   EXPECT_FALSE(fs::exists(InstanceHost("mid") + "/wal-spool"));
   EXPECT_FALSE(fs::exists(InstanceHost("mid") + "/wal.sock"));
   std::string conf = ReadWholeFile(InstanceHost("mid") + "/data/postgresql.auto.conf");
-  EXPECT_NE(conf.find(" --socket \"" + InstanceHost("mid") + "/wal.sock\" %f"), std::string::npos) << conf;
+  // The small client first, `wal get` for what it cannot answer.
+  EXPECT_NE(conf.find("/lifeboat-wal-fetch\" \"" + InstanceHost("mid") + "/wal.sock\" %f \"%p\" || \""),
+            std::string::npos)
+      << conf;
   nlohmann::json p = nlohmann::json::parse(r.out)["wal_prefetch"];
   ASSERT_TRUE(p.is_object()) << r.out;
   // Replay asked for the backup's segments and the six blocks' at least; all but the first

@@ -130,10 +130,18 @@ Result<pid_t> ReadPid(const std::string& path) {
   return static_cast<pid_t>(std::atol(std::string(b.begin(), b.end()).c_str()));
 }
 
-// The config's [repository] (and [repository.offsite]) sections; for S3, `creds` (the
-// environment's) are written to the sandbox's credentials file.
-Result<std::string> RepositorySections(const DemoOptions& o, const std::string& d, const s3::Credentials& c,
+// What an S3 sandbox takes from the user who ran the demo, read before it becomes PostgreSQL's
+// user (who may not read the user's files): the credentials and the CA certificate.
+struct S3Access {
+  s3::Credentials creds;
+  std::string ca_pem;  // "" when no --ca-file
+};
+
+// The config's [repository] (and [repository.offsite]) sections; for S3 the credentials and the
+// CA certificate are written into the sandbox (demo/aws-credentials, demo/ca.pem).
+Result<std::string> RepositorySections(const DemoOptions& o, const std::string& d, const S3Access& access,
                                        const Say& say) {
+  const s3::Credentials& c = access.creds;
   std::string stamp = FormatIso8601(NowNanos(), false);
   stamp.erase(std::remove_if(stamp.begin(), stamp.end(), [](char c) { return c == '-' || c == ':'; }), stamp.end());
   auto s3_keys = [&](const std::string& url) {
@@ -141,7 +149,7 @@ Result<std::string> RepositorySections(const DemoOptions& o, const std::string& 
     while (!u.empty() && u.back() == '/') u.pop_back();
     std::string keys = "url = \"" + u + "/demo-" + stamp + "\"\ncredentials_file = \"demo/aws-credentials\"\n";
     if (!o.endpoint.empty()) keys += "endpoint = \"" + o.endpoint + "\"\n";
-    if (!o.ca_file.empty()) keys += "ca_file = \"" + o.ca_file + "\"\n";
+    if (!access.ca_pem.empty()) keys += "ca_file = \"demo/ca.pem\"\n";
     say("repository " + u + "/demo-" + stamp);
     return keys;
   };
@@ -153,6 +161,7 @@ Result<std::string> RepositorySections(const DemoOptions& o, const std::string& 
                       c.secret_access_key + "\n";
   if (!c.session_token.empty()) creds += "aws_session_token = " + c.session_token + "\n";
   LB_RETURN_IF_ERROR(Write(d + "/demo/aws-credentials", creds, 0600));
+  if (!access.ca_pem.empty()) LB_RETURN_IF_ERROR(Write(d + "/demo/ca.pem", access.ca_pem, 0644));
   return out;
 }
 
@@ -239,13 +248,18 @@ Status RunDemo(const DemoOptions& o_in, const Say& say) {
   ::unsetenv("LIFEBOAT_PASSPHRASE");
   ::unsetenv("LIFEBOAT_CONFIG");
   LB_RETURN_IF_ERROR(CheckRepositoryUrls(o));
-  s3::Credentials creds;
+  S3Access access;
   if (!o.repository_url.empty() || !o.offsite_url.empty()) {
     // Before anything is built (no credentials, no sandbox), and as the user who ran the demo:
     // their shared credentials file may be one PostgreSQL's user cannot read.
     Result<s3::Credentials> found = LoadS3Credentials("", "");
     if (!found.ok()) return found.status().Context("demo on S3");
-    creds = *found;
+    access.creds = *found;
+    if (!o.ca_file.empty()) {
+      Result<Bytes> pem = ReadFile(o.ca_file);
+      if (!pem.ok()) return pem.status().Context("--ca-file");
+      access.ca_pem.assign(pem->begin(), pem->end());
+    }
   }
   o.shop_dir = FindShop(o);
   if (o.shop_dir.empty()) {
@@ -322,7 +336,7 @@ Status RunDemo(const DemoOptions& o_in, const Say& say) {
   LB_RETURN_IF_ERROR(Write(d + "/site/index.html",
                            "<!doctype html><title>StartupWebApp</title><h1>StartupWebApp shop</h1>\n"
                            "<p>Served from a front end snapshot through haproxy.</p>\n"));
-  LB_ASSIGN_OR_RETURN(std::string repositories, RepositorySections(o, d, creds, say));
+  LB_ASSIGN_OR_RETURN(std::string repositories, RepositorySections(o, d, access, say));
   std::ostringstream toml;
   toml << "# The demo sandbox, written by 'lifeboat demo'.\n" << repositories
        << "[database]\ndata_dir = \"pgdata\"\nhost = \"" << d << "\"\nport = " << pg_port

@@ -1,5 +1,6 @@
-// `lifeboat demo --repository s3://... --offsite s3://... --endpoint URL`: the whole demo with
-// both repositories on the RGW, each under a new prefix of the one given; the store itself
+// `lifeboat demo --repository s3://... --offsite s3://... --endpoint URL --ca-file F`: the whole
+// demo with both repositories on the RGW over TLS (its certificate trusted through the CA file,
+// which the sandbox gets a copy of), each under a new prefix of the one given; the store itself
 // (listed here, not lifeboat's report) holds the snapshots and the WAL in both, and the sandbox
 // holds no repository. A URL that is not S3, or no credentials: exit 1 before anything is built.
 #include <filesystem>
@@ -56,7 +57,8 @@ class DemoS3Test : public ::testing::Test {
 TEST_F(DemoS3Test, RunsWithBothRepositoriesOnTheStore) {
   std::string out;
   int rc = RunWithEnv({LIFEBOAT_BIN, "demo", "--dir", dir_, "--repository", "s3://" + primary_.bucket + "/shop/",
-                       "--offsite", "s3://" + offsite_.bucket + "/dr", "--endpoint", SharedRgw().endpoint},
+                       "--offsite", "s3://" + offsite_.bucket + "/dr", "--endpoint", SharedRgw().tls_endpoint,
+                       "--ca-file", SharedRgw().ca_file},
                       env_, &out);
   ASSERT_EQ(rc, 0) << out;
   EXPECT_NE(out.find("repository s3://" + primary_.bucket + "/shop/demo-"), std::string::npos) << out;
@@ -66,6 +68,7 @@ TEST_F(DemoS3Test, RunsWithBothRepositoriesOnTheStore) {
   EXPECT_NE(out.find("(objective 1 s: met)\n"), std::string::npos) << out;
   EXPECT_NE(out.find("requests that failed during the recovery: 0 "), std::string::npos) << out;
   EXPECT_FALSE(fs::exists(dir_ + "/repo"));
+  EXPECT_EQ(ReadWholeFile(dir_ + "/demo/ca.pem"), ReadWholeFile(SharedRgw().ca_file));
   for (const S3Options* o : {&primary_, &offsite_}) {
     std::vector<std::string> keys = Keys(*o);
     ASSERT_FALSE(keys.empty()) << o->bucket;

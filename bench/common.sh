@@ -98,3 +98,12 @@ dir = "$work/instances"
 ports = "$((port + 1))-$((port + 9))"
 TOML
 }
+
+# Both tools archive every segment, through one archive_command ($bin and $work set):
+# archive_first TOOL (lifeboat | pgbackrest) puts TOOL's push first, so that the tool whose
+# backup is measured archives first and finds its WAL as soon as PostgreSQL has it.
+lb_push() { echo "$bin -c $work/lifeboat.toml wal push %p"; }
+br_push() { echo "pgbackrest --config=$work/pgbackrest.conf --stanza=bench archive-push %p"; }
+archive_first() {
+  if [[ $1 == pgbackrest ]]; then archive_with "$(br_push) && $(lb_push)"; else archive_with "$(lb_push) && $(br_push)"; fi
+}

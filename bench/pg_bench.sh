@@ -34,14 +34,8 @@ br=(runuser -u postgres -- pgbackrest --config="$work/pgbackrest.conf" --stanza=
 mkdir -p "$work/pgbr-log" "$work/pgbr-lock" "$work/pgbr-spool"
 chown -R postgres: "$work"
 
-# Both tools archive every segment; the tool whose backup is measured archives first, and each
-# backup starts with the archiver idle, as on a cluster whose archiving keeps up.
-lb_push="$bin -c $work/lifeboat.toml wal push %p"
-br_push="pgbackrest --config=$work/pgbackrest.conf --stanza=bench archive-push %p"
-archive_first() {  # lifeboat | pgbackrest
-  if [[ $1 == pgbackrest ]]; then archive_with "$br_push && $lb_push"; else archive_with "$lb_push && $br_push"; fi
-}
-start_pgbench "$lb_push && $br_push"
+# Each backup starts with the archiver idle, as on a cluster whose archiving keeps up.
+start_pgbench "$(lb_push) && $(br_push)"
 
 
 for round in $(seq 1 "$rounds"); do

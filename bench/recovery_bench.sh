@@ -34,9 +34,7 @@ chown -R postgres: "$work"
 chmod 600 "$work/pass"
 lb=(runuser -u postgres -- "$bin" -c "$work/lifeboat.toml")
 br=(runuser -u postgres -- pgbackrest --config="$work/pgbackrest.conf" --stanza=bench)
-lb_push="$bin -c $work/lifeboat.toml wal push %p"
-br_push="pgbackrest --config=$work/pgbackrest.conf --stanza=bench archive-push %p"
-start_pgbench "$lb_push && $br_push"
+start_pgbench "$(lb_push) && $(br_push)"
 "${lb[@]}" repo init >/dev/null
 "${br[@]}" stanza-create >/dev/null
 archiver_idle

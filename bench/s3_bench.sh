@@ -73,12 +73,7 @@ chmod 600 "$work/pass" "$work/aws-credentials" "$work/pgbackrest.conf"
 lb=(runuser -u postgres -- "$bin" -c "$work/lifeboat.toml")
 br=(runuser -u postgres -- pgbackrest --config="$work/pgbackrest.conf" --stanza=bench)
 
-lb_push="$bin -c $work/lifeboat.toml wal push %p"
-br_push="pgbackrest --config=$work/pgbackrest.conf --stanza=bench archive-push %p"
-archive_first() {  # lifeboat | pgbackrest
-  if [[ $1 == pgbackrest ]]; then archive_with "$br_push && $lb_push"; else archive_with "$lb_push && $br_push"; fi
-}
-start_pgbench "$lb_push && $br_push"
+start_pgbench "$(lb_push) && $(br_push)"
 
 for round in $(seq 1 "$rounds"); do
   echo "round $round/$rounds" >&2

@@ -41,8 +41,7 @@ Status Run(Context& ctx, const Options& opt) {
   LB_ASSIGN_OR_RETURN(Config cfg, ctx.LoadConfig());
   LB_ASSIGN_OR_RETURN(std::unique_ptr<Repository> repo, ctx.OpenRepositoryForReading());
   pg::RestoreTarget target = req.target;
-  req = runbook::RestoreRequestFor(cfg, opt.instance, SelfPath());
-  if (ctx.served_by != "primary") req.repository = ctx.served_by;
+  req = runbook::RestoreRequestFor(cfg, opt.instance, SelfPath(), ctx.served_by);
   req.target = target;
   req.port = opt.port;
   req.start = !opt.no_start;

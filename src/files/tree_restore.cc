@@ -156,12 +156,12 @@ constexpr uint64_t kSpanMax = 16u << 20;
 constexpr unsigned kRemoteWorkers = 8;
 
 // False when a chunk is not in the index (the per-chunk reads then say which and why).
-bool PlanSpans(const Repository& repo, const Snapshot& snapshot, std::vector<Piece>* pieces, std::vector<Span>* spans) {
+bool PlanSpans(Repository& repo, const Snapshot& snapshot, std::vector<Piece>* pieces, std::vector<Span>* spans) {
   for (size_t i = 0; i < snapshot.entries.size(); ++i) {
     const FileEntry& e = snapshot.entries[i];
     if (e.type != EntryType::kFile) continue;
     for (size_t c = 0; c < e.chunks.size(); ++c) {
-      std::optional<BlobLocation> loc = repo.Locate(e.chunks[c]);
+      std::optional<BlobLocation> loc = repo.index().Find(e.chunks[c]);
       if (!loc) return false;
       pieces->push_back({*loc, i, c});
     }

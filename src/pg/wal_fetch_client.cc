@@ -26,6 +26,13 @@ struct Fd {
 
 namespace wire {
 
+sockaddr_un UnixAddress(const std::string& path) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  return addr;
+}
+
 bool ReadLine(int fd, std::string* line) {
   line->clear();
   char c;
@@ -60,9 +67,7 @@ PrefetchReply AskPrefetchServer(const std::string& socket_path, const std::strin
   if (!FitsUnixSocketPath(socket_path)) return PrefetchReply::kNoServer;
   Fd s{::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)};
   if (s.fd < 0) return PrefetchReply::kNoServer;
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::memcpy(addr.sun_path, socket_path.c_str(), socket_path.size() + 1);
+  sockaddr_un addr = wire::UnixAddress(socket_path);
   // Nothing listening (the restoring process is gone) or no socket at all: fetch it yourself.
   if (::connect(s.fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) return PrefetchReply::kNoServer;
   std::string answer;

@@ -4,6 +4,8 @@
 // starts and exits in 1.5 ms instead of the full binary's 6.8 ms (release build, this machine).
 #pragma once
 
+#include <sys/un.h>
+
 #include <string>
 
 namespace lifeboat::pg {
@@ -24,6 +26,8 @@ PrefetchReply AskPrefetchServer(const std::string& socket_path, const std::strin
                                 std::string* message);
 
 namespace wire {
+// The address of the socket at `path`. REQUIRES: FitsUnixSocketPath(path).
+sockaddr_un UnixAddress(const std::string& path);
 // One line (without its '\n', at most 4 KiB); false on EOF or an error before it.
 bool ReadLine(int fd, std::string* line);
 bool WriteLine(int fd, const std::string& line);

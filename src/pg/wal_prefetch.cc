@@ -8,7 +8,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 #include <filesystem>
 
 #include "base/fs.h"
@@ -25,13 +24,6 @@ std::string OneLine(std::string s) {
   return s;
 }
 
-sockaddr_un Address(const std::string& path) {
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-  return addr;
-}
-
 }  // namespace
 
 Result<std::unique_ptr<WalPrefetchServer>> WalPrefetchServer::Start(Repository* repo, std::vector<TimelineStep> path,
@@ -43,7 +35,7 @@ Result<std::unique_ptr<WalPrefetchServer>> WalPrefetchServer::Start(Repository* 
   int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return ErrnoStatus(what, errno);
   ::unlink(socket_path.c_str());  // a server that died left it
-  sockaddr_un addr = Address(socket_path);
+  sockaddr_un addr = wire::UnixAddress(socket_path);
   if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 || ::listen(fd, 16) != 0 ||
       ::chmod(socket_path.c_str(), 0600) != 0) {
     int err = errno;

@@ -87,11 +87,10 @@ class Repository {
   // content is unspecified.
   Result<size_t> ReadBlobInto(const Id& id, std::span<uint8_t> out);
   // For readers that fetch many blobs of a pack in one request (a remote store, where each
-  // request is a round trip): where blob `id` is (nullopt when the index does not name it),
-  // the stored bytes [offset, offset + length) of a pack, and a blob opened out of such a span
-  // (which must cover it) as ReadBlobInto would. A pack that is gone is Code::kNotFound: a
-  // prune repacked it since the index was loaded, and ReadBlobInto finds the blob's new place.
-  std::optional<BlobLocation> Locate(const Id& id) const { return index_.Find(id); }
+  // request is a round trip; the blobs' places come from index().Find): the stored bytes
+  // [offset, offset + length) of a pack, and a blob opened out of such a span (which must
+  // cover it) as ReadBlobInto would. A pack that is gone is Code::kNotFound: a prune repacked
+  // it since the index was loaded, and ReadBlobInto finds the blob's new place.
   Result<Bytes> ReadPackSpan(const Id& pack, uint64_t offset, uint64_t length);
   Result<size_t> OpenBlobIn(const BlobLocation& loc, ByteSpan span, uint64_t span_offset, std::span<uint8_t> out);
 

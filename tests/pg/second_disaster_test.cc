@@ -230,9 +230,16 @@ TEST_F(SecondDisasterTest, EachLostProductionIsRecoveredAndNothingTheFirstRecove
   // The streamer followed every cutover on its own: still the one started after the first,
   // on the newest timeline, and the repository holds every segment of production's lineage.
   EXPECT_EQ(waitpid(streamer, nullptr, WNOHANG), 0) << "the streamer exited";
-  json stream = json::parse(ReadWholeFile(Path(".lifeboat/stream.json")));
   std::string newest = lineage.substr(lineage.rfind(' ', lineage.size() - 2) + 1);
   newest.pop_back();
+  // It writes where it stands at most once a second, and the last recovery may have returned
+  // just now: give it a few seconds to say it moved.
+  json stream;
+  for (int i = 0; i < 100; ++i) {
+    stream = json::parse(ReadWholeFile(Path(".lifeboat/stream.json")), nullptr, false);
+    if (stream.is_object() && stream["timeline"].dump() == newest) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
   EXPECT_EQ(stream["state"], "running");
   EXPECT_EQ(stream["timeline"].dump(), newest);
   json w = Window();

@@ -46,6 +46,10 @@ Status RunDrill(Context& ctx) {
               << FormatDuration(static_cast<double>(cfg.objectives.rpo_seconds)) << "; basis: " << record.rpo_basis
               << ")\n";
     if (record.repository != "primary") std::cout << "  restored from the " << record.repository << " repository\n";
+    if (record.coverage && record.coverage->skipped > 0) {
+      std::cout << "  integrity checks covered " << record.coverage->checked << " of "
+                << record.coverage->checked + record.coverage->skipped << " indexes and relations ([verify] budget)\n";
+    }
   }
   if (record.passed) return Status::Ok();
   return Status::Verification("drill " + record.id + " failed: " + record.reason,
@@ -89,7 +93,11 @@ Status ListDrills(Context& ctx) {
     bool rb = d.kind == runbook::DrillKind::kRollback;
     std::string figures = rb ? "detect " + Figure(d.detect_seconds) + ", rollback " + Figure(d.rollback_seconds) + ", " +
                                    std::to_string(d.failed_requests) + " failed requests"
-                             : "RTO " + Figure(d.rto_seconds) + ", RPO " + Figure(d.rpo_seconds);
+                             : "RTO " + Figure(d.rto_seconds) + ", RPO " + Figure(d.rpo_seconds) +
+                                   (d.coverage && d.coverage->skipped > 0
+                                        ? ", checked " + std::to_string(d.coverage->checked) + "/" +
+                                              std::to_string(d.coverage->checked + d.coverage->skipped)
+                                        : "");
     rows.push_back({d.id, runbook::DrillKindName(d.kind), d.started_at, d.passed ? "passed" : "FAILED", figures, d.reason});
   }
   PrintTable({"ID", "KIND", "STARTED", "RESULT", "MEASURED", "REASON"}, rows);

@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "base/time.h"
 #include "cli/output.h"
 #include "runbook/scenario.h"
 #include "verify/snapshot_verification.h"
@@ -16,7 +17,31 @@ struct Options {
   std::string instance;
   std::string snapshot;
   double sample = -1;  // overrides [verify] sample when given
+  std::string budget;  // overrides [verify] budget when given
 };
+
+// The config with --budget applied.
+Result<Config> ConfigFor(Context& ctx, const Options& opt) {
+  LB_ASSIGN_OR_RETURN(Config cfg, ctx.LoadConfig());
+  if (!opt.budget.empty()) {
+    Result<int64_t> d = ParseDuration(opt.budget);
+    if (!d.ok()) return Status::Usage("--budget: " + d.status().message(), d.status().hint());
+    cfg.verify.budget_seconds = *d;
+  }
+  return cfg;
+}
+
+void PrintCoverage(const verify::Coverage& c) {
+  std::cout << "integrity: checked " << c.Summary() << "\n";
+  if (c.skipped.empty()) return;
+  std::string names;
+  constexpr size_t kShown = 8;
+  for (size_t i = 0; i < c.skipped.size() && i < kShown; ++i) {
+    names += (i == 0 ? "" : ", ") + c.skipped[i].database + "." + c.skipped[i].name;
+  }
+  if (c.skipped.size() > kShown) names += " and " + std::to_string(c.skipped.size() - kShown) + " more (--json lists them)";
+  std::cout << "skipped for the budget: " << names << "\n";
+}
 
 Status Report(Context& ctx, const std::string& subject, const verify::Report& report,
               nlohmann::json extra) {
@@ -35,6 +60,7 @@ Status Report(Context& ctx, const std::string& subject, const verify::Report& re
         std::cout << verify::OutcomeName(c.outcome) << ": " << c.name << ": " << c.detail << "\n";
       }
     }
+    if (report.coverage) PrintCoverage(*report.coverage);
     std::cout << "result: " << verify::OutcomeName(report.overall()) << "\n";
   }
   std::vector<std::string> failed = report.Failed();
@@ -48,7 +74,7 @@ Status Report(Context& ctx, const std::string& subject, const verify::Report& re
 
 Status VerifyInstanceCommand(Context& ctx, const Options& opt) {
   LB_RETURN_IF_ERROR(ctx.Cluster().status());  // [database] is required
-  LB_ASSIGN_OR_RETURN(Config cfg, ctx.LoadConfig());
+  LB_ASSIGN_OR_RETURN(Config cfg, ConfigFor(ctx, opt));
   pg::InstanceRegistry registry(cfg.state.dir);
   LB_ASSIGN_OR_RETURN(std::optional<pg::Instance> inst, registry.Find(opt.instance));
   if (!inst) {
@@ -62,7 +88,7 @@ Status VerifyInstanceCommand(Context& ctx, const Options& opt) {
 
 Status VerifySnapshotCommand(Context& ctx, const Options& opt) {
   LB_ASSIGN_OR_RETURN(pg::ClusterConfig cluster, ctx.Cluster());
-  LB_ASSIGN_OR_RETURN(Config cfg, ctx.LoadConfig());
+  LB_ASSIGN_OR_RETURN(Config cfg, ConfigFor(ctx, opt));
   LB_ASSIGN_OR_RETURN(std::unique_ptr<Repository> repo, ctx.OpenRepositoryForReading());
   LB_ASSIGN_OR_RETURN(Id id, repo->ResolveSnapshot(opt.snapshot));
   pg::RestoreRequest req =
@@ -85,6 +111,8 @@ void AddVerify(CLI::App* app, Context* ctx) {
   i->excludes(s);
   cmd->add_option("--sample", opt->sample, "share of indexes and relations to check, 0..1 (default: [verify] sample)")
       ->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--budget", opt->budget,
+                  "time the verify may take (30s, 2m): the integrity checks most worth it first (default: [verify] budget)");
   cmd->callback([ctx, opt] {
     ctx->run = [ctx, opt] {
       if (!opt->instance.empty()) return VerifyInstanceCommand(*ctx, *opt);

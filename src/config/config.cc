@@ -497,6 +497,7 @@ Result<Config> ParseConfig(const std::string& text, const std::string& path) {
     LB_RETURN_IF_ERROR(r.Double("size_tolerance", &v.size_tolerance, 0, 100));
     LB_RETURN_IF_ERROR(r.Duration("amcheck_timeout", &v.amcheck_timeout_seconds));
     LB_RETURN_IF_ERROR(r.Double("sample", &v.sample, 0, 1));
+    LB_RETURN_IF_ERROR(r.Duration("budget", &v.budget_seconds));
     std::vector<const toml::table*> fresh, checks;
     LB_RETURN_IF_ERROR(r.Tables("freshness", &fresh));
     LB_RETURN_IF_ERROR(r.Tables("check", &checks));

@@ -96,6 +96,7 @@ struct VerifyConfigSection {
   double size_tolerance = 0.50;   // a database whose size moved more than this share warns
   int64_t amcheck_timeout_seconds = 600;
   double sample = 1.0;            // share of indexes and tables whose pages are checked
+  int64_t budget_seconds = 0;     // the time a whole verify may take; 0: check everything
   std::vector<FreshnessConfig> freshness;
   std::vector<UserCheckConfig> checks;
 };

@@ -242,6 +242,11 @@ DrillRecord Drill::Record(const RunRecord& run, const Status& outcome) {
       for (const verify::CheckResult& c : report->checks) {
         r.checks.push_back({"verify: " + c.name, c.outcome != verify::Outcome::kFail, c.detail});
       }
+      if (report->coverage) {
+        const verify::Coverage& c = *report->coverage;
+        r.coverage = DrillRecord::Coverage{static_cast<int>(c.checked.size()), static_cast<int>(c.skipped.size()),
+                                           c.CheckedBytes(), c.SkippedBytes()};
+      }
     }
   }
   bool within = false;

@@ -28,6 +28,11 @@ nlohmann::json DrillRecord::ToJson() const {
     j["objectives"] = objectives ? nlohmann::json{{"rto_seconds", objectives->rto_seconds},
                                                   {"rpo_seconds", objectives->rpo_seconds}}
                                  : nlohmann::json();
+    j["coverage"] = coverage ? nlohmann::json{{"checked", coverage->checked},
+                                              {"skipped", coverage->skipped},
+                                              {"checked_bytes", coverage->checked_bytes},
+                                              {"skipped_bytes", coverage->skipped_bytes}}
+                             : nlohmann::json();
   } else {
     j["service"] = service;
     j["detect_seconds"] = Figure(detect_seconds);
@@ -72,6 +77,17 @@ Result<DrillRecord> DrillRecord::FromJson(const nlohmann::json& j, const std::st
       LB_RETURN_IF_ERROR(of.Int("rto_seconds", &obj.rto_seconds));
       LB_RETURN_IF_ERROR(of.Int("rpo_seconds", &obj.rpo_seconds));
       r.objectives = obj;
+    }
+    if (f.Has("coverage") && !j["coverage"].is_null()) {
+      nlohmann::json o;
+      LB_RETURN_IF_ERROR(f.Object("coverage", &o));
+      JsonFields cf(o, where + ", coverage");
+      Coverage c;
+      LB_RETURN_IF_ERROR(cf.Int("checked", &c.checked));
+      LB_RETURN_IF_ERROR(cf.Int("skipped", &c.skipped));
+      LB_RETURN_IF_ERROR(cf.Int("checked_bytes", &c.checked_bytes));
+      LB_RETURN_IF_ERROR(cf.Int("skipped_bytes", &c.skipped_bytes));
+      r.coverage = c;
     }
   } else {
     LB_RETURN_IF_ERROR(f.String("service", &r.service));

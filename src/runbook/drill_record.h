@@ -45,6 +45,13 @@ struct DrillRecord {
     int64_t rpo_seconds = 0;
   };
   std::optional<Objectives> objectives;  // empty when the drill's own params could not be read
+  // What the verify's integrity checks covered ([verify] budget): over successive drills the
+  // rotation covers everything. Empty when the verify did not get that far.
+  struct Coverage {
+    int checked = 0, skipped = 0;  // indexes and relations
+    int64_t checked_bytes = 0, skipped_bytes = 0;
+  };
+  std::optional<Coverage> coverage;
 
   // The deployment drill.
   std::string service;

@@ -54,6 +54,8 @@ verify::Policy PolicyFor(const Config& cfg, double sample) {
   p.size_tolerance = cfg.verify.size_tolerance;
   p.amcheck_timeout_seconds = cfg.verify.amcheck_timeout_seconds;
   p.sample = sample >= 0 ? sample : cfg.verify.sample;
+  if (cfg.verify.budget_seconds > 0) p.budget_seconds = static_cast<double>(cfg.verify.budget_seconds);
+  p.coverage_file = verify::CoverageFile(cfg.state.dir);
   p.rpo_seconds = cfg.objectives.rpo_seconds;
   for (const auto& f : cfg.verify.freshness) p.freshness.push_back({f.database, f.table, f.column});
   for (const auto& c : cfg.verify.checks) p.checks.push_back({c.name, c.database, c.sql, c.expect});

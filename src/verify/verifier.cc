@@ -60,6 +60,10 @@ Result<Report> Report::FromJson(const nlohmann::json& j, const std::string& wher
     LB_RETURN_IF_ERROR(c.Double("seconds", &check.seconds));
     r.checks.push_back(std::move(check));
   }
+  if (f.Has("coverage") && !j["coverage"].is_null()) {
+    LB_ASSIGN_OR_RETURN(Coverage c, Coverage::FromJson(j["coverage"], where + ", coverage"));
+    r.coverage = std::move(c);
+  }
   return r;
 }
 
@@ -69,7 +73,9 @@ nlohmann::json Report::ToJson() const {
     arr.push_back({{"name", c.name}, {"result", OutcomeName(c.outcome)}, {"expected", c.expected},
                    {"actual", c.actual}, {"detail", c.detail}, {"seconds", c.seconds}});
   }
-  return {{"result", OutcomeName(overall())}, {"checks", arr}};
+  return {{"result", OutcomeName(overall())},
+          {"checks", arr},
+          {"coverage", coverage ? coverage->ToJson() : nlohmann::json()}};
 }
 
 namespace {
@@ -80,13 +86,14 @@ class Run {
       : base_(base), baseline_(baseline), policy_(policy) {}
 
   Report Go() {
+    started_ = MonotonicSeconds();
     if (!Connectivity()) return report_;
     Databases();
     Tables();
     CriticalTables();
     Freshness();
-    Integrity();
     UserChecks();
+    Integrity();
     return report_;
   }
 
@@ -272,68 +279,140 @@ class Run {
     return static_cast<double>(h) < policy_.sample * 10000;
   }
 
+  // One database's integrity: its connection (amcheck created for the run when it was not
+  // there) and the two checks its units' results go to.
+  struct IntegrityDb {
+    std::unique_ptr<Connection> conn;
+    bool created_amcheck = false;
+    CheckResult amcheck, pages;
+    int indexes = 0, relations = 0;  // checked and intact
+    int indexes_skipped = 0, relations_skipped = 0;
+  };
+
+  // The units of one database: B-tree indexes, and with data checksums the relations whose
+  // pages a read verifies. The modification time needs pg_stat_file (a superuser or
+  // pg_read_server_files); without it every unit's write time is unknown.
+  Status CollectUnits(const std::string& dbname, Connection& conn, bool checksums, std::vector<IntegrityUnit>* out) {
+    const std::string written =
+        "COALESCE((extract(epoch FROM (pg_stat_file(pg_relation_filepath(c.oid), true)).modification) * 1e9)::bigint, 0)";
+    const std::string quoted = "quote_ident(n.nspname) || '.' || quote_ident(c.relname)";
+    auto query = [&](const std::string& w) {
+      std::string sql =
+          "SELECT 'index', c.oid::text, n.nspname || '.' || c.relname, pg_relation_size(c.oid), " + w + ", " + quoted +
+          " FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam "
+          "JOIN pg_namespace n ON n.oid = c.relnamespace "
+          "WHERE a.amname = 'btree' AND c.relpersistence = 'p' AND i.indisvalid";
+      if (checksums) {
+        sql += " UNION ALL SELECT 'relation', c.oid::text, n.nspname || '.' || c.relname, pg_relation_size(c.oid), " +
+               w + ", " + quoted + " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                   "WHERE c.relkind IN ('r', 'm', 't') AND c.relpersistence = 'p'";
+      }
+      return conn.Query(sql + " ORDER BY 2");
+    };
+    Result<pg::Rows> rows = query(written);
+    if (!rows.ok()) rows = query("0::bigint");
+    if (!rows.ok()) return rows.status();
+    for (size_t i = 0; i < rows->rows.size(); ++i) {
+      if (!Sampled(rows->Get(i, 1))) continue;
+      IntegrityUnit u;
+      u.database = dbname;
+      u.kind = rows->Get(i, 0) == "index" ? UnitKind::kIndex : UnitKind::kRelation;
+      u.oid = rows->Get(i, 1);
+      u.name = rows->Get(i, 2);
+      u.bytes = std::atoll(rows->Get(i, 3).c_str());
+      u.written = std::atoll(rows->Get(i, 4).c_str());
+      u.quoted = rows->Get(i, 5);
+      out->push_back(std::move(u));
+    }
+    return Status::Ok();
+  }
+
+  // amcheck of one index or a read of every page of one relation; false when it is damaged.
+  bool CheckUnit(IntegrityDb& d, const IntegrityUnit& u) {
+    double start = MonotonicSeconds();
+    bool index = u.kind == UnitKind::kIndex;
+    CheckResult& r = index ? d.amcheck : d.pages;
+    // Reading a page into shared buffers verifies its checksum; a sequential scan reads all.
+    Status st = index ? d.conn->Exec("SELECT bt_index_check(" + u.oid + "::regclass)")
+                      : d.conn->QueryValue("SELECT count(*) FROM ONLY " + u.quoted).status();
+    r.seconds += MonotonicSeconds() - start;
+    if (st.ok()) {
+      ++(index ? d.indexes : d.relations);
+      return true;
+    }
+    if (r.outcome != Outcome::kFail) {
+      r.actual = (index ? "index " : "relation ") + u.name + " damaged";
+      Fail(r, (index ? "index " : "relation ") + u.name + ": " + st.message());
+    }
+    return false;
+  }
+
+  // Within [verify] budget when there is one (what the checks before this one left of it),
+  // the units most worth checking first (coverage.h); the rest are reported as skipped.
   void Integrity() {
     bool checksums = baseline_.snapshot.data_checksums;
+    std::map<std::string, IntegrityDb> dbs;
+    std::vector<IntegrityUnit> units;
     for (const pg::DatabaseRecord& db : baseline_.snapshot.databases) {
-      const std::string& dbname = db.name;
-      Check("amcheck " + dbname, [&](CheckResult& r) {
-        r.expected = "every B-tree index intact";
-        Result<std::unique_ptr<Connection>> c = Open(dbname);
-        if (!c.ok()) return Fail(r, c.status().message());
-        Connection& conn = **c;
-        Result<std::string> had = conn.QueryValue("SELECT count(*) FROM pg_extension WHERE extname = 'amcheck'");
-        if (!had.ok()) return Fail(r, had.status().message());
-        Status s = conn.Exec("SET statement_timeout = " + std::to_string(policy_.amcheck_timeout_seconds * 1000));
-        if (s.ok() && *had == "0") s = conn.Exec("CREATE EXTENSION amcheck");
-        if (!s.ok()) return Fail(r, s.message());
-        Result<pg::Rows> idx = conn.Query(
-            "SELECT c.oid::text, n.nspname || '.' || c.relname FROM pg_index i "
-            "JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam "
-            "JOIN pg_namespace n ON n.oid = c.relnamespace "
-            "WHERE a.amname = 'btree' AND c.relpersistence = 'p' AND i.indisvalid ORDER BY 1");
-        if (!idx.ok()) return Fail(r, idx.status().message());
-        int checked = 0;
-        for (size_t i = 0; i < idx->rows.size(); ++i) {
-          if (!Sampled(idx->Get(i, 0))) continue;
-          ++checked;
-          Status st = conn.Exec("SELECT bt_index_check(" + idx->Get(i, 0) + "::regclass)");
-          if (!st.ok()) {
-            r.actual = "index " + idx->Get(i, 1) + " damaged";
-            Fail(r, "index " + idx->Get(i, 1) + ": " + st.message());
-            break;
-          }
-        }
-        if (r.outcome != Outcome::kFail) r.actual = std::to_string(checked) + " indexes intact";
-        if (*had == "0") (void)conn.Exec("DROP EXTENSION IF EXISTS amcheck");
-      });
-      if (!checksums) continue;
-      Check("page checksums " + dbname, [&](CheckResult& r) {
-        r.expected = "every page's checksum valid";
-        Result<std::unique_ptr<Connection>> c = Open(dbname);
-        if (!c.ok()) return Fail(r, c.status().message());
-        Connection& conn = **c;
-        Result<pg::Rows> rels = conn.Query(
-            "SELECT c.oid::text, n.nspname || '.' || c.relname FROM pg_class c "
-            "JOIN pg_namespace n ON n.oid = c.relnamespace "
-            "WHERE c.relkind IN ('r', 'm', 't') AND c.relpersistence = 'p' ORDER BY 1");
-        if (!rels.ok()) return Fail(r, rels.status().message());
-        // Reading a page into shared buffers verifies its checksum; a sequential scan of each
-        // relation reads all of them.
-        int checked = 0;
-        for (size_t i = 0; i < rels->rows.size(); ++i) {
-          if (!Sampled(rels->Get(i, 0))) continue;
-          ++checked;
-          std::string rel = rels->Get(i, 1);
-          Result<std::string> any = conn.QueryValue("SELECT count(*) FROM ONLY " + rel);
-          if (!any.ok()) {
-            r.actual = "relation " + rel + " damaged";
-            Fail(r, "relation " + rel + ": " + any.status().message());
-            break;
-          }
-        }
-        if (r.outcome != Outcome::kFail) r.actual = std::to_string(checked) + " relations read";
-      });
+      IntegrityDb& d = dbs[db.name];
+      d.amcheck.name = "amcheck " + db.name;
+      d.amcheck.expected = "every B-tree index intact";
+      d.pages.name = "page checksums " + db.name;
+      d.pages.expected = "every page's checksum valid";
+      double start = MonotonicSeconds();
+      Status s = OpenForIntegrity(db.name, checksums, d, &units);
+      d.amcheck.seconds = MonotonicSeconds() - start;
+      if (!s.ok()) {
+        Fail(d.amcheck, s.message());
+        Fail(d.pages, s.message());
+        if (d.conn && d.created_amcheck) (void)d.conn->Exec("DROP EXTENSION IF EXISTS amcheck");
+        d.conn.reset();
+      }
     }
+    CoverageHistory history;
+    if (!policy_.coverage_file.empty()) {
+      Result<CoverageHistory> h = CoverageHistory::Load(policy_.coverage_file);
+      if (h.ok()) history = std::move(*h);  // a damaged history only loses the rotation
+    }
+    std::optional<double> deadline;
+    if (policy_.budget_seconds) deadline = started_ + *policy_.budget_seconds;
+    Coverage cov = CheckWithinBudget(
+        OrderForBudget(std::move(units), history), policy_.budget_seconds, deadline, &MonotonicSeconds,
+        [&](const IntegrityUnit& u) { return CheckUnit(dbs[u.database], u); }, NowNanos(), &history);
+    for (const IntegrityUnit& u : cov.skipped) {
+      ++(u.kind == UnitKind::kIndex ? dbs[u.database].indexes_skipped : dbs[u.database].relations_skipped);
+    }
+    if (!policy_.coverage_file.empty()) (void)history.Save(policy_.coverage_file);
+    for (const pg::DatabaseRecord& db : baseline_.snapshot.databases) {
+      IntegrityDb& d = dbs[db.name];
+      if (d.conn) {
+        if (d.amcheck.outcome != Outcome::kFail) {
+          d.amcheck.actual = std::to_string(d.indexes) + " indexes intact" + Skipped(d.indexes_skipped);
+        }
+        if (d.pages.outcome != Outcome::kFail) {
+          d.pages.actual = std::to_string(d.relations) + " relations read" + Skipped(d.relations_skipped);
+        }
+        if (d.created_amcheck) (void)d.conn->Exec("DROP EXTENSION IF EXISTS amcheck");
+      }
+      report_.checks.push_back(d.amcheck);
+      if (checksums) report_.checks.push_back(d.pages);
+    }
+    report_.coverage = std::move(cov);
+  }
+
+  static std::string Skipped(int n) {
+    return n == 0 ? "" : " (" + std::to_string(n) + " skipped for the budget)";
+  }
+
+  Status OpenForIntegrity(const std::string& dbname, bool checksums, IntegrityDb& d, std::vector<IntegrityUnit>* units) {
+    LB_ASSIGN_OR_RETURN(d.conn, Open(dbname));
+    LB_ASSIGN_OR_RETURN(std::string had, d.conn->QueryValue("SELECT count(*) FROM pg_extension WHERE extname = 'amcheck'"));
+    LB_RETURN_IF_ERROR(d.conn->Exec("SET statement_timeout = " + std::to_string(policy_.amcheck_timeout_seconds * 1000)));
+    if (had == "0") {
+      LB_RETURN_IF_ERROR(d.conn->Exec("CREATE EXTENSION amcheck"));
+      d.created_amcheck = true;
+    }
+    return CollectUnits(dbname, *d.conn, checksums, units);
   }
 
   void UserChecks() {
@@ -373,6 +452,7 @@ class Run {
   const Baseline& baseline_;
   const Policy& policy_;
   Report report_;
+  double started_ = 0;
 };
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include "base/time.h"
 #include "pg/connection.h"
 #include "pg/snapshot_meta.h"
+#include "verify/coverage.h"
 
 namespace lifeboat::verify {
 
@@ -31,6 +32,7 @@ struct CheckResult {
 
 struct Report {
   std::vector<CheckResult> checks;
+  std::optional<Coverage> coverage;  // the integrity checks' units; empty when none ran
   Outcome overall() const;
   nlohmann::json ToJson() const;
   // A report as ToJson wrote it; a bad key is Code::kCorruption naming `where` and the key.
@@ -52,6 +54,10 @@ struct Policy {
   double size_tolerance = 0.50;
   int64_t amcheck_timeout_seconds = 600;
   double sample = 1.0;
+  // The integrity checks stop choosing units when the whole verify would pass this; empty:
+  // check everything.
+  std::optional<double> budget_seconds;
+  std::string coverage_file;  // the rotation's history (CoverageFile); "" keeps none
   int64_t rpo_seconds = 24 * 3600;
   std::vector<FreshnessColumn> freshness;
   std::vector<UserCheck> checks;

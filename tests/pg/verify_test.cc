@@ -1,6 +1,8 @@
 // verify on real restored instances: a faithful restore passes; each kind of damage fails the
 // right check with exit 3 and names what is wrong.
+#include <algorithm>
 #include <filesystem>
+#include <map>
 
 #include <nlohmann/json.hpp>
 
@@ -175,6 +177,91 @@ expect = "> 0"
   EXPECT_EQ(Check(d, "accepts connections")["result"], "fail");
   EXPECT_NE(Check(d, "accepts connections")["detail"].get<std::string>().find("cannot connect to PostgreSQL at " + InstanceHost("sql")),
             std::string::npos);
+}
+
+// The budget: a history that says pages are read at 1 MiB/s (as if the last verify had
+// measured a slow disk) makes the 15 MB ledger an estimated 15 s, which an 8 s budget cannot
+// fit, while its 1.3 MB index and every other unit fit. The test knows the units from its own
+// side: every B-tree index and every relation of the three databases.
+TEST_F(VerifyTest, ABudgetSkipsWhatWouldNotFitAndReportsExactlyWhatItCheckedAndSkipped) {
+  Sql("CREATE TABLE ledger (id int PRIMARY KEY, memo text)", "startupwebapp_prod");
+  Sql("INSERT INTO ledger SELECT g, repeat('x', 200) FROM generate_series(1, 60000) g", "startupwebapp_prod");
+  RunResult b = Run({"backup", "--json"});
+  ASSERT_EQ(b.exit_code, 0) << b.err;
+  snapshot_ = nlohmann::json::parse(b.out)["id"];
+  int port = Restore("budget");
+  std::string host = InstanceHost("budget");
+  int64_t ledger_bytes = std::stoll(SqlAt(host, port, "SELECT pg_relation_size('ledger')", "startupwebapp_prod")[0]);
+  ASSERT_GT(ledger_bytes, 12 << 20);
+  std::map<std::string, int> indexes, relations;
+  int units = 0;
+  for (const char* db : {"postgres", "startupwebapp_prod", "healthtech_prod"}) {
+    indexes[db] = std::stoi(SqlAt(host, port,
+                                  "SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+                                  "JOIN pg_am a ON a.oid = c.relam WHERE a.amname = 'btree' AND "
+                                  "c.relpersistence = 'p' AND i.indisvalid",
+                                  db)[0]);
+    relations[db] = std::stoi(
+        SqlAt(host, port, "SELECT count(*) FROM pg_class WHERE relkind IN ('r', 'm', 't') AND relpersistence = 'p'", db)[0]);
+    units += indexes[db] + relations[db];
+  }
+  const std::string slow_disk =
+      R"({"last_checked": {}, "index_bytes_per_second": 1048576, "relation_bytes_per_second": 1048576})";
+  WriteFile(Path(".lifeboat/verify-coverage.json"), slow_disk);
+
+  RunResult v = Run({"verify", "--instance", "budget", "--budget", "8s", "--json"});
+  ASSERT_EQ(v.exit_code, 0) << v.out << v.err;
+  nlohmann::json j = nlohmann::json::parse(v.out);
+  nlohmann::json cov = j["coverage"];
+  EXPECT_EQ(cov["budget_seconds"], 8.0);
+  EXPECT_EQ(cov["skipped"], (nlohmann::json::array({{{"database", "startupwebapp_prod"}, {"kind", "relation"},
+                                                      {"name", "public.ledger"}, {"bytes", ledger_bytes}}})));
+  EXPECT_EQ(cov["skipped_bytes"], ledger_bytes);
+  EXPECT_EQ(cov["checked"].size(), static_cast<size_t>(units - 1));
+  EXPECT_NE(std::find(cov["checked"].begin(), cov["checked"].end(),
+                      nlohmann::json{{"database", "startupwebapp_prod"}, {"kind", "index"}, {"name", "public.ledger_pkey"},
+                                     {"bytes", std::stoll(SqlAt(host, port, "SELECT pg_relation_size('ledger_pkey')",
+                                                                "startupwebapp_prod")[0])}}),
+            cov["checked"].end())
+      << cov.dump(1);
+  EXPECT_EQ(Check(j, "amcheck startupwebapp_prod")["actual"],
+            std::to_string(indexes["startupwebapp_prod"]) + " indexes intact");
+  EXPECT_EQ(Check(j, "page checksums startupwebapp_prod")["actual"],
+            std::to_string(relations["startupwebapp_prod"] - 1) + " relations read (1 skipped for the budget)");
+  EXPECT_EQ(Check(j, "page checksums healthtech_prod")["actual"],
+            std::to_string(relations["healthtech_prod"]) + " relations read");
+  // The history records what was checked: the ledger is not among it, its index is.
+  nlohmann::json history = nlohmann::json::parse(ReadWholeFile(Path(".lifeboat/verify-coverage.json")));
+  EXPECT_FALSE(history["last_checked"].contains("startupwebapp_prod/relation/public.ledger")) << history.dump(1);
+  EXPECT_TRUE(history["last_checked"].contains("startupwebapp_prod/index/public.ledger_pkey")) << history.dump(1);
+  EXPECT_EQ(history["last_checked"].size(), static_cast<size_t>(units - 1));
+
+  // The human form says the same in two lines. (The run above measured the real rate, at
+  // which the ledger would fit: the slow disk again.)
+  WriteFile(Path(".lifeboat/verify-coverage.json"), slow_disk);
+  RunResult text = Run({"verify", "--instance", "budget", "--budget", "8s"});
+  EXPECT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_NE(text.out.find("\nintegrity: checked " + std::to_string(units - 1) + " of " + std::to_string(units) +
+                          " indexes and relations ("),
+            std::string::npos)
+      << text.out;
+  EXPECT_NE(text.out.find(") within a 8.00s budget\nskipped for the budget: startupwebapp_prod.public.ledger\n"),
+            std::string::npos)
+      << text.out;
+
+  // Without a budget, everything; the ledger joins the history.
+  RunResult all = Run({"verify", "--instance", "budget", "--json"});
+  ASSERT_EQ(all.exit_code, 0) << all.err;
+  nlohmann::json whole = nlohmann::json::parse(all.out)["coverage"];
+  EXPECT_TRUE(whole["budget_seconds"].is_null());
+  EXPECT_EQ(whole["checked"].size(), static_cast<size_t>(units));
+  EXPECT_TRUE(whole["skipped"].empty());
+  history = nlohmann::json::parse(ReadWholeFile(Path(".lifeboat/verify-coverage.json")));
+  EXPECT_TRUE(history["last_checked"].contains("startupwebapp_prod/relation/public.ledger"));
+
+  RunResult bad = Run({"verify", "--instance", "budget", "--budget", "soon"});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_EQ(bad.err, "error: --budget: invalid duration 'soon'\nhint: use a number with a unit: 30s, 15m, 4h, 7d, 1h30m\n");
 }
 
 TEST_F(VerifyTest, VerifySnapshotRecordsTheOutcomeAndLeavesNothingBehind) {

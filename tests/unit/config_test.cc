@@ -117,6 +117,7 @@ rpo = "15m"
 [verify]
 critical_tables = ["shop.public.order_order"]
 shrink_limit = 0.2
+budget = "1m30s"
 [[verify.freshness]]
 database = "shop"
 table = "order_order"
@@ -132,12 +133,16 @@ expect = "rows = 1"
   EXPECT_EQ(c->objectives.rpo_seconds, 900);
   EXPECT_EQ(c->verify.critical_tables, std::vector<std::string>{"shop.public.order_order"});
   EXPECT_DOUBLE_EQ(c->verify.shrink_limit, 0.2);
+  EXPECT_EQ(c->verify.budget_seconds, 90);
   ASSERT_EQ(c->verify.freshness.size(), 1u);
   EXPECT_EQ(c->verify.freshness[0].column, "created_date_time");
   ASSERT_EQ(c->verify.checks.size(), 1u);
   EXPECT_EQ(c->verify.checks[0].expect, "rows = 1");
   EXPECT_EQ(ParseConfig("[repository]\npath = \"r\"\n[objectives]\nrpo = \"24\"\n", "/x/l.toml").status().message(),
             "config '/x/l.toml' line 4: 'objectives.rpo': invalid duration '24'");
+  EXPECT_EQ(ParseConfig("[repository]\npath = \"r\"\n[verify]\nbudget = \"fast\"\n", "/x/l.toml").status().message(),
+            "config '/x/l.toml' line 4: 'verify.budget': invalid duration 'fast'");
+  EXPECT_EQ(ParseConfig("[repository]\npath = \"r\"\n", "/x/l.toml")->verify.budget_seconds, 0);
   EXPECT_EQ(ParseConfig("[repository]\npath = \"r\"\n[[verify.check]]\nname = \"x\"\n", "/x/l.toml").status().message(),
             "config '/x/l.toml': missing key 'verify.check.database'");
 }

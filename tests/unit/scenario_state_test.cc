@@ -194,6 +194,7 @@ TEST(ScenarioStateTest, DrillRecordsKeepTheirKeysAndABadOneIsNamed) {
   EXPECT_EQ(r->checks[0].detail, "restored to 0/3000060");
   EXPECT_EQ(r->repository, "primary");
   restore["repository"] = "primary";
+  restore["coverage"] = nullptr;  // older drills recorded none
   EXPECT_EQ(r->ToJson(), restore);
 
   // A drill that failed before it measured anything has nulls, and keeps them.
@@ -205,6 +206,18 @@ TEST(ScenarioStateTest, DrillRecordsKeepTheirKeysAndABadOneIsNamed) {
   EXPECT_FALSE(r->rto_seconds.has_value());
   EXPECT_FALSE(r->objectives.has_value());
   EXPECT_EQ(r->ToJson(), restore);
+
+  // What a verify with a budget covered.
+  restore["coverage"] = {{"checked", 12}, {"skipped", 28}, {"checked_bytes", 1 << 30}, {"skipped_bytes", 3 << 20}};
+  r = DrillRecord::FromJson(restore, "drill record 'drill-1'");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->coverage->skipped, 28);
+  EXPECT_EQ(r->coverage->checked_bytes, 1 << 30);
+  EXPECT_EQ(r->ToJson(), restore);
+  restore["coverage"]["skipped"] = "many";
+  EXPECT_EQ(DrillRecord::FromJson(restore, "drill record 'z'").status().message(),
+            "drill record 'z', coverage: key 'skipped' is missing or not a number");
+  restore["coverage"] = nullptr;
 
   nlohmann::json rollback = nlohmann::json::parse(R"({
     "id": "drill-rollback-1", "kind": "rollback", "service": "shop",

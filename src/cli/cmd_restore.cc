@@ -59,10 +59,25 @@ Status Run(Context& ctx, const Options& opt) {
                 {"on_demand", r.prefetch->on_demand}, {"missing", r.prefetch->missing},
                 {"discarded", r.prefetch->discarded}};
   }
+  nlohmann::ordered_json gap;  // null: replay was not cut short by missing WAL
+  if (r.stopped_at_gap) {
+    const pg::WalGap& g = r.stopped_at_gap->gap;
+    gap = {{"first_missing", g.first_missing},
+           {"last_missing", g.last_missing},
+           {"newest_commit_beyond", FormatIso8601(r.stopped_at_gap->newest_beyond, true)}};
+    std::fprintf(stderr,
+                 "warning: replay stopped where WAL is missing (%s%s%s): commits up to %s are beyond the gap and "
+                 "were not recovered\nhint: see 'lifeboat window'; a segment that turns up again can be stored "
+                 "with 'lifeboat wal push'\n",
+                 g.first_missing.c_str(), g.last_missing == g.first_missing ? "" : " to ",
+                 g.last_missing == g.first_missing ? "" : g.last_missing.c_str(),
+                 FormatIso8601(r.stopped_at_gap->newest_beyond, true).c_str());
+  }
   if (ctx.json) {
     PrintJson(WithStorage({{"repository", ctx.served_by}, {"name", r.instance.name}, {"host", r.instance.host}, {"port", r.instance.port},
                            {"data_dir", r.instance.data_dir}, {"snapshot", r.snapshot.Hex()},
-                           {"recovered_to", recovered}, {"seconds", secs}, {"wal_prefetch", prefetch}},
+                           {"recovered_to", recovered}, {"seconds", secs}, {"wal_prefetch", prefetch},
+                           {"wal_gap", gap}},
                           repo->backend()));
     return Status::Ok();
   }

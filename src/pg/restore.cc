@@ -285,6 +285,7 @@ Result<RestoreResult> RestoreInstance(Repository& repo, const ClusterConfig& clu
   std::optional<PgSnapshot> chosen;
   const RestoreTarget& t = req.target;
   bool end_of_wal = false;
+  std::optional<RestoreResult::StoppedAtGap> stopped_at_gap;
   uint32_t timeline = t.timeline;  // resolved below: never PostgreSQL's 'latest'
   if (t.kind == RestoreTarget::Kind::kSnapshot) {
     LB_ASSIGN_OR_RETURN(Id id, repo.ResolveSnapshot(t.snapshot));
@@ -340,6 +341,16 @@ Result<RestoreResult> RestoreInstance(Repository& repo, const ClusterConfig& clu
       for (const PgSnapshot& s : snaps) {
         if (s.id == newest->snapshot) chosen = s;
       }
+      // Replay ends at the first segment missing after the range, where PostgreSQL's
+      // recovery runs out of WAL; what the archive holds beyond it is lost to this restore.
+      if (w.newest_commit > newest->to) {
+        for (const WalGap& g : w.gaps) {
+          if (g.first_missing <= newest->last_segment) continue;
+          if (!stopped_at_gap || g.first_missing < stopped_at_gap->gap.first_missing) {
+            stopped_at_gap = RestoreResult::StoppedAtGap{g, w.newest_commit};
+          }
+        }
+      }
     }
   }
 
@@ -376,6 +387,7 @@ Result<RestoreResult> RestoreInstance(Repository& repo, const ClusterConfig& clu
   RestoreResult result;
   result.instance = inst;
   result.snapshot = chosen->id;
+  result.stopped_at_gap = stopped_at_gap;
   if (!req.start) return result;
   // Recovery's WAL comes through this process, which has the repository open. Without the
   // server (its path unreadable, the socket refused) restore_command fetches for itself.

@@ -57,6 +57,13 @@ struct RestoreResult {
   Id snapshot;
   std::optional<UnixNanos> recovered_to;  // newest transaction replayed (when started)
   std::optional<WalPrefetchStats> prefetch;  // when recovery was served by the prefetch server
+  // A restore to the latest point whose replay ends at missing WAL, as PostgreSQL's does: the
+  // gap, and the newest commit the archive holds beyond it (not recovered).
+  struct StoppedAtGap {
+    WalGap gap;
+    UnixNanos newest_beyond = 0;
+  };
+  std::optional<StoppedAtGap> stopped_at_gap;
 };
 
 // Refusals (Code::kUsage / kAlreadyExists, nothing changed): NAME exists, its directory is not

@@ -7,12 +7,14 @@
 #include <sys/wait.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <thread>
 
 #include <nlohmann/json.hpp>
 
 #include "../cli/platform_harness.h"
+#include "base/time.h"
 #include "pg_harness.h"
 
 namespace fs = std::filesystem;
@@ -123,6 +125,43 @@ TEST_F(PgPrefetchTest, ARestoreKilledDuringReplayLeavesARecoveryThatFinishesAndN
   EXPECT_EQ(SqlAt(InstanceHost("killed"), instance_port_, "SELECT id FROM ledger ORDER BY id"), Ids(4));
   EXPECT_GE(nlohmann::json::parse(again.out)["wal_prefetch"]["from_spool"].get<int>(), 4) << again.out;
   EXPECT_FALSE(fs::exists(InstanceHost("killed") + "/wal-spool"));
+}
+
+// Block 4's segment is lost from the repository: PostgreSQL's recovery runs out of WAL there
+// and ends with blocks 1 to 3, as it would with its own archive; the restore says where and
+// what lies beyond, and the segments the server fetched past the gap are discarded.
+TEST_F(PgPrefetchTest, AMissingSegmentInTheMiddleEndsRecoveryThereAndTheGapIsReported) {
+  Sql("CREATE TABLE ledger (id int PRIMARY KEY)");
+  ASSERT_EQ(Run({"backup"}).exit_code, 0);
+  std::vector<std::string> segments;
+  Clock::time_point last;
+  for (int b = 1; b <= 6; ++b) {
+    // The segment block b goes into. After a switch the position is the next segment's first
+    // byte, which pg_walfile_name names as the segment before it: hence the one byte further.
+    segments.push_back(SqlValue("SELECT pg_walfile_name(pg_current_wal_lsn() + 1)"));
+    last = Block(b);
+  }
+  ASSERT_TRUE(fs::remove(repo() + "/named/wal/" + segments[3]));
+  RunResult r = Run({"restore", "--latest", "--instance", "gap", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(SqlAt(InstanceHost("gap"), instance_port_, "SELECT id FROM ledger ORDER BY id"), Ids(3));
+  nlohmann::json j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["wal_gap"]["first_missing"], segments[3]) << j.dump(1);
+  EXPECT_EQ(j["wal_gap"]["last_missing"], segments[3]);
+  // Beyond the gap: block 6's commit, the newest the archive holds.
+  Result<UnixNanos> beyond = ParseTimestamp(j["wal_gap"]["newest_commit_beyond"].get<std::string>());
+  ASSERT_TRUE(beyond.ok()) << j.dump(1);
+  UnixNanos committed = std::chrono::duration_cast<std::chrono::nanoseconds>(last.time_since_epoch()).count();
+  EXPECT_LE(std::llabs(*beyond - committed), 1'000'000'000) << j.dump(1);
+  EXPECT_EQ(r.err.substr(0, r.err.find('\n')),
+            "warning: replay stopped where WAL is missing (" + segments[3] + "): commits up to " +
+                j["wal_gap"]["newest_commit_beyond"].get<std::string>() +
+                " are beyond the gap and were not recovered");
+  nlohmann::json p = j["wal_prefetch"];
+  EXPECT_GE(p["missing"].get<int>(), 1) << p;
+  EXPECT_GE(p["discarded"].get<int>(), 1) << p;  // blocks 5 and 6, fetched ahead for nothing
+  EXPECT_FALSE(fs::exists(InstanceHost("gap") + "/wal-spool"));
+  EXPECT_FALSE(fs::exists(InstanceHost("gap") + "/wal.sock"));
 }
 
 }  // namespace

@@ -78,11 +78,19 @@ TEST_F(TimelineTest, ATimelineArchivedByHandIsNotProductionsUnlessAskedFor) {
                   "SELECT count(*), count(*) FILTER (WHERE tl = 'two'), count(*) FILTER (WHERE tl = 'prod') FROM t")[0],
             "13|0|3");
   // Timeline 2 on request: what prod2 wrote after it forked, not production's later rows.
-  RunResult two = Run({"restore", "--latest", "--timeline", "2", "--instance", "two"});
+  // Replay went through the prefetch server along timeline 2: past the fork, the spool held
+  // timeline 2's segments, not production's of the same numbers.
+  RunResult two = Run({"restore", "--latest", "--timeline", "2", "--instance", "two", "--json"});
   ASSERT_EQ(two.exit_code, 0) << two.err;
   EXPECT_EQ(SqlAt(InstanceHost("two"), instance_port_ + 2,
                   "SELECT count(*), count(*) FILTER (WHERE tl = 'two'), count(*) FILTER (WHERE tl = 'prod') FROM t")[0],
             "15|5|0");
+  nlohmann::json p = nlohmann::json::parse(two.out)["wal_prefetch"];
+  EXPECT_GE(p["from_spool"].get<int>(), 2) << p;
+  EXPECT_EQ(p["from_spool"].get<int>() + p["on_demand"].get<int>() + p["missing"].get<int>(),
+            p["requests"].get<int>())
+      << p;
+  EXPECT_FALSE(fs::exists(InstanceHost("two") + "/wal-spool"));
   RunResult bad = Run({"window", "--timeline", "7"});
   EXPECT_EQ(bad.exit_code, 1);
   EXPECT_EQ(bad.err.substr(0, bad.err.find('\n')), "error: timeline 7 has no history file in the repository");

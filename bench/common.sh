@@ -58,7 +58,7 @@ CONF
 # Stops every cluster under $work (the benchmark's own, by their data directories' pid files).
 stop_clusters() {
   local d
-  for d in "$work"/restore-* "$work/main"; do
+  for d in "$work"/restore-* "$work/main" "$work"/instances/*/data; do
     [[ -f "$d/postmaster.pid" ]] && as_pg "$pgbin/pg_ctl" stop -D "$d" -m immediate -s || true
   done
 }

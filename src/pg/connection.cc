@@ -122,8 +122,11 @@ std::string QuoteLiteral(const std::string& value) {
 }
 
 Result<std::optional<UnixNanos>> LastCommitTime(Connection& c) {
-  LB_ASSIGN_OR_RETURN(std::string t, c.QueryValue("SELECT to_char((pg_last_committed_xact()).timestamp AT TIME ZONE "
-                                                  "'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"));
+  // With track_commit_timestamp off, pg_last_committed_xact() is an error, not a null: asked
+  // only when it is on (CASE evaluates the function only then; it is volatile, never folded).
+  LB_ASSIGN_OR_RETURN(std::string t, c.QueryValue("SELECT CASE WHEN current_setting('track_commit_timestamp')::bool "
+                                                  "THEN to_char((pg_last_committed_xact()).timestamp AT TIME ZONE "
+                                                  "'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') END"));
   if (t.empty()) return std::optional<UnixNanos>();
   LB_ASSIGN_OR_RETURN(UnixNanos when, ParseTimestamp(t));
   return std::optional<UnixNanos>(when);

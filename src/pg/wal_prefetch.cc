@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -15,6 +16,8 @@
 namespace lifeboat::pg {
 
 namespace {
+
+constexpr int kWorkerNice = 10;
 
 // One line, so a message with a newline in it cannot end the answer early.
 std::string OneLine(std::string s) {
@@ -212,6 +215,10 @@ void WalPrefetchServer::Discard(const std::string& name) {
 }
 
 void WalPrefetchServer::WorkerLoop() {
+  // Replay is the critical path and fetching ahead only has to keep ahead of it: on a busy
+  // machine the workers yield the CPU to PostgreSQL's startup process (a thread's own nice
+  // value, Linux). A file replay waits for is fetched by the acceptor, which is not lowered.
+  (void)::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), kWorkerNice);
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
     changed_.wait(lock, [&] { return stop_ || !queue_.empty(); });

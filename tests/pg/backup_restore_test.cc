@@ -11,6 +11,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/time.h"
+#include "pg/connection.h"
 #include "pg_harness.h"
 
 namespace fs = std::filesystem;
@@ -172,6 +174,40 @@ TEST_F(PgBackupTest, TenantDatabasesAndATablespaceRoundTrip) {
   EXPECT_EQ(fs::read_symlink(host + "/data/pg_tblspc/" + oid).string(), host + "/tablespaces/" + oid);
   EXPECT_EQ(SqlAt(host, instance_port_, "SELECT pg_tablespace_location(" + oid + ")")[0],
             host + "/tablespaces/" + oid);
+}
+
+// Production's newest commit is what drills and cutovers measure RPO against. PostgreSQL's
+// default, track_commit_timestamp off, makes pg_last_committed_xact() an error: the time is
+// then unknown (the RPO falls back to the repository's newest commit), not a failed cutover.
+TEST_F(PgBackupTest, WithoutCommitTimestampsTheNewestCommitIsUnknownNotAnError) {
+  Sql("CREATE TABLE t (id int)");
+  UnixNanos before = NowNanos();
+  Sql("INSERT INTO t VALUES (1)");
+  pg::ConnInfo info;
+  info.host = dir_;
+  info.port = port_;
+  info.user = "postgres";
+  Result<std::unique_ptr<pg::Connection>> on = pg::Connection::Open(info);
+  ASSERT_TRUE(on.ok()) << on.status().ToString();
+  Result<std::optional<UnixNanos>> tracked = pg::LastCommitTime(**on);
+  ASSERT_TRUE(tracked.ok()) << tracked.status().ToString();
+  ASSERT_TRUE(tracked->has_value());
+  EXPECT_GE(**tracked, before - 1'000'000'000);
+  EXPECT_LE(**tracked, NowNanos());
+  on->reset();
+
+  Sql("ALTER SYSTEM SET track_commit_timestamp = off");
+  std::string out;
+  ASSERT_EQ(RunAsPostgres({std::string(kPgBin) + "/pg_ctl", "restart", "-D", Path("main"), "-w", "-s", "-l",
+                           Path("main.log")},
+                          &out),
+            0)
+      << out;
+  Result<std::unique_ptr<pg::Connection>> off = pg::Connection::Open(info);
+  ASSERT_TRUE(off.ok()) << off.status().ToString();
+  Result<std::optional<UnixNanos>> untracked = pg::LastCommitTime(**off);
+  ASSERT_TRUE(untracked.ok()) << untracked.status().ToString();
+  EXPECT_FALSE(untracked->has_value());
 }
 
 TEST_F(PgBackupTest, RefusalsChangeNothing) {

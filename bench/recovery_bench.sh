@@ -154,8 +154,9 @@ drop_caches; t=$(date +%s.%N)
 recover_total=$(since "$t")
 "${lb[@]}" --json runs > "$work/runs.json"
 steps=$(jq -r '.[0].steps[] | "| \(.name) | \(.seconds * 100 | round / 100) | \(.detail | gsub("\\|"; "/")) |"' "$work/runs.json")
-recover_rto=$(jq .rto_seconds "$work/recover.json")
-verify_cov=$(jq -r '.[0].steps[] | select(.name == "verify") | .detail' "$work/runs.json")
+recover_rto=$(jq .result.rto_seconds "$work/recover.json")
+recover_rpo=$(jq .result.rpo_seconds "$work/recover.json")
+recover_basis=$(jq -r .result.rpo_basis "$work/recover.json")
 
 cat <<REPORT
 $(machine)
@@ -176,7 +177,7 @@ database: pgbench scale $scale, $((db_bytes / 1048576)) MiB; $((wal_bytes / 1000
 lifeboat's prefetch served ${m[lb_spool]} segments from its spool (median); peak memory of the restore
 process: ${m[lb_rss_key]} MiB with the key, ${m[lb_rss_phrase]} MiB with the passphrase (spool bound on disk: 256 MiB)
 
-recover --time, end to end: ${recover_total} s by the clock, RTO ${recover_rto} s as recover measured it ([verify] budget = "$budget")
+recover --time, end to end: ${recover_total} s by the clock, RTO ${recover_rto} s and RPO ${recover_rpo} s ($recover_basis) as recover measured them ([verify] budget = "$budget")
 
 | step | seconds | detail |
 |---|---|---|

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <map>
 #include <set>
 
@@ -13,6 +14,7 @@
 
 #include "base/fs.h"
 #include "base/time.h"
+#include "schedule/schedule.h"
 
 namespace lifeboat {
 
@@ -38,6 +40,17 @@ class SectionReader {
     if (n == nullptr) return required ? Missing(key) : Status::Ok();
     if (!n->is_string()) return WrongType(*n, key, "a string");
     *out = *n->value<std::string>();
+    return Status::Ok();
+  }
+
+  // A string that `check` accepts (its message follows the key's place: "line 4:
+  // 'schedule.full': invalid schedule ..", with its hint).
+  Status Checked(const std::string& key, std::string* out, const std::function<Status(const std::string&)>& check) {
+    LB_RETURN_IF_ERROR(String(key, out));
+    const toml::node* n = table_.get(key);
+    if (n == nullptr) return Status::Ok();
+    Status s = check(*out);
+    if (!s.ok()) return Status::Config(Where(*n) + ": '" + Name(key) + "': " + s.message(), s.hint());
     return Status::Ok();
   }
 
@@ -357,6 +370,32 @@ Status ParsePlatform(const toml::table& root, const std::string& base_dir, Confi
     LB_RETURN_IF_ERROR(r.Int("wal_prefetch_mib", &cfg->recovery.wal_prefetch_mib, 0, 65536));
     LB_RETURN_IF_ERROR(r.Finish());
   }
+  if (const toml::table* sch = root["schedule"].as_table()) {
+    ScheduleConfigSection& sc = cfg->schedule;
+    SectionReader r(*sch, "schedule", path);
+    auto schedule = [](const std::string& v) { return schedule::Schedule::Parse(v).status(); };
+    LB_RETURN_IF_ERROR(r.Checked("timezone", &sc.timezone, [](const std::string& v) {
+      return schedule::Zone::Named(v).status();
+    }));
+    for (auto [key, out] : {std::pair{"full", &sc.full}, std::pair{"incremental", &sc.incremental},
+                            std::pair{"expire", &sc.expire}, std::pair{"copy", &sc.copy},
+                            std::pair{"verify", &sc.verify}, std::pair{"drill", &sc.drill}}) {
+      LB_RETURN_IF_ERROR(r.Checked(key, out, schedule));
+    }
+    LB_RETURN_IF_ERROR(r.Checked("window", &sc.window, [](const std::string& v) {
+      return schedule::Window::Parse(v).status();
+    }));
+    LB_RETURN_IF_ERROR(r.Checked("drill_point", &sc.drill_point, [](const std::string& v) {
+      return v == "latest" || v == "random" ? Status::Ok()
+                                            : Status::Config("is \"" + v + "\", expected \"latest\" or \"random\"");
+    }));
+    LB_RETURN_IF_ERROR(r.Finish());
+  }
+  if (const toml::table* ag = root["agent"].as_table()) {
+    SectionReader r(*ag, "agent", path);
+    LB_RETURN_IF_ERROR(r.Bool("stream", &cfg->agent.stream));
+    LB_RETURN_IF_ERROR(r.Finish());
+  }
   if (cfg->recovery.secret.empty()) {
     for (const auto& svc : cfg->services) {
       if (!svc.secret.empty()) {
@@ -410,17 +449,17 @@ Result<Config> ParseConfig(const std::string& text, const std::string& path) {
   std::string base_dir = Dirname(path);
 
   static const std::set<std::string> kSections = {
-      "database", "frontend", "instances", "load_balancer", "objectives", "recovery",
-      "repository", "retention", "service", "state", "verify"};
+      "agent", "database", "frontend", "instances", "load_balancer", "objectives", "recovery",
+      "repository", "retention", "schedule", "service", "state", "verify"};
   for (const auto& [k, node] : root) {
     std::string key(k.str());
     if (!kSections.count(key)) {
       return Status::Config("config '" + path + "' line " +
                                 std::to_string(node.source().begin.line) + ": unknown key '" +
                                 key + "'",
-                            "sections are: [database], [frontend], [instances], [load_balancer], "
-                            "[objectives], [recovery], [repository], [retention], [service.NAME], [state], "
-                            "[verify]");
+                            "sections are: [agent], [database], [frontend], [instances], [load_balancer], "
+                            "[objectives], [recovery], [repository], [retention], [schedule], [service.NAME], "
+                            "[state], [verify]");
     }
     if (!node.is_table()) {
       return Status::Config("config '" + path + "' line " +

@@ -161,6 +161,25 @@ struct RecoveryConfigSection {
   int wal_prefetch_mib = 256;
 };
 
+// [schedule]: what the agent runs and when (schedule/schedule.h has the forms). A job with
+// no schedule is not run by the agent. Every value is checked when the config is loaded.
+struct ScheduleConfigSection {
+  std::string timezone = "UTC";  // a name of the system's time-zone database
+  std::string full;              // full backups
+  std::string window;            // the full backups' daily window ("03:00-04:00"; "" any time)
+  std::string incremental;       // incremental backups
+  std::string expire;
+  std::string copy;              // repo copy to the offsite repository ("after backup" or a time)
+  std::string verify;            // verify --snapshot latest
+  std::string drill;
+  std::string drill_point = "latest";  // "latest" or "random" (a random instant of the window)
+};
+
+// [agent]: the long-running `lifeboat agent`.
+struct AgentConfigSection {
+  bool stream = true;  // supervise `wal stream` (when there is a [database])
+};
+
 struct Config {
   std::string file;  // absolute path of the file it was loaded from
   RepositoryConfigSection repository;
@@ -177,6 +196,8 @@ struct Config {
   LoadBalancerConfigSection load_balancer;
   FrontendConfigSection frontend;
   RecoveryConfigSection recovery;
+  ScheduleConfigSection schedule;
+  AgentConfigSection agent;
 
   const ServiceConfig* FindService(const std::string& name) const;
 };

@@ -147,6 +147,57 @@ expect = "rows = 1"
             "config '/x/l.toml': missing key 'verify.check.database'");
 }
 
+TEST(ConfigTest, ReadsTheScheduleAndRefusesABadOneNamingTheLine) {
+  Result<Config> c = ParseConfig(R"([repository]
+path = "r"
+[schedule]
+timezone = "America/New_York"
+full = "daily 03:00"
+window = "03:00-04:00"
+incremental = "every 1h"
+expire = "daily 04:30"
+copy = "after backup"
+verify = "0 5 * * *"
+drill = "monthly"
+drill_point = "random"
+[agent]
+stream = false
+)", "/x/l.toml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->schedule.timezone, "America/New_York");
+  EXPECT_EQ(c->schedule.full, "daily 03:00");
+  EXPECT_EQ(c->schedule.window, "03:00-04:00");
+  EXPECT_EQ(c->schedule.copy, "after backup");
+  EXPECT_EQ(c->schedule.verify, "0 5 * * *");
+  EXPECT_EQ(c->schedule.drill_point, "random");
+  EXPECT_FALSE(c->agent.stream);
+  Result<Config> none = ParseConfig("[repository]\npath = \"r\"\n", "/x/l.toml");
+  EXPECT_EQ(none->schedule.timezone, "UTC");
+  EXPECT_EQ(none->schedule.full, "");
+  EXPECT_TRUE(none->agent.stream);
+
+  Result<Config> bad = ParseConfig("[repository]\npath = \"r\"\n[schedule]\nfull = \"nightly\"\n", "/x/l.toml");
+  EXPECT_EQ(bad.status().code(), Code::kConfig);
+  EXPECT_EQ(bad.status().message(),
+            "config '/x/l.toml' line 4: 'schedule.full': invalid schedule 'nightly': not a known form");
+  EXPECT_NE(bad.status().hint().find("'daily HH:MM'"), std::string::npos) << bad.status().hint();
+  EXPECT_EQ(ParseConfig("[repository]\npath = \"r\"\n[schedule]\ntimezone = \"Eastern\"\n", "/x/l.toml")
+                .status()
+                .message(),
+            "config '/x/l.toml' line 4: 'schedule.timezone': unknown time zone 'Eastern'");
+  EXPECT_EQ(ParseConfig("[repository]\npath = \"r\"\n[schedule]\nwindow = \"3-4\"\n", "/x/l.toml").status().message(),
+            "config '/x/l.toml' line 4: 'schedule.window': invalid window '3-4'");
+  EXPECT_EQ(ParseConfig("[repository]\npath = \"r\"\n[schedule]\ndrill_point = \"oldest\"\n", "/x/l.toml")
+                .status()
+                .message(),
+            "config '/x/l.toml' line 4: 'schedule.drill_point': is \"oldest\", expected \"latest\" or \"random\"");
+  EXPECT_EQ(ParseConfig("[repository]\npath = \"r\"\n[schedule]\nfulll = \"daily 03:00\"\n", "/x/l.toml")
+                .status()
+                .message()
+                .substr(0, 55),
+            "config '/x/l.toml' line 4: unknown key 'schedule.fulll'");
+}
+
 TEST(DurationTest, ParsesUnitsAndRefusesBareNumbers) {
   EXPECT_EQ(*ParseDuration("30s"), 30);
   EXPECT_EQ(*ParseDuration("4h"), 14400);

@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <linux/close_range.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -164,6 +165,60 @@ Result<pid_t> SpawnDaemon(const std::vector<std::string>& argv,
     return ErrnoStatus("cannot start '" + argv[0] + "'", err);
   }
   return daemon;
+}
+
+Result<pid_t> SpawnChild(const std::vector<std::string>& argv, const std::string& out_file,
+                         const std::string& err_file) {
+  if (argv.empty()) return Status::Usage("no program to start");
+  std::vector<std::string> args = argv;
+  std::vector<char*> cargv;
+  for (auto& a : args) cargv.push_back(a.data());
+  cargv.push_back(nullptr);
+  auto open_out = [](const std::string& f) {
+    return f.empty() ? -1 : open(f.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  };
+  int out_fd = open_out(out_file), err_fd = open_out(err_file);
+  if ((!out_file.empty() && out_fd < 0) || (!err_file.empty() && err_fd < 0)) {
+    int err = errno;
+    if (out_fd >= 0) close(out_fd);
+    if (err_fd >= 0) close(err_fd);
+    return ErrnoStatus("cannot open the output files of '" + argv[0] + "'", err);
+  }
+  // If exec fails its errno comes back through this pipe; a successful exec closes it.
+  int report[2];
+  if (pipe2(report, O_CLOEXEC) != 0) return ErrnoStatus("cannot start '" + argv[0] + "'", errno);
+  pid_t parent = getpid();
+  pid_t pid = fork();
+  if (pid < 0) return ErrnoStatus("cannot start '" + argv[0] + "'", errno);
+  if (pid == 0) {
+    setpgid(0, 0);
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() != parent) _exit(127);  // the parent died before the death signal was armed
+    int null = open("/dev/null", O_RDONLY);
+    dup2(null, STDIN_FILENO);
+    if (out_fd >= 0) dup2(out_fd, STDOUT_FILENO);
+    if (err_fd >= 0) dup2(err_fd, STDERR_FILENO);
+    close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    execv(cargv[0], cargv.data());
+    int err = errno;
+    (void)!write(report[1], &err, sizeof(err));
+    _exit(127);
+  }
+  close(report[1]);
+  if (out_fd >= 0) close(out_fd);
+  if (err_fd >= 0) close(err_fd);
+  int err = 0;
+  ssize_t got = read(report[0], &err, sizeof(err));
+  close(report[0]);
+  if (got == sizeof(err)) {
+    while (waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+    }
+    return ErrnoStatus("cannot start '" + argv[0] + "'", err);
+  }
+  return pid;
 }
 
 bool ProcessMatches(pid_t pid, const std::string& marker) {

@@ -44,6 +44,16 @@ Result<pid_t> SpawnDaemon(const std::vector<std::string>& argv,
                           const std::map<std::string, std::string>& env,
                           const std::string& log_file);
 
+// Starts argv[0] as a child of this process, for a supervisor that reaps it (waitpid): stdin
+// from /dev/null, stdout and stderr to `out_file` and `err_file` (created or truncated; ""
+// inherits this process's), in a process group of its own (a terminal's Ctrl-C reaches the
+// supervisor, which stops its children itself), and sent SIGTERM if this process dies first
+// (PR_SET_PDEATHSIG), so a supervisor killed with -9 leaves no child working for nobody. Must
+// be called from the thread that lives as long as the process (the death signal follows the
+// thread). No descriptor but the three is inherited; the environment is this process's.
+Result<pid_t> SpawnChild(const std::vector<std::string>& argv, const std::string& out_file,
+                         const std::string& err_file);
+
 // True when `pid` is alive and its command line contains `marker` (a path unique to the
 // process lifeboat started), so that a recycled pid is never mistaken for it.
 bool ProcessMatches(pid_t pid, const std::string& marker);

@@ -47,5 +47,8 @@ void AddRelease(CLI::App* app, Context* ctx);
 void AddDeploy(CLI::App* app, Context* ctx);
 void AddRollback(CLI::App* app, Context* ctx);
 void AddRevisions(CLI::App* app, Context* ctx);
+void AddAgent(CLI::App* app, Context* ctx);
+void AddSchedule(CLI::App* app, Context* ctx);
+void AddJobs(CLI::App* app, Context* ctx);
 
 }  // namespace lifeboat::cli

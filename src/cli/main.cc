@@ -142,6 +142,9 @@ int main(int argc, char** argv) {
   lifeboat::cli::AddRecover(&app, &ctx);
   lifeboat::cli::AddCutover(&app, &ctx);
   lifeboat::cli::AddRuns(&app, &ctx);
+  lifeboat::cli::AddAgent(&app, &ctx);
+  lifeboat::cli::AddSchedule(&app, &ctx);
+  lifeboat::cli::AddJobs(&app, &ctx);
   lifeboat::cli::AddResume(&app, &ctx);
   lifeboat::cli::AddAudit(&app, &ctx);
   lifeboat::cli::AddCleanup(&app, &ctx);

@@ -172,7 +172,6 @@ struct ScheduleConfigSection {
   std::string copy;              // repo copy to the offsite repository ("after backup" or a time)
   std::string verify;            // verify --snapshot latest
   std::string drill;
-  std::string drill_point = "latest";  // "latest" or "random" (a random instant of the window)
 };
 
 // [agent]: the long-running `lifeboat agent`.

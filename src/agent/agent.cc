@@ -9,9 +9,12 @@
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
+#include <httplib.h>
+
 #include <algorithm>
 #include <cerrno>
 
+#include "agent/metrics.h"
 #include "base/fs.h"
 #include "base/process.h"
 
@@ -23,6 +26,8 @@ constexpr double kStreamerMaxBackoff = 60;
 // A streamer that ran this long before it exited starts its backoff over.
 constexpr double kStreamerHealthySeconds = 60;
 constexpr double kMaxSleepSeconds = 1;
+// The probes behind /metrics, in the order they run.
+const char* const kProbes[] = {"snapshots", "window", "drills", "status"};
 
 bool FileExists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
 
@@ -67,6 +72,7 @@ Agent::Agent(AgentOptions options, Config cfg, int lock_fd)
     : options_(std::move(options)), cfg_(std::move(cfg)), lock_fd_(lock_fd), journal_(cfg_.state.dir) {}
 
 Agent::~Agent() {
+  StopHttp();
   StopStreamer();
   if (lock_fd_ >= 0) ::close(lock_fd_);
 }
@@ -121,6 +127,11 @@ Status Agent::Run() {
         (next ? ", next " + zone_->Format(*next) + " (" + FormatIso8601(*next) + ")" : ", never due"));
   }
   AdoptEarlierRuns();
+  RenderMetricsNow();
+  if (Status s = StartHttp(); !s.ok()) {
+    ::close(sfd);
+    return s;
+  }
   Notify("READY=1\nSTATUS=watching " + std::to_string(jobs_.size()) + " scheduled job(s)");
   uint64_t watchdog_usec = 0;
   bool watchdog = sd_watchdog_enabled(0, &watchdog_usec) > 0;
@@ -131,6 +142,7 @@ Status Agent::Run() {
     if (!stopping_) {
       Tick(NowNanos());
       SuperviseStreamer();
+      SuperviseProbes();
     }
     if (stopping_ && !running_) break;
     double sleep = std::min(kMaxSleepSeconds, NextWakeSeconds(NowNanos()));
@@ -168,6 +180,12 @@ Status Agent::Run() {
   }
   ::close(sfd);
   StopStreamer();
+  if (probe_.pid != 0) {
+    ::kill(probe_.pid, SIGTERM);
+    (void)::waitpid(probe_.pid, nullptr, 0);
+    probe_.pid = 0;
+  }
+  StopHttp();
   Log("agent stopped");
   return Status::Ok();
 }
@@ -301,6 +319,8 @@ void Agent::Reap() {
       Finish(status);
     } else if (pid == streamer_.pid) {
       StreamerExited(status);
+    } else if (pid == probe_.pid) {
+      ProbeExited(status);
     }
   }
 }
@@ -330,6 +350,7 @@ void Agent::Finish(int status) {
       (r.detail.empty() ? "" : ": " + r.detail));
   running_.reset();
   running_pid_ = 0;
+  RenderMetricsNow();
   Notify("STATUS=watching " + std::to_string(jobs_.size()) + " scheduled job(s)");
 }
 
@@ -388,6 +409,94 @@ void Agent::StopStreamer() {
   }
   Log("wal stream stopped");
   streamer_.pid = 0;
+}
+
+void Agent::SuperviseProbes() {
+  if (cfg_.agent.listen.empty() || probe_.pid != 0 || MonotonicSeconds() < probe_.next_cycle) return;
+  // Without a [database] only the repository's snapshots say anything.
+  size_t count = cfg_.database.present ? std::size(kProbes) : 1;
+  if (probe_.next >= count) probe_.next = 0;
+  std::string dir = JoinPath(cfg_.state.dir, "agent");
+  Result<pid_t> pid = SpawnChild({options_.self, "-c", cfg_.file, "--json", kProbes[probe_.next]},
+                                 JoinPath(dir, "probe.out"), JoinPath(dir, "probe.err"));
+  if (!pid.ok()) {
+    Log("cannot run the metrics probe '" + std::string(kProbes[probe_.next]) + "': " + pid.status().message());
+    probe_.next_cycle = MonotonicSeconds() + static_cast<double>(std::max<int64_t>(1, cfg_.agent.probe_interval_seconds));
+    return;
+  }
+  probe_.pid = *pid;
+}
+
+void Agent::ProbeExited(int status) {
+  probe_.pid = 0;
+  std::string name = kProbes[probe_.next];
+  bool first = !observed_.count(name);
+  std::string dir = JoinPath(cfg_.state.dir, "agent");
+  auto out = nlohmann::json::parse(ReadText(JoinPath(dir, "probe.out")), nullptr, false);
+  // `status` exits 2 when something is unhealthy and still reports: its JSON counts.
+  observed_[name] = out.is_discarded() ? nlohmann::json() : out;
+  if (name == "snapshots") {
+    bool up = ExitCodeOf(status) == 0;
+    if (first ? !up : up != repository_up_) {
+      Log(up ? "the repository answers again"
+             : "the repository does not answer: " + LastLines(ReadText(JoinPath(dir, "probe.err")), 1));
+    }
+    repository_up_ = up;
+  }
+  size_t count = cfg_.database.present ? std::size(kProbes) : 1;
+  if (++probe_.next >= count) {
+    probe_.next = 0;
+    probe_.next_cycle = MonotonicSeconds() + static_cast<double>(std::max<int64_t>(1, cfg_.agent.probe_interval_seconds));
+    RenderMetricsNow();
+  }
+}
+
+void Agent::RenderMetricsNow() {
+  if (cfg_.agent.listen.empty()) return;
+  Observations o;
+  o.now = NowNanos();
+  o.snapshots = observed_["snapshots"];
+  o.window = observed_["window"];
+  o.drills = observed_["drills"];
+  o.status = observed_["status"];
+  o.repository_up = repository_up_;
+  Result<std::vector<JobRecord>> jobs = journal_.List();
+  if (jobs.ok()) o.jobs = std::move(*jobs);
+  o.rto_objective_seconds = cfg_.objectives.rto_seconds;
+  o.rpo_objective_seconds = cfg_.objectives.rpo_seconds;
+  o.stream_wanted = cfg_.agent.stream && cfg_.database.present;
+  o.stream_up = streamer_.pid != 0;
+  std::string text = RenderMetrics(o);
+  std::lock_guard<std::mutex> lock(metrics_mu_);
+  metrics_ = std::move(text);
+}
+
+Status Agent::StartHttp() {
+  if (cfg_.agent.listen.empty()) return Status::Ok();
+  size_t colon = cfg_.agent.listen.rfind(':');
+  std::string host = cfg_.agent.listen.substr(0, colon);
+  int port = std::stoi(cfg_.agent.listen.substr(colon + 1));
+  http_ = std::make_unique<httplib::Server>();
+  http_->Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+    std::lock_guard<std::mutex> lock(metrics_mu_);
+    res.set_content(metrics_, "text/plain; version=0.0.4; charset=utf-8");
+  });
+  http_->Get("/health", [](const httplib::Request&, httplib::Response& res) { res.set_content("ok\n", "text/plain"); });
+  if (!http_->bind_to_port(host, port)) {
+    http_.reset();
+    return Status::IO("cannot listen on " + cfg_.agent.listen + " ([agent] listen)",
+                      "another process may hold the port; choose another in [agent] listen");
+  }
+  http_thread_ = std::thread([this] { http_->listen_after_bind(); });
+  Log("metrics on http://" + cfg_.agent.listen + "/metrics");
+  return Status::Ok();
+}
+
+void Agent::StopHttp() {
+  if (!http_) return;
+  http_->stop();
+  if (http_thread_.joinable()) http_thread_.join();
+  http_.reset();
 }
 
 double Agent::NextWakeSeconds(UnixNanos now) const {

@@ -10,7 +10,12 @@
 // stopped. Under systemd (Type=notify) it reports readiness, status and the watchdog through
 // sd_notify. Logs go to stderr, one line per event.
 //
-// Thread safety: an Agent is one thread; Run blocks until it is told to stop.
+// With [agent] listen it serves /metrics (agent/metrics.h) and /health over HTTP. The metrics
+// come from probes, lifeboat's own `snapshots`, `window`, `drills` and `status` with --json,
+// run one at a time as child processes every [agent] probe_interval, and from the journal.
+//
+// Thread safety: an Agent is one thread, plus the HTTP server's threads, which only read the
+// rendered metrics under a mutex; Run blocks until it is told to stop.
 #pragma once
 
 #include <sys/types.h>
@@ -20,12 +25,18 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <mutex>
 #include <string>
+#include <thread>
 
 #include "agent/jobs.h"
 #include "base/result.h"
 #include "config/config.h"
 #include "schedule/schedule.h"
+
+namespace httplib {
+class Server;
+}
 
 namespace lifeboat::agent {
 
@@ -72,6 +83,11 @@ class Agent {
   void SuperviseStreamer();
   void StreamerExited(int status);
   void StopStreamer();
+  void SuperviseProbes();
+  void ProbeExited(int status);
+  void RenderMetricsNow();
+  Status StartHttp();
+  void StopHttp();
   double NextWakeSeconds(UnixNanos now) const;
   void Log(const std::string& line) const;
   void Notify(const std::string& state) const;
@@ -89,6 +105,18 @@ class Agent {
   pid_t running_pid_ = 0;
   std::map<JobKind, UnixNanos> wake_;  // each job's next instant of interest
   Streamer streamer_;
+  struct Probe {
+    pid_t pid = 0;
+    size_t next = 0;          // index into the probe commands
+    double next_cycle = 0;    // monotonic
+  };
+  Probe probe_;
+  std::map<std::string, nlohmann::json> observed_;  // each probe's last --json output
+  bool repository_up_ = false;
+  std::mutex metrics_mu_;
+  std::string metrics_;  // the rendered exposition; guarded by metrics_mu_
+  std::unique_ptr<httplib::Server> http_;
+  std::thread http_thread_;
   bool stopping_ = false;
 };
 

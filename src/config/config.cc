@@ -390,6 +390,14 @@ Status ParsePlatform(const toml::table& root, const std::string& base_dir, Confi
   if (const toml::table* ag = root["agent"].as_table()) {
     SectionReader r(*ag, "agent", path);
     LB_RETURN_IF_ERROR(r.Bool("stream", &cfg->agent.stream));
+    LB_RETURN_IF_ERROR(r.Checked("listen", &cfg->agent.listen, [](const std::string& v) {
+      size_t colon = v.rfind(':');
+      int port = 0;
+      bool ok = colon != std::string::npos && colon > 0 &&
+                std::sscanf(v.c_str() + colon + 1, "%d", &port) == 1 && port > 0 && port < 65536;
+      return ok ? Status::Ok() : Status::Config("is \"" + v + "\", expected HOST:PORT such as \"127.0.0.1:9187\"");
+    }));
+    LB_RETURN_IF_ERROR(r.Duration("probe_interval", &cfg->agent.probe_interval_seconds));
     LB_RETURN_IF_ERROR(r.Finish());
   }
   if (cfg->recovery.secret.empty()) {

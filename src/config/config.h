@@ -177,6 +177,8 @@ struct ScheduleConfigSection {
 // [agent]: the long-running `lifeboat agent`.
 struct AgentConfigSection {
   bool stream = true;  // supervise `wal stream` (when there is a [database])
+  std::string listen;  // "127.0.0.1:9187": serve /metrics and /health there ("" none)
+  int64_t probe_interval_seconds = 60;  // how often the metrics' probes run
 };
 
 struct Config {

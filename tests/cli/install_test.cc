@@ -38,6 +38,13 @@ TEST_F(InstallTest, TheBinariesUnitsAndManPageAreInstalled) {
   for (const char* command : {"\nagent\n", "\nschedule\n", "\njobs\n", "\nrecover\n"}) {
     EXPECT_NE(man.find(command), std::string::npos) << command;
   }
+  // The alerting rules for the agent's metrics, as Prometheus' promtool reads them.
+  std::string rules = prefix + "/share/lifeboat/lifeboat-rules.yml";
+  ASSERT_TRUE(fs::exists(rules));
+  std::string check = "promtool check rules '" + rules + "' > '" + Path("promtool.out") + "' 2>&1";
+  EXPECT_EQ(std::system(check.c_str()), 0) << ReadWholeFile(Path("promtool.out"));
+  EXPECT_NE(ReadWholeFile(Path("promtool.out")).find("SUCCESS: 10 rules found"), std::string::npos)
+      << ReadWholeFile(Path("promtool.out"));
 }
 
 }  // namespace

@@ -14,6 +14,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <httplib.h>
+
 #include "../cli/platform_harness.h"
 #include "base/time.h"
 #include "pg_harness.h"
@@ -29,10 +31,27 @@ constexpr int64_t kFullEvery = 24, kIncrementalEvery = 8, kExpireEvery = 40, kVe
 class AgentTest : public PgTest {
  protected:
   std::string ConfigText(const std::string& instances_dir) const override {
+    if (metrics_port_ == 0) metrics_port_ = FreePortBlock(29300, 1);
     return PgTest::ConfigText(instances_dir) + "\n[schedule]\nfull = \"every " + std::to_string(kFullEvery) +
            "s\"\nincremental = \"every " + std::to_string(kIncrementalEvery) + "s\"\nexpire = \"every " +
-           std::to_string(kExpireEvery) + "s\"\nverify = \"every " + std::to_string(kVerifyEvery) + "s\"\n";
+           std::to_string(kExpireEvery) + "s\"\nverify = \"every " + std::to_string(kVerifyEvery) +
+           "s\"\n\n[agent]\nlisten = \"127.0.0.1:" + std::to_string(metrics_port_) + "\"\nprobe_interval = \"2s\"\n";
   }
+  // GET path from the agent's HTTP endpoint: status and body.
+  std::pair<int, std::string> Get(const std::string& path) {
+    httplib::Client c("127.0.0.1", metrics_port_);
+    c.set_connection_timeout(2);
+    httplib::Result r = c.Get(path);
+    return r ? std::make_pair(r->status, r->body) : std::make_pair(0, std::string());
+  }
+  // The value of the sample line that starts with `series` ("name{labels}"), or "".
+  static std::string Value(const std::string& metrics, const std::string& series) {
+    size_t at = ("\n" + metrics).find("\n" + series + " ");
+    if (at == std::string::npos) return "";
+    size_t end = metrics.find('\n', at);
+    return metrics.substr(at + series.size() + 1, end - at - series.size() - 1);
+  }
+  mutable int metrics_port_ = 0;
   pid_t StartAgent(const std::string& log) {
     pid_t pid = StartWithEnv({LIFEBOAT_BIN, "-c", Path("lifeboat.toml"), "agent"},
                              {{"LIFEBOAT_PASSPHRASE", "test passphrase"}}, Path(log));
@@ -79,7 +98,8 @@ class AgentTest : public PgTest {
 
 TEST_F(AgentTest, JobsRunWhenDueOnceEachOneAtATimeAndSurviveKill9OfTheStreamerAndTheAgent) {
   Sql("CREATE TABLE t (id int)");
-  ASSERT_EQ(Run({"backup"}).exit_code, 0);  // a repository with a snapshot, as the agent would find one
+  ASSERT_EQ(Run({"backup"}).exit_code, 0);
+  UnixNanos began = NowNanos();  // a repository with a snapshot, as the agent would find one
   std::string streamer = "lifeboat.toml wal stream";
   pid_t agent = StartAgent("agent.log");
   // The first full backup, then two incrementals on top of it.
@@ -91,6 +111,31 @@ TEST_F(AgentTest, JobsRunWhenDueOnceEachOneAtATimeAndSurviveKill9OfTheStreamerAn
   EXPECT_EQ(second.exit_code, 2);
   EXPECT_EQ(second.err.substr(0, second.err.find('\n')),
             "error: another agent runs for state directory '" + Path(".lifeboat") + "' (pid " + std::to_string(agent) + ")");
+
+  // /metrics: what the probes saw (the first full backup finished after this test began, the
+  // repository answers, the streamer runs), in an exposition promtool accepts.
+  std::string metrics;
+  auto agents_full = [&] {
+    std::string v = Value(metrics, "lifeboat_backup_last_success_timestamp_seconds{kind=\"full\"}");
+    return !v.empty() && std::stod(v) >= static_cast<double>(began) / 1e9;
+  };
+  for (int i = 0; i < 100 && !agents_full(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    metrics = Get("/metrics").second;
+  }
+  std::string full = Value(metrics, "lifeboat_backup_last_success_timestamp_seconds{kind=\"full\"}");
+  ASSERT_FALSE(full.empty()) << metrics;
+  EXPECT_GE(std::stod(full), static_cast<double>(began) / 1e9) << metrics;
+  EXPECT_LE(std::stod(full), static_cast<double>(NowNanos()) / 1e9) << metrics;
+  EXPECT_EQ(Value(metrics, "lifeboat_repository_up{repository=\"primary\"}"), "1") << metrics;
+  EXPECT_EQ(Value(metrics, "lifeboat_wal_stream_up"), "1") << metrics;
+  EXPECT_EQ(Value(metrics, "lifeboat_objective_rpo_seconds"), "86400") << metrics;
+  EXPECT_EQ(Value(metrics, "lifeboat_recovery_window_gaps"), "0") << metrics;
+  WriteFile(Path("metrics.txt"), metrics);
+  std::string check;
+  EXPECT_EQ(RunWithEnv({"/bin/sh", "-c", "promtool check metrics < '" + Path("metrics.txt") + "'"}, {}, &check), 0) << check;
+  EXPECT_EQ(check, "");
+  EXPECT_EQ(Get("/health"), std::make_pair(200, std::string("ok\n")));
 
   // The supervised streamer, killed with -9, is back within a few seconds under a new pid.
   pid_t first = PidWith(streamer);

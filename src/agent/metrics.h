@@ -1,0 +1,30 @@
+// The agent's /metrics, in Prometheus' text exposition format (0.0.4), from what it observed:
+// the --json outputs of its probes (`snapshots`, `window`, `drills`, `status`, run as child
+// processes like its jobs), its job journal, the config's objectives and its streamer.
+// RenderMetrics is pure, so the unit tests hold it to exact lines and promtool to the format.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "agent/jobs.h"
+#include "base/time.h"
+
+namespace lifeboat::agent {
+
+struct Observations {
+  UnixNanos now = 0;
+  // A probe's --json output; null when it has not run or did not answer with JSON.
+  nlohmann::json snapshots, window, drills, status;
+  bool repository_up = false;  // `snapshots` opened the primary repository (exit 0)
+  std::vector<JobRecord> jobs;  // the journal
+  int64_t rto_objective_seconds = 0, rpo_objective_seconds = 0;
+  bool stream_wanted = false, stream_up = false;
+};
+
+std::string RenderMetrics(const Observations& o);
+
+}  // namespace lifeboat::agent

@@ -31,6 +31,7 @@ bench: build-release
 	@bench/s3_bench.sh
 	@bench/recovery_bench.sh
 	@bench/s3_replay_bench.sh
+	@bench/agent_bench.sh
 
 torture: build
 	@$(MAKE) --no-print-directory build-fuzz FUZZ_SECONDS=600

@@ -100,6 +100,11 @@ Status Agent::Configure(const Config& cfg) {
   }
   zone_ = std::move(zone);
   jobs_ = std::move(jobs);
+  tracker_.set_repeat(cfg.alert.repeat_seconds);  // what fires keeps firing across a reload
+  notifier_.reset();
+  if (!cfg.alert.notify.empty()) {
+    notifier_ = std::make_unique<Notifier>(cfg.alert.notify, [this](const std::string& line) { Log(line); });
+  }
   return Status::Ok();
 }
 
@@ -127,7 +132,7 @@ Status Agent::Run() {
         (next ? ", next " + zone_->Format(*next) + " (" + FormatIso8601(*next) + ")" : ", never due"));
   }
   AdoptEarlierRuns();
-  RenderMetricsNow();
+  Observe();
   if (Status s = StartHttp(); !s.ok()) {
     ::close(sfd);
     return s;
@@ -311,18 +316,11 @@ void Agent::StartNext(UnixNanos now) {
 }
 
 void Agent::Reap() {
-  for (;;) {
-    int status = 0;
-    pid_t pid = ::waitpid(-1, &status, WNOHANG);
-    if (pid <= 0) return;
-    if (running_ && pid == running_pid_) {
-      Finish(status);
-    } else if (pid == streamer_.pid) {
-      StreamerExited(status);
-    } else if (pid == probe_.pid) {
-      ProbeExited(status);
-    }
-  }
+  // Only the agent's own children by pid: the notifier's commands are waited for by its thread.
+  int status = 0;
+  if (running_ && ::waitpid(running_pid_, &status, WNOHANG) == running_pid_) Finish(status);
+  if (streamer_.pid != 0 && ::waitpid(streamer_.pid, &status, WNOHANG) == streamer_.pid) StreamerExited(status);
+  if (probe_.pid != 0 && ::waitpid(probe_.pid, &status, WNOHANG) == probe_.pid) ProbeExited(status);
 }
 
 void Agent::Finish(int status) {
@@ -350,7 +348,7 @@ void Agent::Finish(int status) {
       (r.detail.empty() ? "" : ": " + r.detail));
   running_.reset();
   running_pid_ = 0;
-  RenderMetricsNow();
+  Observe();
   Notify("STATUS=watching " + std::to_string(jobs_.size()) + " scheduled job(s)");
 }
 
@@ -379,6 +377,7 @@ void Agent::StreamerExited(int status) {
   double ran = MonotonicSeconds() - streamer_.started;
   std::string why = LastLines(ReadText(JoinPath(cfg_.state.dir, "agent/wal-stream.log")), 1);
   streamer_.pid = 0;
+  streamer_.exited_at = MonotonicSeconds();
   // Exit 1 (usage, config, a wrong key) and 3 (integrity) are not what a restart fixes.
   if (code == 1 || code == 3) {
     streamer_.given_up = true;
@@ -412,7 +411,7 @@ void Agent::StopStreamer() {
 }
 
 void Agent::SuperviseProbes() {
-  if (cfg_.agent.listen.empty() || probe_.pid != 0 || MonotonicSeconds() < probe_.next_cycle) return;
+  if (!ProbesWanted() || probe_.pid != 0 || MonotonicSeconds() < probe_.next_cycle) return;
   // Without a [database] only the repository's snapshots say anything.
   size_t count = cfg_.database.present ? std::size(kProbes) : 1;
   if (probe_.next >= count) probe_.next = 0;
@@ -442,30 +441,43 @@ void Agent::ProbeExited(int status) {
              : "the repository does not answer: " + LastLines(ReadText(JoinPath(dir, "probe.err")), 1));
     }
     repository_up_ = up;
+    repository_error_ = up ? "" : LastLines(ReadText(JoinPath(dir, "probe.err")), 1);
   }
   size_t count = cfg_.database.present ? std::size(kProbes) : 1;
   if (++probe_.next >= count) {
     probe_.next = 0;
     probe_.next_cycle = MonotonicSeconds() + static_cast<double>(std::max<int64_t>(1, cfg_.agent.probe_interval_seconds));
-    RenderMetricsNow();
+    Observe();
   }
 }
 
-void Agent::RenderMetricsNow() {
-  if (cfg_.agent.listen.empty()) return;
+bool Agent::ProbesWanted() const { return !cfg_.agent.listen.empty() || !cfg_.alert.notify.empty(); }
+
+void Agent::Observe() {
+  if (!ProbesWanted()) return;
   Observations o;
   o.now = NowNanos();
   o.snapshots = observed_["snapshots"];
   o.window = observed_["window"];
   o.drills = observed_["drills"];
   o.status = observed_["status"];
+  o.probed = observed_.count("snapshots") > 0;
   o.repository_up = repository_up_;
+  o.repository_error = repository_error_;
   Result<std::vector<JobRecord>> jobs = journal_.List();
   if (jobs.ok()) o.jobs = std::move(*jobs);
   o.rto_objective_seconds = cfg_.objectives.rto_seconds;
   o.rpo_objective_seconds = cfg_.objectives.rpo_seconds;
   o.stream_wanted = cfg_.agent.stream && cfg_.database.present;
-  o.stream_up = streamer_.pid != 0;
+  // A streamer between a crash and its restart is not down yet.
+  constexpr double kStreamerGraceSeconds = 30;
+  o.stream_up = streamer_.pid != 0 || (!streamer_.given_up && MonotonicSeconds() - streamer_.exited_at < kStreamerGraceSeconds);
+  std::vector<AlertCheck> checks = EvaluateChecks(o);
+  for (const AlertCheck& c : checks) o.alerts[c.name] = c.firing;
+  for (const Notification& n : tracker_.Update(checks, o.now)) {
+    Log("alert " + n.alert + " " + n.state + (n.summary.empty() ? "" : ": " + n.summary));
+    if (notifier_) notifier_->Send(n);
+  }
   std::string text = RenderMetrics(o);
   std::lock_guard<std::mutex> lock(metrics_mu_);
   metrics_ = std::move(text);

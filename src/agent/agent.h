@@ -29,7 +29,9 @@
 #include <string>
 #include <thread>
 
+#include "agent/alerts.h"
 #include "agent/jobs.h"
+#include "agent/notifier.h"
 #include "base/result.h"
 #include "config/config.h"
 #include "schedule/schedule.h"
@@ -71,6 +73,7 @@ class Agent {
     double restart_at = 0;      // monotonic; 0 now
     double backoff = 1;         // seconds
     bool given_up = false;      // failed for a reason a restart cannot fix
+    double exited_at = -1e18;   // monotonic; a restart within the grace is not "down"
   };
 
   Agent(AgentOptions options, Config cfg, int lock_fd);
@@ -85,7 +88,8 @@ class Agent {
   void StopStreamer();
   void SuperviseProbes();
   void ProbeExited(int status);
-  void RenderMetricsNow();
+  void Observe();  // alerts and metrics from the probes' outputs and the journal
+  bool ProbesWanted() const;
   Status StartHttp();
   void StopHttp();
   double NextWakeSeconds(UnixNanos now) const;
@@ -113,6 +117,9 @@ class Agent {
   Probe probe_;
   std::map<std::string, nlohmann::json> observed_;  // each probe's last --json output
   bool repository_up_ = false;
+  std::string repository_error_;
+  AlertTracker tracker_{0};
+  std::unique_ptr<Notifier> notifier_;
   std::mutex metrics_mu_;
   std::string metrics_;  // the rendered exposition; guarded by metrics_mu_
   std::unique_ptr<httplib::Server> http_;

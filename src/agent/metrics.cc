@@ -151,6 +151,8 @@ std::string RenderMetrics(const Observations& o) {
   }
   e.Family("lifeboat_job_missed_total", "counter", "Due runs that could not start in their span.");
   for (const auto& [job, n] : missed) e.Sample("lifeboat_job_missed_total", n, Label("job", job));
+  e.Family("lifeboat_alerts_firing", "gauge", "1 for each of the agent's alerts that fires now.");
+  for (const auto& [alert, firing] : o.alerts) e.Sample("lifeboat_alerts_firing", firing ? 1 : 0, Label("alert", alert));
   return e.Take();
 }
 

@@ -4,6 +4,7 @@
 // RenderMetrics is pure, so the unit tests hold it to exact lines and promtool to the format.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,10 +20,13 @@ struct Observations {
   UnixNanos now = 0;
   // A probe's --json output; null when it has not run or did not answer with JSON.
   nlohmann::json snapshots, window, drills, status;
+  bool probed = false;         // the repository probe has run at least once
   bool repository_up = false;  // `snapshots` opened the primary repository (exit 0)
+  std::string repository_error;  // its last error line when it did not
   std::vector<JobRecord> jobs;  // the journal
   int64_t rto_objective_seconds = 0, rpo_objective_seconds = 0;
   bool stream_wanted = false, stream_up = false;
+  std::map<std::string, bool> alerts;  // each alert check: firing or not (alerts.h)
 };
 
 std::string RenderMetrics(const Observations& o);

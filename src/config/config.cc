@@ -387,6 +387,27 @@ Status ParsePlatform(const toml::table& root, const std::string& base_dir, Confi
     }));
     LB_RETURN_IF_ERROR(r.Finish());
   }
+  if (const toml::table* al = root["alert"].as_table()) {
+    SectionReader r(*al, "alert", path);
+    LB_RETURN_IF_ERROR(r.Duration("repeat", &cfg->alert.repeat_seconds));
+    std::vector<const toml::table*> notify;
+    LB_RETURN_IF_ERROR(r.Tables("notify", &notify));
+    LB_RETURN_IF_ERROR(r.Finish());
+    for (const toml::table* t : notify) {
+      AlertNotifyConfig n;
+      SectionReader nr(*t, "alert.notify", path);
+      LB_RETURN_IF_ERROR(nr.String("webhook", &n.webhook));
+      LB_RETURN_IF_ERROR(nr.StringList("command", &n.command));
+      LB_RETURN_IF_ERROR(nr.Finish());
+      if (n.webhook.empty() == n.command.empty()) {
+        return Status::Config("config '" + path + "': each [[alert.notify]] needs exactly one of 'webhook' and 'command'");
+      }
+      if (!n.webhook.empty() && n.webhook.rfind("http://", 0) != 0 && n.webhook.rfind("https://", 0) != 0) {
+        return Status::Config("config '" + path + "': [[alert.notify]] webhook '" + n.webhook + "' is not an http(s) URL");
+      }
+      cfg->alert.notify.push_back(std::move(n));
+    }
+  }
   if (const toml::table* ag = root["agent"].as_table()) {
     SectionReader r(*ag, "agent", path);
     LB_RETURN_IF_ERROR(r.Bool("stream", &cfg->agent.stream));
@@ -453,7 +474,7 @@ Result<Config> ParseConfig(const std::string& text, const std::string& path) {
   std::string base_dir = Dirname(path);
 
   static const std::set<std::string> kSections = {
-      "agent", "database", "frontend", "instances", "load_balancer", "objectives", "recovery",
+      "agent", "alert", "database", "frontend", "instances", "load_balancer", "objectives", "recovery",
       "repository", "retention", "schedule", "service", "state", "verify"};
   for (const auto& [k, node] : root) {
     std::string key(k.str());
@@ -461,7 +482,7 @@ Result<Config> ParseConfig(const std::string& text, const std::string& path) {
       return Status::Config("config '" + path + "' line " +
                                 std::to_string(node.source().begin.line) + ": unknown key '" +
                                 key + "'",
-                            "sections are: [agent], [database], [frontend], [instances], [load_balancer], "
+                            "sections are: [agent], [alert], [database], [frontend], [instances], [load_balancer], "
                             "[objectives], [recovery], [repository], [retention], [schedule], [service.NAME], "
                             "[state], [verify]");
     }

@@ -181,6 +181,16 @@ struct AgentConfigSection {
   int64_t probe_interval_seconds = 60;  // how often the metrics' probes run
 };
 
+// [alert] and [[alert.notify]]: where the agent's alerts go.
+struct AlertNotifyConfig {
+  std::string webhook;               // a URL that gets each notification as a JSON POST
+  std::vector<std::string> command;  // or a program that gets it as JSON on stdin
+};
+struct AlertConfigSection {
+  int64_t repeat_seconds = 4 * 3600;  // a firing alert notifies again this often
+  std::vector<AlertNotifyConfig> notify;
+};
+
 struct Config {
   std::string file;  // absolute path of the file it was loaded from
   RepositoryConfigSection repository;
@@ -199,6 +209,7 @@ struct Config {
   RecoveryConfigSection recovery;
   ScheduleConfigSection schedule;
   AgentConfigSection agent;
+  AlertConfigSection alert;
 
   const ServiceConfig* FindService(const std::string& name) const;
 };

@@ -94,6 +94,26 @@ TEST(LocalBackendTest, AWriterKilledMidPutLeavesNothingVisible) {
   std::filesystem::remove_all(dir);
 }
 
+// A root that went away (moved, removed, unmounted) fails the write and is not created again.
+TEST(LocalBackendTest, APutUnderARootThatIsGoneFailsAndDoesNotCreateIt) {
+  char tmpl[] = "/tmp/lifeboat-local-XXXXXX";
+  std::string parent = mkdtemp(tmpl);
+  std::string dir = parent + "/root";
+  ASSERT_EQ(::mkdir(dir.c_str(), 0700), 0);
+  LocalBackend b(dir);
+  Bytes one = {'1'};
+  ASSERT_TRUE(b.Put("wal/a", one).ok());
+  ASSERT_EQ(std::rename(dir.c_str(), (dir + ".away").c_str()), 0);
+  Status s = b.Put("wal/b", one);
+  EXPECT_EQ(s.code(), Code::kIO);
+  EXPECT_EQ(s.message(), "cannot store 'wal/b': the repository directory '" + dir + "' is gone");
+  EXPECT_NE(::access(dir.c_str(), F_OK), 0) << "the root was created again";
+  ASSERT_EQ(std::rename((dir + ".away").c_str(), dir.c_str()), 0);
+  EXPECT_TRUE(b.Put("data/c", one).ok());
+  EXPECT_EQ(*b.Get("wal/a"), one);
+  std::filesystem::remove_all(parent);
+}
+
 TEST(LocalBackendTest, LeavesNoTemporaryFilesAndHidesThemFromList) {
   char tmpl[] = "/tmp/lifeboat-local-XXXXXX";
   std::string dir = mkdtemp(tmpl);

@@ -29,6 +29,12 @@ Status LocalBackend::Put(const std::string& key, ByteSpan data) {
   std::string path = PathOf(key);
   std::string dir = Dirname(path);
   if (::access(dir.c_str(), F_OK) != 0) {
+    // The root is never created here: a repository directory that was moved, removed or
+    // unmounted must fail the write, not get a stranger in its place that swallows the data.
+    if (::access(root_.c_str(), F_OK) != 0) {
+      return Status::IO("cannot store '" + key + "': the repository directory '" + root_ + "' is gone",
+                        "it was moved, removed or unmounted; put it back (or 'lifeboat repo init' a new one)");
+    }
     // Every directory this creates ("data" and "data/ab" in a new repository) is an entry in
     // its parent, which must be durable before the object counts as stored: fsync each parent.
     std::vector<std::string> created;

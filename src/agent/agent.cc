@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 
 #include "agent/metrics.h"
 #include "base/fs.h"
@@ -29,6 +30,13 @@ constexpr double kMaxSleepSeconds = 1;
 // The probes behind /metrics, in the order they run.
 const char* const kProbes[] = {"snapshots", "window", "drills", "status"};
 
+sigset_t AgentSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int s : {SIGHUP, SIGTERM, SIGINT, SIGCHLD}) sigaddset(&set, s);
+  return set;
+}
+
 bool FileExists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
 
 int ExitCodeOf(int status) { return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status); }
@@ -41,6 +49,11 @@ std::string ReadText(const std::string& file) {
 }  // namespace
 
 Result<std::unique_ptr<Agent>> Agent::Start(AgentOptions options) {
+  // Blocked before any thread starts (the notifier's, the HTTP server's, curl's), so every
+  // thread inherits the mask and the signals reach only Run's signalfd: a SIGTERM delivered to
+  // a thread that does not block it would kill the agent mid-job.
+  sigset_t set = AgentSignals();
+  if (pthread_sigmask(SIG_BLOCK, &set, nullptr) != 0) return ErrnoStatus("cannot block signals", errno);
   LB_ASSIGN_OR_RETURN(Config cfg, LoadConfig(options.config_file));
   std::string dir = JoinPath(cfg.state.dir, "agent");
   LB_RETURN_IF_ERROR(MakeDirs(dir, 0700));
@@ -103,7 +116,8 @@ Status Agent::Configure(const Config& cfg) {
   tracker_.set_repeat(cfg.alert.repeat_seconds);  // what fires keeps firing across a reload
   notifier_.reset();
   if (!cfg.alert.notify.empty()) {
-    notifier_ = std::make_unique<Notifier>(cfg.alert.notify, [this](const std::string& line) { Log(line); });
+    notifier_ = std::make_unique<Notifier>(cfg.alert.notify, cfg.contacts,
+                                           [this](const std::string& line) { Log(line); });
   }
   return Status::Ok();
 }
@@ -115,10 +129,7 @@ void Agent::Log(const std::string& line) const {
 void Agent::Notify(const std::string& state) const { (void)sd_notify(0, state.c_str()); }
 
 Status Agent::Run() {
-  sigset_t set;
-  sigemptyset(&set);
-  for (int s : {SIGHUP, SIGTERM, SIGINT, SIGCHLD}) sigaddset(&set, s);
-  if (sigprocmask(SIG_BLOCK, &set, nullptr) != 0) return ErrnoStatus("cannot block signals", errno);
+  sigset_t set = AgentSignals();
   int sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
   if (sfd < 0) return ErrnoStatus("cannot open a signalfd", errno);
 
@@ -132,6 +143,7 @@ Status Agent::Run() {
         (next ? ", next " + zone_->Format(*next) + " (" + FormatIso8601(*next) + ")" : ", never due"));
   }
   AdoptEarlierRuns();
+  streamer_.exited_at = MonotonicSeconds();  // the grace for its first start counts from now
   Observe();
   if (Status s = StartHttp(); !s.ok()) {
     ::close(sfd);
@@ -416,8 +428,11 @@ void Agent::SuperviseProbes() {
   size_t count = cfg_.database.present ? std::size(kProbes) : 1;
   if (probe_.next >= count) probe_.next = 0;
   std::string dir = JoinPath(cfg_.state.dir, "agent");
-  Result<pid_t> pid = SpawnChild({options_.self, "-c", cfg_.file, "--json", kProbes[probe_.next]},
-                                 JoinPath(dir, "probe.out"), JoinPath(dir, "probe.err"));
+  std::vector<std::string> argv = {options_.self, "-c", cfg_.file, "--json"};
+  // The primary itself: a fallback to the offsite mirror would hide that it does not answer.
+  if (probe_.next == 0) argv.insert(argv.end(), {"--repo", "primary"});
+  argv.push_back(kProbes[probe_.next]);
+  Result<pid_t> pid = SpawnChild(argv, JoinPath(dir, "probe.out"), JoinPath(dir, "probe.err"));
   if (!pid.ok()) {
     Log("cannot run the metrics probe '" + std::string(kProbes[probe_.next]) + "': " + pid.status().message());
     probe_.next_cycle = MonotonicSeconds() + static_cast<double>(std::max<int64_t>(1, cfg_.agent.probe_interval_seconds));
@@ -433,6 +448,7 @@ void Agent::ProbeExited(int status) {
   std::string dir = JoinPath(cfg_.state.dir, "agent");
   auto out = nlohmann::json::parse(ReadText(JoinPath(dir, "probe.out")), nullptr, false);
   // `status` exits 2 when something is unhealthy and still reports: its JSON counts.
+  if (name == "status") previous_status_ = observed_[name];
   observed_[name] = out.is_discarded() ? nlohmann::json() : out;
   if (name == "snapshots") {
     bool up = ExitCodeOf(status) == 0;
@@ -461,6 +477,7 @@ void Agent::Observe() {
   o.window = observed_["window"];
   o.drills = observed_["drills"];
   o.status = observed_["status"];
+  o.previous_status = previous_status_;
   o.probed = observed_.count("snapshots") > 0;
   o.repository_up = repository_up_;
   o.repository_error = repository_error_;
@@ -474,11 +491,21 @@ void Agent::Observe() {
   o.stream_up = streamer_.pid != 0 || (!streamer_.given_up && MonotonicSeconds() - streamer_.exited_at < kStreamerGraceSeconds);
   std::vector<AlertCheck> checks = EvaluateChecks(o);
   for (const AlertCheck& c : checks) o.alerts[c.name] = c.firing;
-  for (const Notification& n : tracker_.Update(checks, o.now)) {
+  std::vector<Notification> sent = tracker_.Update(checks, o.now);
+  for (const Notification& n : sent) {
     Log("alert " + n.alert + " " + n.state + (n.summary.empty() ? "" : ": " + n.summary));
     if (notifier_) notifier_->Send(n);
   }
-  std::string text = RenderMetrics(o);
+  // What fires, for `status` (agent/checkup.h's AgentFacts); rewritten when it changes.
+  FiringAlerts firing{o.now, tracker_.Firing()};
+  std::string text = firing.ToJson().dump(2) + "\n";
+  if (!sent.empty() || !alerts_written_) {
+    Status s = WriteFileDurable(JoinPath(cfg_.state.dir, "agent/alerts.json"),
+                                ByteSpan(reinterpret_cast<const uint8_t*>(text.data()), text.size()), 0600);
+    if (!s.ok()) Log("cannot write the firing alerts: " + s.message());
+    alerts_written_ = s.ok();
+  }
+  text = RenderMetrics(o);
   std::lock_guard<std::mutex> lock(metrics_mu_);
   metrics_ = std::move(text);
 }
@@ -518,6 +545,30 @@ double Agent::NextWakeSeconds(UnixNanos now) const {
     s = std::min(s, streamer_.restart_at - MonotonicSeconds());
   }
   return std::max(0.01, s);
+}
+
+nlohmann::json AgentFacts(const Config& cfg) {
+  nlohmann::json out = {{"running", false}, {"pid", 0}, {"alerts", nlohmann::json::array()}};
+  std::string lock = JoinPath(cfg.state.dir, "agent/lock");
+  int fd = ::open(lock.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return out;
+  // The agent holds an exclusive flock for its life: a shared one fails while it runs.
+  bool running = ::flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+  char buf[32] = {};
+  ssize_t n = ::pread(fd, buf, sizeof(buf) - 1, 0);
+  ::close(fd);
+  if (!running) return out;
+  out["running"] = true;
+  out["pid"] = n > 0 ? std::atoll(buf) : 0;
+  Result<Bytes> b = ReadFile(JoinPath(cfg.state.dir, "agent/alerts.json"));
+  if (!b.ok()) return out;
+  Result<FiringAlerts> f =
+      FiringAlerts::FromJson(nlohmann::json::parse(b->begin(), b->end(), nullptr, false), "agent/alerts.json");
+  if (!f.ok()) return out;
+  for (const FiringAlert& a : f->alerts) {
+    out["alerts"].push_back({{"alert", a.alert}, {"summary", a.summary}, {"since", FormatIso8601(a.since, true)}});
+  }
+  return out;
 }
 
 }  // namespace lifeboat::agent

@@ -42,6 +42,11 @@ class Server;
 
 namespace lifeboat::agent {
 
+// The agent of `cfg`'s state directory, for `status`: {"running", "pid", "alerts" (what it
+// fires, as it last wrote <state>/agent/alerts.json)}; "running" is false when no agent holds
+// the lock, and then nothing it wrote counts.
+nlohmann::json AgentFacts(const Config& cfg);
+
 struct AgentOptions {
   std::string config_file;
   std::string self;  // the lifeboat binary jobs and the streamer run
@@ -116,6 +121,8 @@ class Agent {
   };
   Probe probe_;
   std::map<std::string, nlohmann::json> observed_;  // each probe's last --json output
+  nlohmann::json previous_status_;                  // the status probe's output before the last
+  bool alerts_written_ = false;                     // <state>/agent/alerts.json is current
   bool repository_up_ = false;
   std::string repository_error_;
   AlertTracker tracker_{0};

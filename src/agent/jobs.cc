@@ -3,9 +3,11 @@
 #include <dirent.h>
 
 #include <algorithm>
+#include <climits>
 
 #include "base/fs.h"
 #include "base/json_fields.h"
+#include "schedule/schedule.h"
 
 namespace lifeboat::agent {
 
@@ -202,6 +204,28 @@ Status AgentState::Save(const std::string& state_dir) const {
   std::string dir = JoinPath(state_dir, "agent");
   LB_RETURN_IF_ERROR(MakeDirs(dir, 0700));
   return WriteJson(JoinPath(dir, "state.json"), ToJson());
+}
+
+nlohmann::json NextJobs(const Config& cfg, UnixNanos now) {
+  nlohmann::json out = nlohmann::json::array();
+  Result<schedule::Zone> zone = schedule::Zone::Named(cfg.schedule.timezone);
+  if (!zone.ok()) return out;
+  std::vector<std::pair<UnixNanos, nlohmann::json>> rows;
+  for (JobKind k : kAllJobs) {
+    const std::string& text = ScheduleText(cfg, k);
+    Result<schedule::Schedule> s = schedule::Schedule::Parse(text);
+    if (text.empty() || !s.ok()) continue;
+    std::optional<UnixNanos> next = s->after_backup() ? std::nullopt : s->NextAfter(now, *zone);
+    nlohmann::json row = {{"job", JobKindName(k)}, {"schedule", text}, {"next", nullptr}, {"next_local", nullptr}};
+    if (next) {
+      row["next"] = FormatIso8601(*next, true);
+      row["next_local"] = zone->Format(*next);
+    }
+    rows.push_back({next.value_or(INT64_MAX), std::move(row)});
+  }
+  std::stable_sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (auto& [at, row] : rows) out.push_back(std::move(row));
+  return out;
 }
 
 }  // namespace lifeboat::agent

@@ -29,6 +29,9 @@ const char* JobKindName(JobKind k);  // "full", "incremental", "expire", "copy",
 
 // The job's schedule text in `cfg` ("" when it is not scheduled).
 const std::string& ScheduleText(const Config& cfg, JobKind k);
+// Each scheduled job's next run, soonest first: [{"job", "schedule", "next" (UTC ISO 8601),
+// "next_local" (in [schedule] timezone)}]; "after backup" has no time of its own (null).
+nlohmann::json NextJobs(const Config& cfg, UnixNanos now);
 
 // The command line: `self -c CONFIG --json COMMAND ...`. Backups copy to the offsite repository
 // themselves unless [schedule] copy has times of its own (then they run with --no-copy).

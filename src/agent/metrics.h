@@ -20,6 +20,7 @@ struct Observations {
   UnixNanos now = 0;
   // A probe's --json output; null when it has not run or did not answer with JSON.
   nlohmann::json snapshots, window, drills, status;
+  nlohmann::json previous_status;  // the status probe's output before `status`
   bool probed = false;         // the repository probe has run at least once
   bool repository_up = false;  // `snapshots` opened the primary repository (exit 0)
   std::string repository_error;  // its last error line when it did not

@@ -82,8 +82,9 @@ Status RunWithInput(const std::vector<std::string>& argv, const std::string& bod
 
 }  // namespace
 
-Notifier::Notifier(std::vector<AlertNotifyConfig> targets, std::function<void(const std::string&)> log)
-    : targets_(std::move(targets)), log_(std::move(log)) {
+Notifier::Notifier(std::vector<AlertNotifyConfig> targets, std::vector<ContactConfig> contacts,
+                   std::function<void(const std::string&)> log)
+    : targets_(std::move(targets)), contacts_(std::move(contacts)), log_(std::move(log)) {
   thread_ = std::thread([this] { Loop(); });
 }
 
@@ -100,6 +101,7 @@ void Notifier::Send(const Notification& n) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     queue_.push_back(n);
+    queue_.back().contacts = contacts_;
   }
   cv_.notify_all();
 }

@@ -22,7 +22,9 @@ namespace lifeboat::agent {
 
 class Notifier {
  public:
-  Notifier(std::vector<AlertNotifyConfig> targets, std::function<void(const std::string&)> log);
+  // Each notification carries `contacts` ([[contacts]]).
+  Notifier(std::vector<AlertNotifyConfig> targets, std::vector<ContactConfig> contacts,
+           std::function<void(const std::string&)> log);
   ~Notifier();
   void Send(const Notification& n);
 
@@ -31,6 +33,7 @@ class Notifier {
   Status Deliver(const AlertNotifyConfig& target, const std::string& body);
 
   std::vector<AlertNotifyConfig> targets_;
+  std::vector<ContactConfig> contacts_;
   std::function<void(const std::string&)> log_;
   std::mutex mu_;
   std::condition_variable cv_;

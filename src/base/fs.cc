@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -221,6 +222,16 @@ Result<bool> IsMissingOrEmptyDir(const std::string& path) {
   }
   ::closedir(d);
   return empty;
+}
+
+Result<FsSpace> FreeSpace(const std::string& path) {
+  std::string p = path.empty() ? "." : path;
+  struct statvfs v;
+  while (::statvfs(p.c_str(), &v) != 0) {
+    if (errno != ENOENT || p == "/" || p == ".") return ErrnoStatus("cannot read the free space of '" + path + "'", errno);
+    p = Dirname(p);
+  }
+  return FsSpace{static_cast<uint64_t>(v.f_bavail) * v.f_frsize, static_cast<uint64_t>(v.f_blocks) * v.f_frsize};
 }
 
 std::string RealPath(const std::string& path) {

@@ -73,6 +73,12 @@ Result<bool> IsMissingOrEmptyDir(const std::string& path);
 bool IsSafeRelativePath(std::string_view path);
 // The canonical absolute path, or `path` itself when it cannot be resolved (it does not exist).
 std::string RealPath(const std::string& path);
+// The filesystem that holds `path`, or its nearest existing parent: bytes free for an
+// unprivileged writer and in all.
+struct FsSpace {
+  uint64_t free_bytes = 0, total_bytes = 0;
+};
+Result<FsSpace> FreeSpace(const std::string& path);
 // This machine's name and the effective user's name, for locks and snapshot records.
 std::string Hostname();
 std::string Username();

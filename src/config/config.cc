@@ -390,6 +390,7 @@ Status ParsePlatform(const toml::table& root, const std::string& base_dir, Confi
   if (const toml::table* al = root["alert"].as_table()) {
     SectionReader r(*al, "alert", path);
     LB_RETURN_IF_ERROR(r.Duration("repeat", &cfg->alert.repeat_seconds));
+    LB_RETURN_IF_ERROR(r.Int64("min_free_percent", &cfg->alert.min_free_percent, 0, 99));
     std::vector<const toml::table*> notify;
     LB_RETURN_IF_ERROR(r.Tables("notify", &notify));
     LB_RETURN_IF_ERROR(r.Finish());
@@ -406,6 +407,26 @@ Status ParsePlatform(const toml::table& root, const std::string& base_dir, Confi
         return Status::Config("config '" + path + "': [[alert.notify]] webhook '" + n.webhook + "' is not an http(s) URL");
       }
       cfg->alert.notify.push_back(std::move(n));
+    }
+  }
+  if (const toml::node* contacts = root.get("contacts")) {
+    const toml::array* arr = contacts->as_array();
+    for (size_t i = 0; arr != nullptr && i < arr->size(); ++i) {
+      if (!(*arr)[i].is_table()) arr = nullptr;
+    }
+    if (arr == nullptr) {
+      return Status::Config("config '" + path + "' line " + std::to_string(contacts->source().begin.line) +
+                                ": 'contacts' must be an array of tables ([[contacts]])",
+                            "one [[contacts]] per person, with name, email and role");
+    }
+    for (const toml::node& e : *arr) {
+      ContactConfig c;
+      SectionReader cr(*e.as_table(), "contacts", path);
+      LB_RETURN_IF_ERROR(cr.String("name", &c.name, true));
+      LB_RETURN_IF_ERROR(cr.String("email", &c.email));
+      LB_RETURN_IF_ERROR(cr.String("role", &c.role));
+      LB_RETURN_IF_ERROR(cr.Finish());
+      cfg->contacts.push_back(std::move(c));
     }
   }
   if (const toml::table* ag = root["agent"].as_table()) {
@@ -474,18 +495,20 @@ Result<Config> ParseConfig(const std::string& text, const std::string& path) {
   std::string base_dir = Dirname(path);
 
   static const std::set<std::string> kSections = {
-      "agent", "alert", "database", "frontend", "instances", "load_balancer", "objectives", "recovery",
-      "repository", "retention", "schedule", "service", "state", "verify"};
+      "agent", "alert", "contacts", "database", "frontend", "instances", "load_balancer", "objectives",
+      "recovery", "repository", "retention", "schedule", "service", "state", "verify"};
   for (const auto& [k, node] : root) {
     std::string key(k.str());
     if (!kSections.count(key)) {
       return Status::Config("config '" + path + "' line " +
                                 std::to_string(node.source().begin.line) + ": unknown key '" +
                                 key + "'",
-                            "sections are: [agent], [alert], [database], [frontend], [instances], [load_balancer], "
+                            "sections are: [agent], [alert], [[contacts]], [database], [frontend], [instances], "
+                            "[load_balancer], "
                             "[objectives], [recovery], [repository], [retention], [schedule], [service.NAME], "
                             "[state], [verify]");
     }
+    if (key == "contacts") continue;  // an array of tables, read with [alert]
     if (!node.is_table()) {
       return Status::Config("config '" + path + "' line " +
                             std::to_string(node.source().begin.line) + ": '" + key +

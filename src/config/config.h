@@ -188,7 +188,13 @@ struct AlertNotifyConfig {
 };
 struct AlertConfigSection {
   int64_t repeat_seconds = 4 * 3600;  // a firing alert notifies again this often
+  int64_t min_free_percent = 10;      // less free space than this fires disk_space_low
   std::vector<AlertNotifyConfig> notify;
+};
+
+// [[contacts]]: the runbook's contact list; every alert carries it.
+struct ContactConfig {
+  std::string name, email, role;
 };
 
 struct Config {
@@ -210,6 +216,7 @@ struct Config {
   ScheduleConfigSection schedule;
   AgentConfigSection agent;
   AlertConfigSection alert;
+  std::vector<ContactConfig> contacts;
 
   const ServiceConfig* FindService(const std::string& name) const;
 };

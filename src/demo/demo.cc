@@ -1,10 +1,12 @@
 #include "demo/demo.h"
 
 #include <pwd.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -188,11 +190,12 @@ Status DemoDown(const DemoOptions& options_in, const Say& say) {
   platform::ApplyProductionOverride(&cfg);
   LB_RETURN_IF_ERROR(BecomeUser(cfg.database.os_user, {}));
   for (const auto& [file, marker] : std::vector<std::pair<std::string, std::string>>{
-           {"/demo/load.pid", "shop-load"}, {"/demo/stream.pid", "wal stream"}}) {
+           {"/demo/load.pid", "shop-load"}, {"/demo/agent.pid", "agent"}}) {
+    // The agent lets a running job finish, then stops its streamer.
     Result<pid_t> pid = ReadPid(options.dir + file);
-    if (pid.ok()) LB_RETURN_IF_ERROR(StopProcess(*pid, marker, 15));
+    if (pid.ok()) LB_RETURN_IF_ERROR(StopProcess(*pid, marker, 60));
   }
-  say("shop-load and wal stream: stopped");
+  say("shop-load and the agent (with its wal stream): stopped");
   platform::Stack stack(cfg, options.self);
   LB_RETURN_IF_ERROR(stack.Down(say));
   pg::ClusterConfig cluster = platform::ClusterFor(cfg);
@@ -230,13 +233,14 @@ Status AwaitWindowPast(const std::string& self, const std::string& dir, UnixNano
     if (latest > t) return Status::Ok();
     usleep(250000);
   }
-  Result<Bytes> log = ReadFile(dir + "/demo/stream.log");
+  Result<Bytes> log = ReadFile(dir + "/.lifeboat/agent/wal-stream.log");
   std::string tail = log.ok() ? LastLines(std::string(log->begin(), log->end()), 3) : "";
   return Status::IO("WAL does not reach the repository: the window's latest point is " +
                         (latest == 0 ? std::string("none") : FormatIso8601(latest, true)) + ", " +
                         FormatDuration(static_cast<double>(NowNanos() - (latest == 0 ? t : latest)) / 1e9) +
                         " behind; the streamer's log ends: " + tail,
-                    "see " + dir + "/demo/stream.log and the archiver in " + dir + "/demo/postgresql.log");
+                    "see " + dir + "/.lifeboat/agent/wal-stream.log, the agent's " + dir +
+                        "/demo/agent.log and the archiver in " + dir + "/demo/postgresql.log");
 }
 
 Status RunDemo(const DemoOptions& o_in, const Say& say) {
@@ -291,7 +295,8 @@ Status RunDemo(const DemoOptions& o_in, const Say& say) {
   }
   int pg_port = FreeTcpPort(24300, 24399);
   int lb_port = platform::PortFree("127.0.0.1", 8080) ? 8080 : FreeTcpPort(8081, 8199);
-  if (pg_port == 0 || lb_port == 0) return Status::IO("no free ports for the demo");
+  int metrics_port = platform::PortFree("127.0.0.1", 9187) ? 9187 : FreeTcpPort(9188, 9287);
+  if (pg_port == 0 || lb_port == 0 || metrics_port == 0) return Status::IO("no free ports for the demo");
 
   std::string link = o.dir;
   o.dir = SandboxPath(link, os_user);
@@ -351,7 +356,9 @@ Status RunDemo(const DemoOptions& o_in, const Say& say) {
        << "[load_balancer]\nport = " << lb_port << "\n\n"
        << "[frontend]\ndir = \"site\"\n\n"
        << "[verify]\ncritical_tables = [\"startupwebapp_prod.public.order_product\", "
-          "\"startupwebapp_prod.public.user_member\"]\n";
+          "\"startupwebapp_prod.public.user_member\"]\n\n"
+       << "[agent]\nlisten = \"127.0.0.1:" << metrics_port << "\"\nprobe_interval = \"10s\"\n\n"
+       << "[[contacts]]\nname = \"Ops Lead\"\nemail = \"ops@example.com\"\nrole = \"primary on-call\"\n";
   LB_RETURN_IF_ERROR(Write(box.cfg(), toml.str()));
 
   std::string bin = "/usr/lib/postgresql/15/bin";
@@ -378,10 +385,11 @@ Status RunDemo(const DemoOptions& o_in, const Say& say) {
   LB_RETURN_IF_ERROR(box.Lifeboat({"secret", "set", "shop-db", "PGHOST=" + d, "PGPORT=" + std::to_string(pg_port),
                                    "PGUSER=shop", "PGPASSWORD=@" + d + "/demo/shop-password",
                                    "PGDATABASE=startupwebapp_prod"}));
-  say("\n$ lifeboat wal stream   (in the background: the segment in progress reaches the repository every second)");
-  LB_ASSIGN_OR_RETURN(pid_t stream, SpawnDaemon({o.self, "-c", box.cfg(), "wal", "stream"},
-                                                {{"PATH", "/usr/bin:/bin"}}, d + "/demo/stream.log"));
-  LB_RETURN_IF_ERROR(Write(d + "/demo/stream.pid", std::to_string(stream) + "\n"));
+  say("\n$ lifeboat agent   (in the background: it supervises 'wal stream', whose segment in progress reaches the "
+      "repository every second, and serves its metrics)");
+  LB_ASSIGN_OR_RETURN(pid_t agent, SpawnDaemon({o.self, "-c", box.cfg(), "agent"}, {{"PATH", "/usr/bin:/bin"}},
+                                               d + "/demo/agent.log"));
+  LB_RETURN_IF_ERROR(Write(d + "/demo/agent.pid", std::to_string(agent) + "\n"));
   say("\n$ lifeboat release add shop v1..v4 " + d + "/releases/...   (the shop's builds: v3 and v4 are bad ones)");
   for (const char* v : {"v1", "v2", "v3", "v4"}) {
     LB_RETURN_IF_ERROR(box.Lifeboat({"release", "add", "shop", v, d + "/releases/" + v}, false));
@@ -465,6 +473,16 @@ Status RunDemo(const DemoOptions& o_in, const Say& say) {
       }
     }
   }
+  // From now on the agent keeps the protection standing on short schedules: its config gains
+  // a [schedule] and a SIGHUP makes it take it (nothing of it ran while the demo worked).
+  LB_RETURN_IF_ERROR(Write(box.cfg(), toml.str() + "\n[schedule]\nfull = \"daily 03:00\"\nwindow = \"03:00-04:00\"\n"
+                                                    "incremental = \"every 10m\"\nexpire = \"daily 04:30\"\n"
+                                                    "verify = \"every 30m\"\ndrill = \"every 1h\"\n"));
+  if (::kill(agent, SIGHUP) != 0) return ErrnoStatus("cannot signal the agent (pid " + std::to_string(agent) + ")", errno);
+  std::string metrics = "http://127.0.0.1:" + std::to_string(metrics_port) + "/metrics";
+  say("\n== 4. standing protection: the agent now runs incremental backups every 10 minutes, a verify every 30, "
+      "a drill every hour, a full backup daily at 03:00 and expire at 04:30 (UTC), and alerts on what fails");
+  say("its metrics: " + metrics + "   its log: " + d + "/demo/agent.log");
   // The commands to explore name the lifeboat that ran the demo (it may not be on PATH).
   const std::string lb = o_in.self;
   char took[64];
@@ -475,7 +493,9 @@ Status RunDemo(const DemoOptions& o_in, const Say& say) {
       "  " + lb + " -c " + box.cfg() + " drills\n"
       "  " + lb + " -c " + box.cfg() + " inventory\n"
       "  " + lb + " -c " + box.cfg() + " runs\n"
-      "  " + lb + " -c " + box.cfg() + " status\n"
+      "  " + lb + " -c " + box.cfg() + " status            (the quarterly check: backups, drills, alerts)\n"
+      "  " + lb + " -c " + box.cfg() + " schedule          jobs\n"
+      "  curl " + metrics + "\n"
       "  " + lb + " -c " + box.cfg() + " releases shop      deploy shop v2 --yes      drill rollback\n"
       "  curl " + url + "/order/products      curl " + url + "/site/\n"
       "  " + psql + "\n"

@@ -245,14 +245,21 @@ nlohmann::json Stack::Protection(bool* healthy) const {
     Result<pg::Rows> r = (*c)->Query(
         "SELECT pg_current_wal_lsn()::text, failed_count, coalesce(last_failed_wal, ''), "
         "coalesce(last_failed_time::text, ''), coalesce(last_archived_wal, ''), "
-        "(SELECT setting FROM pg_settings WHERE name = 'archive_command') FROM pg_stat_archiver");
+        "(SELECT setting FROM pg_settings WHERE name = 'archive_command'), "
+        "coalesce(last_failed_time > coalesce(last_archived_time, '-infinity'), false) FROM pg_stat_archiver");
     if (r.ok() && !r->empty()) {
       if (Result<pg::Lsn> lsn = pg::ParseLsn(r->Get(0, 0)); lsn.ok()) current = *lsn;
       out["archiver"] = {{"failed_count", std::atoll(r->Get(0, 1).c_str())},
                          {"last_failed_wal", r->Get(0, 2)},
                          {"last_failed_time", r->Get(0, 3)},
-                         {"last_archived_wal", r->Get(0, 4)}};
+                         {"last_archived_wal", r->Get(0, 4)},
+                         // The newest attempt failed: WAL is piling up in pg_wal.
+                         {"failing", r->Get(0, 6) == "t"}};
       if (r->Get(0, 5).empty()) problems.push_back("production does not archive (archive_command is empty)");
+      if (r->Get(0, 6) == "t") {
+        problems.push_back("production's archiver fails: " + r->Get(0, 1) + " failure(s), the newest on " + r->Get(0, 2) +
+                           " at " + r->Get(0, 3));
+      }
     }
   }
   // The streamer, from the state it publishes (<state>/stream.json).
@@ -302,6 +309,33 @@ nlohmann::json Stack::Protection(bool* healthy) const {
   return out;
 }
 
+nlohmann::json Stack::Space(std::vector<std::string>* problems) const {
+  // Where lifeboat writes: the repository (when local), production's pg_wal, the instances.
+  std::vector<std::pair<std::string, std::string>> places;
+  if (!cfg_.repository.is_s3()) places.push_back({"repository", cfg_.repository.path});
+  if (cfg_.database.present) places.push_back({"pg_wal", JoinPath(ProductionClusterFor(cfg_, nullptr).data_dir, "pg_wal")});
+  places.push_back({"instances", cfg_.instances.dir});
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& [what, path] : places) {
+    Result<FsSpace> sp = FreeSpace(path);
+    if (!sp.ok()) {
+      problems->push_back(sp.status().message());
+      continue;
+    }
+    double percent = sp->total_bytes == 0 ? 100.0 : 100.0 * static_cast<double>(sp->free_bytes) / static_cast<double>(sp->total_bytes);
+    bool low = percent < static_cast<double>(cfg_.alert.min_free_percent);
+    out.push_back({{"what", what}, {"path", path}, {"free_bytes", sp->free_bytes}, {"total_bytes", sp->total_bytes},
+                   {"free_percent", percent}, {"low", low}});
+    if (low) {
+      char buf[160];
+      std::snprintf(buf, sizeof(buf), "%.1f%% free (%.1f GiB), below [alert] min_free_percent = %lld",
+                    percent, static_cast<double>(sp->free_bytes) / (1 << 30), static_cast<long long>(cfg_.alert.min_free_percent));
+      problems->push_back("little space for " + what + " at '" + path + "': " + buf);
+    }
+  }
+  return out;
+}
+
 Result<nlohmann::json> Stack::Summary() {
   bool healthy = true;
   nlohmann::json out = nlohmann::json::object();
@@ -337,6 +371,10 @@ Result<nlohmann::json> Stack::Summary() {
   if (frontend_.configured()) {
     out["frontend"] = {{"dir", cfg_.frontend.dir}, {"current", frontend_.Current()}};
   }
+  std::vector<std::string> problems;
+  out["space"] = Space(&problems);
+  out["problems"] = problems;
+  healthy = healthy && problems.empty();
   out["healthy"] = healthy;
   return out;
 }

@@ -77,6 +77,8 @@ class Stack {
   // since the streamer last stored anything). Clears `healthy` and lists `problems` when a
   // streamer failed, died, stopped or reads another cluster, or production does not archive.
   nlohmann::json Protection(bool* healthy) const;
+  // Free space where lifeboat writes; what is below [alert] min_free_percent joins `problems`.
+  nlohmann::json Space(std::vector<std::string>* problems) const;
   // Every resource: [{"type": ..., "name": ..., ...}]. `repo` may be null (secrets then show
   // names from the state directory without versions).
   Result<nlohmann::json> Inventory(Repository* repo);

@@ -283,11 +283,13 @@ Status Drill::Save(const DrillRecord& record) {
   return repo_->PutNamed(kStream, record.id, ByteSpan(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
 }
 
-Result<std::vector<DrillRecord>> Drill::List() {
-  LB_ASSIGN_OR_RETURN(std::vector<std::string> names, repo_->ListNamed(kStream));
+Result<std::vector<DrillRecord>> Drill::List() { return ListDrills(*repo_); }
+
+Result<std::vector<DrillRecord>> ListDrills(Repository& repo) {
+  LB_ASSIGN_OR_RETURN(std::vector<std::string> names, repo.ListNamed(kStream));
   std::vector<DrillRecord> out;
   for (const auto& n : names) {
-    LB_ASSIGN_OR_RETURN(Bytes b, repo_->GetNamed(kStream, n));
+    LB_ASSIGN_OR_RETURN(Bytes b, repo.GetNamed(kStream, n));
     auto j = nlohmann::json::parse(b.begin(), b.end(), nullptr, false);
     LB_ASSIGN_OR_RETURN(DrillRecord r, DrillRecord::FromJson(j, "drill record '" + n + "'"));
     out.push_back(std::move(r));

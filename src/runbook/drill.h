@@ -44,6 +44,9 @@ struct DrillVars {
   static Result<DrillVars> FromJson(const nlohmann::json& j, const std::string& where);
 };
 
+// Every drill recorded in `repo`, newest first; a damaged record is an error naming it (exit 3).
+Result<std::vector<DrillRecord>> ListDrills(Repository& repo);
+
 class Drill {
  public:
   // Everything must outlive the drill; `repository` names `repo` ("primary" or "offsite").

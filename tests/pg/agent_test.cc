@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -28,14 +29,12 @@ namespace {
 
 constexpr int64_t kFullEvery = 24, kIncrementalEvery = 8, kExpireEvery = 40, kVerifyEvery = 30;
 
-class AgentTest : public PgTest {
+// What both fixtures share: the agent as a child of the test, its HTTP endpoint, its journal.
+class AgentHarness : public PgTest {
  protected:
-  std::string ConfigText(const std::string& instances_dir) const override {
+  int MetricsPort() const {
     if (metrics_port_ == 0) metrics_port_ = FreePortBlock(29300, 1);
-    return PgTest::ConfigText(instances_dir) + "\n[schedule]\nfull = \"every " + std::to_string(kFullEvery) +
-           "s\"\nincremental = \"every " + std::to_string(kIncrementalEvery) + "s\"\nexpire = \"every " +
-           std::to_string(kExpireEvery) + "s\"\nverify = \"every " + std::to_string(kVerifyEvery) +
-           "s\"\n\n[agent]\nlisten = \"127.0.0.1:" + std::to_string(metrics_port_) + "\"\nprobe_interval = \"2s\"\n";
+    return metrics_port_;
   }
   // GET path from the agent's HTTP endpoint: status and body.
   std::pair<int, std::string> Get(const std::string& path) {
@@ -93,6 +92,16 @@ class AgentTest : public PgTest {
     ASSERT_EQ(waitpid(agent, &status, 0), agent);
     Forget(agent);
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status << ReadWholeFile(Path("agent.log"));
+  }
+};
+
+class AgentTest : public AgentHarness {
+ protected:
+  std::string ConfigText(const std::string& instances_dir) const override {
+    return PgTest::ConfigText(instances_dir) + "\n[schedule]\nfull = \"every " + std::to_string(kFullEvery) +
+           "s\"\nincremental = \"every " + std::to_string(kIncrementalEvery) + "s\"\nexpire = \"every " +
+           std::to_string(kExpireEvery) + "s\"\nverify = \"every " + std::to_string(kVerifyEvery) +
+           "s\"\n\n[agent]\nlisten = \"127.0.0.1:" + std::to_string(MetricsPort()) + "\"\nprobe_interval = \"2s\"\n";
   }
 };
 
@@ -214,6 +223,176 @@ TEST_F(AgentTest, JobsRunWhenDueOnceEachOneAtATimeAndSurviveKill9OfTheStreamerAn
   json window = json::parse(Run({"window", "--json"}).out);
   EXPECT_EQ(window["gaps"], json::array()) << window.dump();
   EXPECT_FALSE(AnyCommandLineContains(streamer));
+}
+
+// Alerts, the jobs that copy and drill, a real Prometheus scrape and a recovery, on one agent
+// with a webhook the test serves. Probes every second: a status check is an alert after two
+// probes in a row.
+class AgentAlertTest : public AgentHarness {
+ protected:
+  void SetUp() override {
+    webhook_port_ = FreePortBlock(29400, 1);
+    AgentHarness::SetUp();
+    hook_.Post("/hook", [this](const httplib::Request& req, httplib::Response& res) {
+      std::lock_guard<std::mutex> lock(mu_);
+      received_.push_back(json::parse(req.body, nullptr, false));
+      res.set_content("ok", "text/plain");
+    });
+    ASSERT_TRUE(hook_.bind_to_port("127.0.0.1", webhook_port_));
+    hook_thread_ = std::thread([this] { hook_.listen_after_bind(); });
+  }
+  void TearDown() override {
+    hook_.stop();
+    if (hook_thread_.joinable()) hook_thread_.join();
+    AgentHarness::TearDown();
+  }
+  std::string ConfigText(const std::string& instances_dir) const override {
+    return PgTest::ConfigText(instances_dir) +
+           "\n[repository.offsite]\npath = \"mirror\"\npassphrase_file = \"pass\"\n"
+           "\n[schedule]\ncopy = \"every 10s\"\ndrill = \"every 30s\"\n"
+           "\n[recovery]\nsecret = \"db\"\n"
+           "\n[agent]\nlisten = \"127.0.0.1:" + std::to_string(MetricsPort()) + "\"\nprobe_interval = \"1s\"\n"
+           "\n[alert]\nrepeat = \"1h\"\n[[alert.notify]]\nwebhook = \"http://127.0.0.1:" + std::to_string(webhook_port_) +
+           "/hook\"\n\n[[contacts]]\nname = \"Ops Lead\"\nemail = \"ops@example.com\"\nrole = \"primary on-call\"\n";
+  }
+  // Waits up to `seconds` for a notification of `alert` in `state`; returns it, or null.
+  json WaitNotification(int seconds, const std::string& alert, const std::string& state) {
+    for (int i = 0; i < seconds * 10; ++i) {
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        for (const json& n : received_) {
+          if (n.is_object() && n["alert"] == alert && n["state"] == state) return n;
+        }
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return json();
+  }
+  // A Prometheus instant query's first value, or "".
+  static std::string Query(int port, const std::string& promql) {
+    httplib::Client c("127.0.0.1", port);
+    httplib::Result r = c.Get("/api/v1/query", httplib::Params{{"query", promql}}, httplib::Headers{});
+    if (!r || r->status != 200) return "";
+    json j = json::parse(r->body, nullptr, false);
+    if (!j.is_object() || j["data"]["result"].empty()) return "";
+    return j["data"]["result"][0]["value"][1].get<std::string>();
+  }
+
+  int webhook_port_ = 0;
+  httplib::Server hook_;
+  std::thread hook_thread_;
+  std::mutex mu_;
+  std::vector<json> received_;
+};
+
+TEST_F(AgentAlertTest, AlertsReachTheWebhookAndResolveCopiesAndDrillsRunAndTheStreamerFollowsARecovery) {
+  Sql("CREATE TABLE t (id int)");
+  Sql("INSERT INTO t SELECT generate_series(1, 100)");
+  RunResult backup = Run({"backup", "--json"});
+  ASSERT_EQ(backup.exit_code, 0) << backup.err;
+  std::string snapshot = json::parse(backup.out)["id"];
+  // What a cutover rewrites: the application's connection secret.
+  ASSERT_EQ(Run({"secret", "set", "db", "PGHOST=" + dir_, "PGPORT=" + std::to_string(port_)}).exit_code, 0);
+  pid_t agent = StartAgent("agent.log");
+
+  // A real Prometheus scrapes the agent, with the shipped rules loaded.
+  int prom_port = FreePortBlock(29500, 1);
+  WriteFile(Path("prometheus.yml"), "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nrule_files:\n  - " +
+                                        std::string(LIFEBOAT_RULES) + "\nscrape_configs:\n  - job_name: lifeboat\n"
+                                        "    static_configs:\n      - targets: ['127.0.0.1:" +
+                                        std::to_string(MetricsPort()) + "']\n");
+  pid_t prom = StartWithEnv({"/usr/bin/prometheus", "--config.file=" + Path("prometheus.yml"),
+                             "--storage.tsdb.path=" + Path("tsdb"), "--web.listen-address=127.0.0.1:" + std::to_string(prom_port)},
+                            {}, Path("prometheus.log"));
+  started_.push_back(prom);
+
+  // The copy and the drill run on their own schedules: the snapshot reaches the mirror, and a
+  // drill passes.
+  ASSERT_TRUE(WaitJobs(120, [&](const json& j) {
+    return Count(j, "copy", "succeeded") >= 1 && Count(j, "drill", "succeeded") >= 1;
+  })) << Jobs().dump(1) << ReadWholeFile(Path("agent.log"));
+  RunResult mirror = Run({"--repo", "offsite", "snapshots", "--json"});
+  ASSERT_EQ(mirror.exit_code, 0) << mirror.err;
+  std::set<std::string> mirrored;
+  for (const auto& m : json::parse(mirror.out)) mirrored.insert(m["id"].get<std::string>());
+  EXPECT_EQ(mirrored.count(snapshot), 1u) << mirror.out;
+  json drills = json::parse(Run({"drills", "--json"}).out);
+  ASSERT_GE(drills.size(), 1u);
+  EXPECT_EQ(drills[0]["passed"], true) << drills[0].dump();
+
+  // Prometheus has scraped the agent: it is up, and its full backup's timestamp is ours.
+  std::string up;
+  for (int i = 0; i < 150 && up != "1"; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    up = Query(prom_port, "lifeboat_agent_up");
+  }
+  EXPECT_EQ(up, "1") << ReadWholeFile(Path("prometheus.log"));
+  EXPECT_EQ(Query(prom_port, "up{job=\"lifeboat\"}"), "1");
+  EXPECT_EQ(Query(prom_port, "lifeboat_repository_up"), "1");
+  kill(prom, SIGTERM);
+  ASSERT_EQ(waitpid(prom, nullptr, 0), prom);
+  Forget(prom);
+
+  // The primary repository goes away: after two status probes the webhook hears of it, with
+  // the contacts; status says so too, and shows the agent's alert.
+  fs::rename(Path("repo"), Path("repo.away"));
+  json firing = WaitNotification(30, "repository", "firing");
+  ASSERT_TRUE(firing.is_object()) << ReadWholeFile(Path("agent.log"));
+  EXPECT_EQ(firing["summary"],
+            "the primary repository does not answer: it is unreachable; the offsite repository served instead");
+  EXPECT_EQ(firing["contacts"], json::parse(R"([{"name": "Ops Lead", "email": "ops@example.com", "role": "primary on-call"}])"));
+  RunResult status = Run({"status", "--json"});
+  EXPECT_EQ(status.exit_code, 2);
+  json st = json::parse(status.out);
+  EXPECT_EQ(st["agent"]["running"], true);
+  EXPECT_EQ(st["agent"]["pid"], agent);
+  bool listed = false;
+  for (const auto& a : st["agent"]["alerts"]) listed = listed || a["alert"] == "repository";
+  EXPECT_TRUE(listed) << st["agent"].dump();
+  std::string metrics = Get("/metrics").second;
+  EXPECT_EQ(Value(metrics, "lifeboat_repository_up{repository=\"primary\"}"), "0") << metrics;
+  EXPECT_EQ(Value(metrics, "lifeboat_alerts_firing{alert=\"repository\"}"), "1") << metrics;
+
+  // Back: one resolved message.
+  fs::rename(Path("repo.away"), Path("repo"));
+  json resolved = WaitNotification(30, "repository", "resolved");
+  ASSERT_TRUE(resolved.is_object()) << ReadWholeFile(Path("agent.log"));
+  EXPECT_EQ(resolved["since"], firing["since"]);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    int about_repository = 0;
+    for (const json& n : received_) about_repository += n["alert"] == "repository" ? 1 : 0;
+    EXPECT_EQ(about_repository, 2);  // repeat is an hour: no repeat in between
+  }
+
+  // Production is lost and recovered: the agent's streamer reads the new production within
+  // seconds, as the new production's own pg_stat_replication shows.
+  Sql("INSERT INTO t VALUES (101)");
+  SwitchWalAndWaitArchived();
+  StopCluster();
+  RunResult recover = Run({"recover", "--latest", "--yes", "--json"});
+  ASSERT_EQ(recover.exit_code, 0) << recover.err << recover.out;
+  json instances = json::parse(Run({"instances", "--json"}).out);
+  std::string name;
+  int port = 0;
+  for (const auto& i : instances) {
+    if (i["role"] == "production") {
+      name = i["name"];
+      port = i["port"];
+    }
+  }
+  ASSERT_NE(port, 0) << instances.dump();
+  EXPECT_EQ(SqlAt(InstanceHost(name), port, "SELECT count(*) FROM t"), std::vector<std::string>{"101"});
+  std::vector<std::string> senders;
+  for (int i = 0; i < 150 && (senders.empty() || senders[0] == "0"); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    senders = SqlAt(InstanceHost(name), port, "SELECT count(*) FROM pg_stat_replication");
+  }
+  EXPECT_EQ(senders, std::vector<std::string>{"1"}) << ReadWholeFile(Path(".lifeboat/agent/wal-stream.log"));
+  pid_t streamer = PidWith("lifeboat.toml wal stream");
+  EXPECT_NE(streamer, 0);
+  Stop(agent);
+  EXPECT_FALSE(AnyCommandLineContains("lifeboat.toml wal stream"));
 }
 
 }  // namespace

@@ -21,7 +21,11 @@ TEST(AlertsTest, AnAlertFiresOnceRepeatsWhileItLastsAndResolvesOnce) {
   n = t.Update(down, 3700 * kSecond);
   ASSERT_EQ(n.size(), 1u);
   EXPECT_EQ(n[0].since, 100 * kSecond);
-  EXPECT_EQ(t.Firing(), std::vector<std::string>{"repository_down"});
+  std::vector<FiringAlert> firing = t.Firing();
+  ASSERT_EQ(firing.size(), 1u);
+  EXPECT_EQ(firing[0].alert, "repository_down");
+  EXPECT_EQ(firing[0].summary, "the primary repository does not answer");
+  EXPECT_EQ(firing[0].since, 100 * kSecond);
   n = t.Update(up, 3800 * kSecond);
   ASSERT_EQ(n.size(), 1u);
   EXPECT_EQ(n[0].state, "resolved");
@@ -33,11 +37,16 @@ TEST(AlertsTest, AnAlertFiresOnceRepeatsWhileItLastsAndResolvesOnce) {
 TEST(AlertsTest, ChecksFireOnlyOnWhatWasObserved) {
   Observations o;
   for (const AlertCheck& c : EvaluateChecks(o)) EXPECT_FALSE(c.firing) << c.name;
-  o.probed = true;
-  o.repository_error = "error: cannot open repository '/r': permission denied";
   o.stream_wanted = true;
-  o.status = nlohmann::json::parse(R"({"protection": {"wal_lag_seconds": 90}})");
-  o.rpo_objective_seconds = 60;
+  // A status check is an alert once it fired in two probes in a row.
+  o.previous_status = nlohmann::json::parse(R"({"checks": [
+      {"name": "repository", "state": "firing", "summary": "the primary repository does not answer: gone"},
+      {"name": "wal_lag", "state": "warning", "summary": "WAL lag 40s against the RPO objective of 1m"},
+      {"name": "services", "state": "firing", "summary": "web has 1 of 2 replicas healthy"}]})");
+  o.status = nlohmann::json::parse(R"({"checks": [
+      {"name": "repository", "state": "firing", "summary": "the primary repository does not answer: still gone"},
+      {"name": "wal_lag", "state": "firing", "summary": "WAL lag 1m30s against the RPO objective of 1m"},
+      {"name": "services", "state": "ok", "summary": "every service has all its replicas healthy"}]})");
   JobRecord failed;
   failed.id = "full-20261202T030000Z";
   failed.job = JobKind::kFull;
@@ -54,10 +63,11 @@ TEST(AlertsTest, ChecksFireOnlyOnWhatWasObserved) {
   for (const AlertCheck& c : EvaluateChecks(o)) {
     if (c.firing) fired[c.name] = c.summary;
   }
-  EXPECT_EQ(fired["repository_down"],
-            "the primary repository does not answer: error: cannot open repository '/r': permission denied");
+  EXPECT_EQ(fired.size(), 4u);
+  EXPECT_EQ(fired["repository"], "the primary repository does not answer: still gone");
   EXPECT_EQ(fired["wal_stream_down"], "the agent's wal stream is not running");
-  EXPECT_EQ(fired["wal_lag_above_objective"], "WAL lag 1m30s is above the RPO objective of 1m");
+  EXPECT_EQ(fired.count("wal_lag"), 0u);   // only once so far
+  EXPECT_EQ(fired.count("services"), 0u);  // ok now
   EXPECT_EQ(fired["job_failed"], "job full-20261202T030000Z failed: error: disk full");
   EXPECT_EQ(fired["job_missed"], "job incremental-20261202T040000Z missed: not started before the next one was due");
   // A later success of the full job clears its failure.
@@ -71,6 +81,28 @@ TEST(AlertsTest, ChecksFireOnlyOnWhatWasObserved) {
       EXPECT_FALSE(c.firing) << c.summary;
     }
   }
+}
+
+// What reaches a webhook or a command, and what `status` reads back of the firing alerts.
+TEST(AlertsTest, NotificationsCarryTheContactsAndTheFiringAlertsRoundTrip) {
+  Notification n{"wal_lag", "firing", "WAL lag 2m against the RPO objective of 1m", 200 * kSecond, 100 * kSecond,
+                 {{"Ops Lead", "ops@example.com", "primary on-call"}}};
+  EXPECT_EQ(n.ToJson().dump(),
+            R"({"alert":"wal_lag","at":"1970-01-01T00:03:20Z","contacts":[{"email":"ops@example.com","name":"Ops Lead",)"
+            R"("role":"primary on-call"}],"since":"1970-01-01T00:01:40Z","state":"firing",)"
+            R"("summary":"WAL lag 2m against the RPO objective of 1m"})");
+  FiringAlerts f{300 * kSecond, {{"repository", "gone", 100 * kSecond}}};
+  Result<FiringAlerts> back = FiringAlerts::FromJson(f.ToJson(), "alerts.json");
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(back->updated_at, 300 * kSecond);
+  ASSERT_EQ(back->alerts.size(), 1u);
+  EXPECT_EQ(back->alerts[0].alert, "repository");
+  EXPECT_EQ(back->alerts[0].summary, "gone");
+  EXPECT_EQ(back->alerts[0].since, 100 * kSecond);
+  nlohmann::json broken = f.ToJson();
+  broken["alerts"][0].erase("since");
+  EXPECT_EQ(FiringAlerts::FromJson(broken, "alerts.json").status().message(),
+            "alerts.json: missing or malformed 'alerts[].since'");
 }
 
 }  // namespace

@@ -193,6 +193,40 @@ stream = false
             "config '/x/l.toml' line 4: unknown key 'schedule.fulll'");
 }
 
+// [[contacts]] (the runbook's contact list) and [alert] min_free_percent.
+TEST(ConfigTest, ReadsTheContactsAndRefusesOnesThatAreNotTables) {
+  Result<Config> c = ParseConfig(R"([repository]
+path = "r"
+[alert]
+min_free_percent = 15
+[[contacts]]
+name = "Ops Lead"
+email = "ops@example.com"
+role = "primary on-call"
+[[contacts]]
+name = "DBA"
+)", "/x/l.toml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->alert.min_free_percent, 15);
+  ASSERT_EQ(c->contacts.size(), 2u);
+  EXPECT_EQ(c->contacts[0].name, "Ops Lead");
+  EXPECT_EQ(c->contacts[0].email, "ops@example.com");
+  EXPECT_EQ(c->contacts[0].role, "primary on-call");
+  EXPECT_EQ(c->contacts[1].name, "DBA");
+  EXPECT_EQ(c->contacts[1].email, "");
+  EXPECT_EQ(ParseConfig("[repository]\npath = \"r\"\n[alert]\nmin_free_percent = 100\n", "/x/l.toml").status().message(),
+            "config '/x/l.toml' line 4: 'alert.min_free_percent' is 100, outside 0..99");
+  Result<Config> table = ParseConfig("[repository]\npath = \"r\"\n[contacts]\nname = \"x\"\n", "/x/l.toml");
+  EXPECT_EQ(table.status().message(), "config '/x/l.toml' line 3: 'contacts' must be an array of tables ([[contacts]])");
+  EXPECT_EQ(ParseConfig("[repository]\npath = \"r\"\n[[contacts]]\nemail = \"a@b\"\n", "/x/l.toml").status().message(),
+            "config '/x/l.toml': missing key 'contacts.name'");
+  EXPECT_EQ(ParseConfig("[repository]\npath = \"r\"\n[[contacts]]\nname = \"a\"\nphone = \"1\"\n", "/x/l.toml")
+                .status()
+                .message()
+                .substr(0, 55),
+            "config '/x/l.toml' line 5: unknown key 'contacts.phone'");
+}
+
 TEST(DurationTest, ParsesUnitsAndRefusesBareNumbers) {
   EXPECT_EQ(*ParseDuration("30s"), 30);
   EXPECT_EQ(*ParseDuration("4h"), 14400);

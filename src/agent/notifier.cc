@@ -1,20 +1,18 @@
 #include "agent/notifier.h"
 
 #include <curl/curl.h>
-#include <fcntl.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <chrono>
+
+#include "base/process.h"
 
 namespace lifeboat::agent {
 
 namespace {
 
 constexpr int kAttempts = 3;
-constexpr long kTimeoutSeconds = 10;
+constexpr long kTimeoutSeconds = 10;  // per attempt, for a webhook and for a command
+constexpr double kAttemptSeconds = kTimeoutSeconds;
 
 size_t Discard(char*, size_t size, size_t n, void*) { return size * n; }
 
@@ -41,41 +39,13 @@ Status PostJson(const std::string& url, const std::string& body) {
 
 // Runs argv with `body` on its stdin; its exit code must be 0.
 Status RunWithInput(const std::vector<std::string>& argv, const std::string& body) {
-  int in[2];
-  if (pipe2(in, O_CLOEXEC) != 0) return ErrnoStatus("cannot run '" + argv[0] + "'", errno);
-  std::vector<std::string> args = argv;
-  std::vector<char*> cargv;
-  for (auto& a : args) cargv.push_back(a.data());
-  cargv.push_back(nullptr);
-  pid_t pid = fork();
-  if (pid < 0) return ErrnoStatus("cannot run '" + argv[0] + "'", errno);
-  if (pid == 0) {
-    dup2(in[0], STDIN_FILENO);
-    int null = open("/dev/null", O_WRONLY);
-    dup2(null, STDOUT_FILENO);
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, nullptr);
-    execv(cargv[0], cargv.data());
-    _exit(127);
-  }
-  close(in[0]);
-  const char* p = body.data();
-  size_t left = body.size();
-  while (left > 0) {
-    ssize_t n = write(in[1], p, left);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    p += n;
-    left -= static_cast<size_t>(n);
-  }
-  close(in[1]);
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    return Status::IO("'" + argv[0] + "' exited with " +
-                      std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status)));
+  ProcessOptions options;
+  options.input = body;
+  options.timeout_seconds = kAttemptSeconds;
+  LB_ASSIGN_OR_RETURN(ProcessResult r, RunProcess(argv, options));
+  if (r.exit_code != 0) {
+    return Status::IO("'" + argv[0] + "' exited with " + std::to_string(r.exit_code) +
+                      (r.err.empty() ? "" : ": " + LastLines(r.err, 1)));
   }
   return Status::Ok();
 }

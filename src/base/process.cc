@@ -19,10 +19,12 @@ namespace lifeboat {
 Result<ProcessResult> RunProcess(const std::vector<std::string>& argv,
                                  const ProcessOptions& options) {
   if (argv.empty()) return Status::Usage("no program to run");
-  int out_pipe[2] = {-1, -1}, err_pipe[2] = {-1, -1};
+  int out_pipe[2] = {-1, -1}, err_pipe[2] = {-1, -1}, in_pipe[2] = {-1, -1};
+  bool feed = options.capture && !options.input.empty();
   if (options.capture && (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0)) {
     return ErrnoStatus("cannot run '" + argv[0] + "'", errno);
   }
+  if (feed && pipe2(in_pipe, O_CLOEXEC) != 0) return ErrnoStatus("cannot run '" + argv[0] + "'", errno);
   std::vector<std::string> args = argv;
   std::vector<char*> cargv;
   for (auto& a : args) cargv.push_back(a.data());
@@ -35,8 +37,15 @@ Result<ProcessResult> RunProcess(const std::vector<std::string>& argv,
       dup2(out_pipe[1], STDOUT_FILENO);
       dup2(err_pipe[1], STDERR_FILENO);
     }
-    int null = open("/dev/null", O_RDONLY);
-    if (null >= 0) dup2(null, STDIN_FILENO);
+    if (feed) {
+      dup2(in_pipe[0], STDIN_FILENO);
+    } else if (int null = open("/dev/null", O_RDONLY); null >= 0) {
+      dup2(null, STDIN_FILENO);
+    }
+    // A caller that blocks signals for a signalfd (the agent) must not hand the block on.
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
     for (const auto& [k, v] : options.env) setenv(k.c_str(), v.c_str(), 1);
     if (!options.cwd.empty() && chdir(options.cwd.c_str()) != 0) _exit(126);
     execv(cargv[0], cargv.data());
@@ -46,9 +55,29 @@ Result<ProcessResult> RunProcess(const std::vector<std::string>& argv,
   if (options.capture) {
     close(out_pipe[1]);
     close(err_pipe[1]);
-    struct pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
+    // The input goes in as the child reads it, beside its output, so that neither side waits
+    // for the other; SIGPIPE (a child that stops reading) is held on this thread and dropped.
+    sigset_t pipe_only, saved;
+    sigemptyset(&pipe_only);
+    sigaddset(&pipe_only, SIGPIPE);
+    size_t fed = 0;
+    if (feed) {
+      close(in_pipe[0]);
+      fcntl(in_pipe[1], F_SETFL, O_NONBLOCK);
+      pthread_sigmask(SIG_BLOCK, &pipe_only, &saved);
+    }
+    struct pollfd fds[3] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}, {feed ? in_pipe[1] : -1, POLLOUT, 0}};
     std::string* sinks[2] = {&r.out, &r.err};
     int open_fds = 2;
+    auto stop_feeding = [&] {
+      if (fds[2].fd < 0) return;
+      close(fds[2].fd);
+      fds[2].fd = -1;
+      struct timespec zero = {0, 0};
+      while (sigtimedwait(&pipe_only, nullptr, &zero) > 0) {
+      }
+      pthread_sigmask(SIG_SETMASK, &saved, nullptr);
+    };
     double deadline = options.timeout_seconds > 0 ? MonotonicSeconds() + options.timeout_seconds : 0;
     bool timed_out = false;
     while (open_fds > 0) {
@@ -61,8 +90,13 @@ Result<ProcessResult> RunProcess(const std::vector<std::string>& argv,
         }
         wait_ms = static_cast<int>(left * 1000) + 1;
       }
-      int n = poll(fds, 2, wait_ms);
+      int n = poll(fds, 3, wait_ms);
       if (n < 0 && errno != EINTR) break;
+      if (fds[2].fd >= 0 && (fds[2].revents & (POLLOUT | POLLERR | POLLHUP))) {
+        ssize_t put = write(fds[2].fd, options.input.data() + fed, options.input.size() - fed);
+        if (put > 0) fed += static_cast<size_t>(put);
+        if ((put < 0 && errno != EAGAIN && errno != EINTR) || fed == options.input.size()) stop_feeding();
+      }
       for (int i = 0; i < 2; ++i) {
         if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
         char buf[65536];
@@ -80,8 +114,9 @@ Result<ProcessResult> RunProcess(const std::vector<std::string>& argv,
         }
       }
     }
-    for (auto& f : fds) {
-      if (f.fd >= 0) close(f.fd);
+    stop_feeding();
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i].fd >= 0) close(fds[i].fd);
     }
     if (timed_out) {
       kill(pid, SIGKILL);

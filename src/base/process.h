@@ -22,6 +22,10 @@ struct ProcessOptions {
   // With capture: stdout is handed to this, piece by piece as it arrives (pieces split lines
   // anywhere), instead of being collected in ProcessResult::out. For outputs too large to hold.
   std::function<void(std::string_view)> on_stdout;
+  // With capture: written to the child's stdin (then closed) while its output is read; a child
+  // that exits without reading it all is not an error here (its exit code says what it did).
+  // Without input, stdin is /dev/null.
+  std::string input;
 };
 
 struct ProcessResult {

@@ -4,6 +4,7 @@
 #include <cerrno>
 
 #include "base/bytes.h"
+#include "base/process.h"
 #include "base/status.h"
 #include "base/time.h"
 
@@ -113,6 +114,34 @@ TEST(AlignedBufferTest, StartsAtTheAlignmentAndMoves) {
   AlignedBuffer b = std::move(a);
   EXPECT_EQ(b.span()[9999], 7);
   EXPECT_EQ(b.size(), 10000u);
+}
+
+}  // namespace
+}  // namespace lifeboat
+
+namespace lifeboat {
+namespace {
+
+// RunProcess's input reaches the child's stdin beside its output (more than a pipe holds, so
+// neither side can wait for the other), and a child that never reads it is not a SIGPIPE here.
+TEST(ProcessTest, InputReachesStdinAndAChildThatIgnoresItIsNoSigpipe) {
+  ProcessOptions o;
+  o.input = "hello\n";
+  Result<ProcessResult> small = RunProcess({"/bin/cat"}, o);
+  ASSERT_TRUE(small.ok()) << small.status().message();
+  EXPECT_EQ(small->out, "hello\n");
+  EXPECT_EQ(small->exit_code, 0);
+  o.input.assign(4 << 20, 'x');
+  Result<ProcessResult> big = RunProcess({"/bin/cat"}, o);
+  ASSERT_TRUE(big.ok()) << big.status().message();
+  EXPECT_EQ(big->out.size(), 4u << 20);
+  EXPECT_EQ(big->out, o.input);
+  Result<ProcessResult> deaf = RunProcess({"/bin/true"}, o);
+  ASSERT_TRUE(deaf.ok()) << deaf.status().message();
+  EXPECT_EQ(deaf->exit_code, 0);
+  Result<ProcessResult> none = RunProcess({"/bin/cat"}, ProcessOptions{});
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(none->out, "");  // stdin is /dev/null
 }
 
 }  // namespace

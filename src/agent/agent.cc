@@ -393,6 +393,8 @@ void Agent::StreamerExited(int status) {
   // Exit 1 (usage, config, a wrong key) and 3 (integrity) are not what a restart fixes.
   if (code == 1 || code == 3) {
     streamer_.given_up = true;
+    streamer_.why = "exit " + std::to_string(code) + ", " + why + " (not restarted: fix it, then send the agent SIGHUP)";
+    Observe();  // the alert says so now, not at the next probe cycle
     Log("wal stream failed (exit " + std::to_string(code) + "): " + why +
         "; not restarted, a restart cannot fix this: fix it, then send the agent SIGHUP");
     return;
@@ -489,6 +491,7 @@ void Agent::Observe() {
   // A streamer between a crash and its restart is not down yet.
   constexpr double kStreamerGraceSeconds = 30;
   o.stream_up = streamer_.pid != 0 || (!streamer_.given_up && MonotonicSeconds() - streamer_.exited_at < kStreamerGraceSeconds);
+  o.stream_error = streamer_.given_up ? streamer_.why : "";
   std::vector<AlertCheck> checks = EvaluateChecks(o);
   for (const AlertCheck& c : checks) o.alerts[c.name] = c.firing;
   std::vector<Notification> sent = tracker_.Update(checks, o.now);

@@ -78,6 +78,7 @@ class Agent {
     double restart_at = 0;      // monotonic; 0 now
     double backoff = 1;         // seconds
     bool given_up = false;      // failed for a reason a restart cannot fix
+    std::string why;            // that reason: its exit code and the last line of its log
     double exited_at = -1e18;   // monotonic; a restart within the grace is not "down"
   };
 

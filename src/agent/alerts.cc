@@ -10,7 +10,8 @@ std::vector<AlertCheck> EvaluateChecks(const Observations& o) {
   AlertCheck stream{"wal_stream_down", false, ""};
   if (o.stream_wanted && !o.stream_up) {
     stream.firing = true;
-    stream.summary = "the agent's wal stream is not running";
+    stream.summary = "the agent's wal stream is not running" +
+                     (o.stream_error.empty() ? std::string() : ": " + o.stream_error);
   }
   out.push_back(stream);
 

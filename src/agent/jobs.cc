@@ -83,7 +83,10 @@ std::vector<std::string> JobCommand(JobKind k, const std::string& self, const Co
     case JobKind::kExpire: argv.push_back("expire"); break;
     case JobKind::kCopy: argv.insert(argv.end(), {"repo", "copy", "--to", "offsite"}); break;
     case JobKind::kVerify: argv.insert(argv.end(), {"verify", "--snapshot", "latest"}); break;
-    case JobKind::kDrill: argv.push_back("drill"); break;
+    case JobKind::kDrill:
+      argv.push_back("drill");
+      if (cfg.schedule.drill_point != "latest") argv.insert(argv.end(), {"--point", cfg.schedule.drill_point});
+      break;
   }
   return argv;
 }

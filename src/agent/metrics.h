@@ -27,6 +27,7 @@ struct Observations {
   std::vector<JobRecord> jobs;  // the journal
   int64_t rto_objective_seconds = 0, rpo_objective_seconds = 0;
   bool stream_wanted = false, stream_up = false;
+  std::string stream_error;  // why the streamer was given up on ("" while it is restarted)
   std::map<std::string, bool> alerts;  // each alert check: firing or not (alerts.h)
 };
 

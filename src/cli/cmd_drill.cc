@@ -18,12 +18,12 @@ std::string Figure(const std::optional<double>& v) {
   return buf;
 }
 
-Status RunDrill(Context& ctx) {
+Status RunDrill(Context& ctx, const std::string& point) {
   LB_ASSIGN_OR_RETURN(Config cfg, ctx.LoadConfig());
   LB_ASSIGN_OR_RETURN(platform::Stack * stack, ctx.Stack());
   LB_ASSIGN_OR_RETURN(std::unique_ptr<Repository> repo, ctx.OpenRepositoryForReading());
   runbook::Drill drill(cfg, stack, repo.get(), SelfPath(), ctx.served_by);
-  LB_ASSIGN_OR_RETURN(nlohmann::json params, drill.Resolve());
+  LB_ASSIGN_OR_RETURN(nlohmann::json params, drill.Resolve(point));
   LB_ASSIGN_OR_RETURN(runbook::RunLock lock, runbook::RunLock::Take(cfg.state.dir));
   runbook::Journal journal(cfg.state.dir, repo.get());
   bool json = ctx.json;
@@ -45,6 +45,10 @@ Status RunDrill(Context& ctx) {
               << "  RPO " << Figure(record.rpo_seconds) << " (objective "
               << FormatDuration(static_cast<double>(cfg.objectives.rpo_seconds)) << "; basis: " << record.rpo_basis
               << ")\n";
+    if (!record.target.empty()) {
+      std::cout << "  point " << record.target << " (" << record.point << "), newest transaction restored "
+                << (record.recovered_to.empty() ? "unknown" : record.recovered_to) << "\n";
+    }
     if (record.repository != "primary") std::cout << "  restored from the " << record.repository << " repository\n";
     if (record.coverage && record.coverage->skipped > 0) {
       std::cout << "  integrity checks covered " << record.coverage->checked << " of "
@@ -109,8 +113,11 @@ Status ListDrills(Context& ctx) {
 
 void AddDrill(CLI::App* app, Context* ctx) {
   CLI::App* drill = app->add_subcommand("drill", "restore test: scratch instance, verify, scratch app, measured RTO/RPO");
-  drill->callback([ctx, drill] {
-    if (drill->get_subcommands().empty()) ctx->run = [ctx] { return RunDrill(*ctx); };
+  auto point = std::make_shared<std::string>("latest");
+  drill->add_option("--point", *point,
+                    "what to restore: latest (default), random (a point anywhere in the window) or a time");
+  drill->callback([ctx, drill, point] {
+    if (drill->get_subcommands().empty()) ctx->run = [ctx, point] { return RunDrill(*ctx, *point); };
   });
   auto service = std::make_shared<std::string>();
   CLI::App* rb = drill->add_subcommand("rollback", "deployment drill: a revision that cannot start, detected and rolled back");

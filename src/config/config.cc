@@ -385,6 +385,10 @@ Status ParsePlatform(const toml::table& root, const std::string& base_dir, Confi
     LB_RETURN_IF_ERROR(r.Checked("window", &sc.window, [](const std::string& v) {
       return schedule::Window::Parse(v).status();
     }));
+    LB_RETURN_IF_ERROR(r.Checked("drill_point", &sc.drill_point, [](const std::string& v) {
+      return v == "latest" || v == "random" ? Status::Ok()
+                                            : Status::Config("is \"" + v + "\", expected \"latest\" or \"random\"");
+    }));
     LB_RETURN_IF_ERROR(r.Finish());
   }
   if (const toml::table* al = root["alert"].as_table()) {

@@ -172,6 +172,7 @@ struct ScheduleConfigSection {
   std::string copy;              // repo copy to the offsite repository ("after backup" or a time)
   std::string verify;            // verify --snapshot latest
   std::string drill;
+  std::string drill_point = "latest";  // "random": each drill restores a random point of the window
 };
 
 // [agent]: the long-running `lifeboat agent`.

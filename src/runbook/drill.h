@@ -1,5 +1,7 @@
 // Drills: the runbook's restore test, run whenever asked while production keeps serving.
-// Restore latest to a scratch instance, verify it, start one scratch replica of each service
+// Restore latest (or a point in the window: `--point random` picks one uniformly, as AWS
+// Backup's restore testing does, so drills prove more than the newest backup) to a scratch
+// instance, verify it, start one scratch replica of each service
 // against it (never in the load balancer), health-check and smoke-test it, tear everything down
 // (also after a failure), and record what was measured in the repository (named/drills/<id>).
 // A drill never changes production's data, secrets or services.
@@ -30,6 +32,10 @@ struct DrillParams {
   int64_t rto_objective_seconds = 0;
   int64_t rpo_objective_seconds = 0;
   std::string repository = "primary";  // the one the scratch instance is restored from
+  // A point-in-time drill: how the point was chosen ("random" or "time") and the point.
+  // "latest" and no target: the newest point, measured against production's newest commit.
+  std::string point = "latest";
+  std::optional<UnixNanos> target;
 
   nlohmann::json ToJson() const;
   static Result<DrillParams> FromJson(const nlohmann::json& j, const std::string& where);
@@ -54,8 +60,10 @@ class Drill {
         std::string repository = "primary")
       : cfg_(cfg), stack_(stack), repo_(repo), self_(std::move(self)), repository_(std::move(repository)) {}
 
-  // The drill's inputs: scratch instance name, production's newest commit now, objectives.
-  Result<nlohmann::json> Resolve();
+  // The drill's inputs: scratch instance name, production's newest commit now, objectives, and
+  // the point: "latest", "random" (uniform over the restorable window) or an instant inside
+  // the window (ISO 8601). A point outside the window is Code::kUsage, naming the window.
+  Result<nlohmann::json> Resolve(const std::string& point = "latest");
   Plan DrillPlan();
   // Stops the scratch replicas and drops the scratch instance; safe to call twice.
   Status Teardown(const RunRecord& run, const Say& say);

@@ -25,6 +25,9 @@ nlohmann::json DrillRecord::ToJson() const {
     j["rpo_seconds"] = Figure(rpo_seconds);
     j["rpo_basis"] = rpo_basis;
     j["repository"] = repository;
+    j["point"] = point;
+    j["target"] = target.empty() ? nlohmann::json() : nlohmann::json(target);
+    j["recovered_to"] = recovered_to.empty() ? nlohmann::json() : nlohmann::json(recovered_to);
     j["objectives"] = objectives ? nlohmann::json{{"rto_seconds", objectives->rto_seconds},
                                                   {"rpo_seconds", objectives->rpo_seconds}}
                                  : nlohmann::json();
@@ -69,6 +72,12 @@ Result<DrillRecord> DrillRecord::FromJson(const nlohmann::json& j, const std::st
     LB_RETURN_IF_ERROR(f.OptionalDouble("rpo_seconds", &r.rpo_seconds));
     LB_RETURN_IF_ERROR(f.String("rpo_basis", &r.rpo_basis));
     if (f.Has("repository")) LB_RETURN_IF_ERROR(f.String("repository", &r.repository));
+    // Records from before point-in-time drills have none of these: they restored the latest.
+    if (f.Has("point")) LB_RETURN_IF_ERROR(f.String("point", &r.point));
+    if (f.Has("target") && !j["target"].is_null()) LB_RETURN_IF_ERROR(f.String("target", &r.target));
+    if (f.Has("recovered_to") && !j["recovered_to"].is_null()) {
+      LB_RETURN_IF_ERROR(f.String("recovered_to", &r.recovered_to));
+    }
     if (f.Has("objectives") && !j["objectives"].is_null()) {
       nlohmann::json o;
       LB_RETURN_IF_ERROR(f.Object("objectives", &o));

@@ -40,6 +40,9 @@ struct DrillRecord {
   std::optional<double> rpo_seconds;
   std::string rpo_basis;
   std::string repository = "primary";  // the one the scratch instance was restored from
+  std::string point = "latest";  // "latest", or a point in the window: "random" or "time"
+  std::string target;            // the point (ISO 8601); "" for "latest"
+  std::string recovered_to;      // the restored instance's newest transaction; "" when not known
   struct Objectives {
     int64_t rto_seconds = 0;
     int64_t rpo_seconds = 0;

@@ -66,6 +66,13 @@ TEST(AlertsTest, ChecksFireOnlyOnWhatWasObserved) {
   EXPECT_EQ(fired.size(), 4u);
   EXPECT_EQ(fired["repository"], "the primary repository does not answer: still gone");
   EXPECT_EQ(fired["wal_stream_down"], "the agent's wal stream is not running");
+  // One that a restart cannot fix says why.
+  Observations given_up = o;
+  given_up.stream_error = "exit 1, error: cannot open repository '/r': wrong passphrase (not restarted: fix it, "
+                          "then send the agent SIGHUP)";
+  EXPECT_EQ(EvaluateChecks(given_up)[0].summary,
+            "the agent's wal stream is not running: exit 1, error: cannot open repository '/r': wrong passphrase (not "
+            "restarted: fix it, then send the agent SIGHUP)");
   EXPECT_EQ(fired.count("wal_lag"), 0u);   // only once so far
   EXPECT_EQ(fired.count("services"), 0u);  // ok now
   EXPECT_EQ(fired["job_failed"], "job full-20261202T030000Z failed: error: disk full");

@@ -159,6 +159,7 @@ expire = "daily 04:30"
 copy = "after backup"
 verify = "0 5 * * *"
 drill = "monthly"
+drill_point = "random"
 [agent]
 stream = false
 )", "/x/l.toml");
@@ -169,6 +170,7 @@ stream = false
   EXPECT_EQ(c->schedule.copy, "after backup");
   EXPECT_EQ(c->schedule.verify, "0 5 * * *");
   EXPECT_EQ(c->schedule.drill, "monthly");
+  EXPECT_EQ(c->schedule.drill_point, "random");
   EXPECT_FALSE(c->agent.stream);
   Result<Config> none = ParseConfig("[repository]\npath = \"r\"\n", "/x/l.toml");
   EXPECT_EQ(none->schedule.timezone, "UTC");
@@ -186,6 +188,8 @@ stream = false
             "config '/x/l.toml' line 4: 'schedule.timezone': unknown time zone 'Eastern'");
   EXPECT_EQ(ParseConfig("[repository]\npath = \"r\"\n[schedule]\nwindow = \"3-4\"\n", "/x/l.toml").status().message(),
             "config '/x/l.toml' line 4: 'schedule.window': invalid window '3-4'");
+  EXPECT_EQ(ParseConfig("[repository]\npath = \"r\"\n[schedule]\ndrill_point = \"newest\"\n", "/x/l.toml").status().message(),
+            "config '/x/l.toml' line 4: 'schedule.drill_point': is \"newest\", expected \"latest\" or \"random\"");
   EXPECT_EQ(ParseConfig("[repository]\npath = \"r\"\n[schedule]\nfulll = \"daily 03:00\"\n", "/x/l.toml")
                 .status()
                 .message()

@@ -195,6 +195,9 @@ TEST(ScenarioStateTest, DrillRecordsKeepTheirKeysAndABadOneIsNamed) {
   EXPECT_EQ(r->repository, "primary");
   restore["repository"] = "primary";
   restore["coverage"] = nullptr;  // older drills recorded none
+  restore["point"] = "latest";     // nor a point: they all restored the latest
+  restore["target"] = nullptr;
+  restore["recovered_to"] = nullptr;
   EXPECT_EQ(r->ToJson(), restore);
 
   // A drill that failed before it measured anything has nulls, and keeps them.
@@ -214,6 +217,19 @@ TEST(ScenarioStateTest, DrillRecordsKeepTheirKeysAndABadOneIsNamed) {
   EXPECT_EQ(r->coverage->skipped, 28);
   EXPECT_EQ(r->coverage->checked_bytes, 1 << 30);
   EXPECT_EQ(r->ToJson(), restore);
+  // A point-in-time drill: its point and the newest transaction it restored.
+  restore["point"] = "random";
+  restore["target"] = "2026-12-01T09:00:00.250000Z";
+  restore["recovered_to"] = "2026-12-01T09:00:00.125000Z";
+  r = DrillRecord::FromJson(restore, "drill record 'drill-1'");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->point, "random");
+  EXPECT_EQ(r->target, "2026-12-01T09:00:00.250000Z");
+  EXPECT_EQ(r->ToJson(), restore);
+  restore["target"] = 7;
+  EXPECT_EQ(DrillRecord::FromJson(restore, "drill record 'z'").status().message(),
+            "drill record 'z': key 'target' is missing or not a string");
+  restore["target"] = "2026-12-01T09:00:00.250000Z";
   restore["coverage"]["skipped"] = "many";
   EXPECT_EQ(DrillRecord::FromJson(restore, "drill record 'z'").status().message(),
             "drill record 'z', coverage: key 'skipped' is missing or not a number");

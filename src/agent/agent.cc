@@ -37,8 +37,6 @@ sigset_t AgentSignals() {
   return set;
 }
 
-bool FileExists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
-
 int ExitCodeOf(int status) { return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status); }
 
 std::string ReadText(const std::string& file) {
@@ -248,7 +246,7 @@ void Agent::Tick(UnixNanos now) {
     schedule::Decision d = schedule::Decide(j.schedule, j.window, *zone_, it->second, now);
     for (UnixNanos m : d.missed) {
       JobRecord r;
-      r.id = JobId(j.kind, m);
+      r.id = journal_.FreshId(j.kind, m);
       r.job = j.kind;
       r.state = JobState::kMissed;
       r.due_at = m;
@@ -292,16 +290,13 @@ void Agent::StartNext(UnixNanos now) {
     state_.last_handled[name] = r.due_at;
     Status saved = state_.Save(cfg_.state.dir);
     if (!saved.ok()) Log("cannot save the agent's state: " + saved.message());
+    r.id = journal_.FreshId(r.job, r.due_at);
     if (until && now >= *until) {
       r.state = JobState::kMissed;
       r.detail = "another job ran until its span ended";
       (void)journal_.Save(r);
       Log("job " + r.id + " missed: " + r.detail);
       continue;
-    }
-    // A due time run again after an interruption keeps the interrupted record beside it.
-    for (int n = 2; FileExists(JoinPath(journal_.dir(), r.id + ".json")); ++n) {
-      r.id = JobId(r.job, r.due_at) + "-" + std::to_string(n);
     }
     std::vector<std::string> argv = JobCommand(r.job, options_.self, cfg_);
     (void)MakeDirs(journal_.dir(), 0700);

@@ -143,6 +143,12 @@ Status JobJournal::Save(const JobRecord& r) const {
   return WriteJson(JoinPath(dir_, r.id + ".json"), r.ToJson());
 }
 
+std::string JobJournal::FreshId(JobKind k, UnixNanos due_at) const {
+  std::string id = JobId(k, due_at);
+  for (int n = 2; PathExists(JoinPath(dir_, id + ".json")); ++n) id = JobId(k, due_at) + "-" + std::to_string(n);
+  return id;
+}
+
 std::string JobJournal::OutFile(const std::string& id) const { return JoinPath(dir_, id + ".out"); }
 std::string JobJournal::ErrFile(const std::string& id) const { return JoinPath(dir_, id + ".err"); }
 

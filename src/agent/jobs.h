@@ -62,6 +62,9 @@ class JobJournal {
  public:
   explicit JobJournal(std::string state_dir);
   Status Save(const JobRecord& r) const;
+  // JobId(k, due_at), or with "-2", "-3", ... when a record of that id exists already: a due
+  // time handled again after an interruption keeps the interrupted record beside the new one.
+  std::string FreshId(JobKind k, UnixNanos due_at) const;
   // Newest due time first; at most `limit` (0: all).
   Result<std::vector<JobRecord>> List(size_t limit = 0) const;
   // Where a running job's output goes (removed when its record is final).

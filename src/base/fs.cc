@@ -188,6 +188,8 @@ Status RemoveFile(const std::string& path) {
   return Status::Ok();
 }
 
+bool PathExists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
+
 Status MakeDirs(const std::string& path, mode_t mode) {
   if (path.empty()) return Status::Ok();
   struct stat st {};

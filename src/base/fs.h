@@ -67,6 +67,8 @@ Status RemoveFile(const std::string& path);
 Status MakeDirs(const std::string& path, mode_t mode = 0755);
 // True when `path` does not exist or is an empty directory.
 Result<bool> IsMissingOrEmptyDir(const std::string& path);
+// True when `path` names a file or directory (a symlink counts by its target).
+bool PathExists(const std::string& path);
 // True when `path` is relative and each of its '/'-separated parts is a name: none empty (no
 // leading, trailing or doubled '/'), none "." or "..". Object keys and the paths a snapshot
 // restores must be such paths, so that they cannot reach outside their root.

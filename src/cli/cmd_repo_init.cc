@@ -11,6 +11,7 @@ namespace lifeboat::cli {
 namespace {
 
 Status Run(Context& ctx) {
+  ctx.creates_repository = true;
   LB_ASSIGN_OR_RETURN(Config cfg, ctx.LoadConfig());
   std::string pass;
   if (const char* env = std::getenv("LIFEBOAT_PASSPHRASE"); env != nullptr && *env != '\0') {

@@ -18,16 +18,20 @@ Result<Config> Context::ReadConfig() const { return lifeboat::LoadConfig(ConfigP
 
 void Context::AdoptProduction(Config* cfg) { platform::ApplyProductionOverride(cfg); }
 
-Status Context::ActAsDatabaseOwner(const Config& cfg) {
+Status Context::ActAsDatabaseOwner(const Config& cfg, bool creates_repository) {
   if (!cfg.database.present) return Status::Ok();
-  return BecomeUser(cfg.database.os_user, {cfg.state.dir, cfg.instances.dir, cfg.repository.path});
+  std::vector<std::string> dirs = {cfg.state.dir, cfg.instances.dir};
+  if (!cfg.repository.is_s3() && (creates_repository || PathExists(cfg.repository.path))) {
+    dirs.push_back(cfg.repository.path);
+  }
+  return BecomeUser(cfg.database.os_user, dirs);
 }
 
 Result<Config> Context::LoadConfig() {
   if (!config_) {
     LB_ASSIGN_OR_RETURN(Config cfg, ReadConfig());
     AdoptProduction(&cfg);
-    LB_RETURN_IF_ERROR(ActAsDatabaseOwner(cfg));
+    LB_RETURN_IF_ERROR(ActAsDatabaseOwner(cfg, creates_repository));
     config_ = std::move(cfg);
   }
   return *config_;

@@ -24,6 +24,11 @@ struct Context {
   // set only there, while the other Open* calls may run on several threads (wal push).
   std::string served_by = "primary";
 
+  // Set by `repo init` before LoadConfig: the one command that creates a missing local
+  // repository directory. For every other command a missing one is gone (moved, removed,
+  // unmounted), and creating it would put an empty stranger where the repository was.
+  bool creates_repository = false;
+
   // Set by the command that CLI11 selected; main runs it after parsing.
   std::function<Status()> run;
 
@@ -37,8 +42,10 @@ struct Context {
   static void AdoptProduction(Config* cfg);
   // Step 3: started as root with a cluster to protect, this process becomes the data
   // directory's owner ([database] os_user), so that PostgreSQL programs run and
-  // archive_command can write everything lifeboat writes. REQUIRES: no thread started yet.
-  static Status ActAsDatabaseOwner(const Config& cfg);
+  // archive_command can write everything lifeboat writes; the state and instances directories
+  // (and the repository's, with `creates`) are created as that user when missing.
+  // REQUIRES: no thread started yet.
+  static Status ActAsDatabaseOwner(const Config& cfg, bool creates_repository);
   // The passphrase: $LIFEBOAT_PASSPHRASE, else [repository] passphrase_file, else a prompt on
   // a terminal.
   Result<std::string> Passphrase(const Config& cfg);

@@ -3,6 +3,11 @@
 #include "agent/alerts.h"
 
 #include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+
+#include "agent/jobs.h"
 
 namespace lifeboat::agent {
 namespace {
@@ -110,6 +115,36 @@ TEST(AlertsTest, NotificationsCarryTheContactsAndTheFiringAlertsRoundTrip) {
   broken["alerts"][0].erase("since");
   EXPECT_EQ(FiringAlerts::FromJson(broken, "alerts.json").status().message(),
             "alerts.json: missing or malformed 'alerts[].since'");
+}
+
+// An interrupted job's due time handled again (missed, or run) gets a record of its own: the
+// interrupted one stays in the journal for `jobs` and the job_failed alert.
+TEST(AlertsTest, ADueTimeHandledAgainKeepsTheEarlierRecord) {
+  char tmpl[] = "/tmp/lifeboat-journal-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  JobJournal journal(tmpl);
+  UnixNanos due = 1'796'000'400 * kSecond;
+  EXPECT_EQ(journal.FreshId(JobKind::kIncremental, due), JobId(JobKind::kIncremental, due));
+  JobRecord r;
+  r.job = JobKind::kIncremental;
+  r.due_at = due;
+  r.id = journal.FreshId(r.job, due);
+  r.state = JobState::kInterrupted;
+  ASSERT_TRUE(journal.Save(r).ok());
+  EXPECT_EQ(journal.FreshId(JobKind::kIncremental, due), r.id + "-2");
+  EXPECT_EQ(journal.FreshId(JobKind::kFull, due), JobId(JobKind::kFull, due));
+  JobRecord missed = r;
+  missed.id = journal.FreshId(r.job, due);
+  missed.state = JobState::kMissed;
+  ASSERT_TRUE(journal.Save(missed).ok());
+  EXPECT_EQ(journal.FreshId(JobKind::kIncremental, due), r.id + "-3");
+  Result<std::vector<JobRecord>> all = journal.List();
+  ASSERT_TRUE(all.ok()) << all.status().message();
+  ASSERT_EQ(all->size(), 2u);
+  int interrupted = 0;
+  for (const JobRecord& x : *all) interrupted += x.state == JobState::kInterrupted ? 1 : 0;
+  EXPECT_EQ(interrupted, 1);
+  std::filesystem::remove_all(tmpl);
 }
 
 }  // namespace

@@ -158,6 +158,7 @@ Status Agent::Run() {
       Tick(NowNanos());
       SuperviseStreamer();
       SuperviseProbes();
+      SuperviseRunbook();
     }
     if (stopping_ && !running_) break;
     double sleep = std::min(kMaxSleepSeconds, NextWakeSeconds(NowNanos()));
@@ -182,6 +183,7 @@ Status Agent::Run() {
         }
         cfg_ = std::move(*fresh);
         streamer_.given_up = false;
+        runbook_.due = true;
         wake_.clear();
         Log("config reloaded: " + std::to_string(jobs_.size()) + " scheduled job(s)");
       } else if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
@@ -200,6 +202,7 @@ Status Agent::Run() {
     (void)::waitpid(probe_.pid, nullptr, 0);
     probe_.pid = 0;
   }
+  if (runbook_.pid != 0) (void)::waitpid(runbook_.pid, nullptr, 0);  // short; it finishes
   StopHttp();
   Log("agent stopped");
   return Status::Ok();
@@ -328,6 +331,7 @@ void Agent::Reap() {
   if (running_ && ::waitpid(running_pid_, &status, WNOHANG) == running_pid_) Finish(status);
   if (streamer_.pid != 0 && ::waitpid(streamer_.pid, &status, WNOHANG) == streamer_.pid) StreamerExited(status);
   if (probe_.pid != 0 && ::waitpid(probe_.pid, &status, WNOHANG) == probe_.pid) ProbeExited(status);
+  if (runbook_.pid != 0 && ::waitpid(runbook_.pid, &status, WNOHANG) == runbook_.pid) RunbookExited(status);
 }
 
 void Agent::Finish(int status) {
@@ -355,6 +359,7 @@ void Agent::Finish(int status) {
       (r.detail.empty() ? "" : ": " + r.detail));
   running_.reset();
   running_pid_ = 0;
+  runbook_.due = true;
   Observe();
   Notify("STATUS=watching " + std::to_string(jobs_.size()) + " scheduled job(s)");
 }
@@ -461,6 +466,30 @@ void Agent::ProbeExited(int status) {
     probe_.next = 0;
     probe_.next_cycle = MonotonicSeconds() + static_cast<double>(std::max<int64_t>(1, cfg_.agent.probe_interval_seconds));
     Observe();
+  }
+}
+
+void Agent::SuperviseRunbook() {
+  if (!runbook_.due || runbook_.pid != 0) return;
+  runbook_.due = false;
+  std::string err = JoinPath(JoinPath(cfg_.state.dir, "agent"), "runbook.err");
+  Result<pid_t> pid = SpawnChild({options_.self, "-c", cfg_.file, "runbook", "--store", "-o",
+                                  JoinPath(cfg_.state.dir, "runbook.md")},
+                                 err, err);
+  if (!pid.ok()) {
+    Log("cannot write the runbook: " + pid.status().message());
+    return;
+  }
+  runbook_.pid = *pid;
+}
+
+void Agent::RunbookExited(int status) {
+  runbook_.pid = 0;
+  std::string err = ReadText(JoinPath(JoinPath(cfg_.state.dir, "agent"), "runbook.err"));
+  if (ExitCodeOf(status) != 0) {
+    Log("cannot write the runbook (exit " + std::to_string(ExitCodeOf(status)) + "): " + LastLines(err, 1));
+  } else {
+    Log("runbook written to " + JoinPath(cfg_.state.dir, "runbook.md") + " and stored in the repository");
   }
 }
 

@@ -94,6 +94,8 @@ class Agent {
   void StopStreamer();
   void SuperviseProbes();
   void ProbeExited(int status);
+  void SuperviseRunbook();
+  void RunbookExited(int status);
   void Observe();  // alerts and metrics from the probes' outputs and the journal
   bool ProbesWanted() const;
   Status StartHttp();
@@ -121,6 +123,13 @@ class Agent {
     double next_cycle = 0;    // monotonic
   };
   Probe probe_;
+  // `runbook --store` (the repositories and <state>/runbook.md): at start, after each reload
+  // (the config may have changed) and after each job (its facts did); one at a time.
+  struct RunbookWriter {
+    pid_t pid = 0;
+    bool due = true;
+  };
+  RunbookWriter runbook_;
   std::map<std::string, nlohmann::json> observed_;  // each probe's last --json output
   nlohmann::json previous_status_;                  // the status probe's output before the last
   bool alerts_written_ = false;                     // <state>/agent/alerts.json is current

@@ -131,6 +131,10 @@ Status Run(Context& ctx) {
                       cur.empty() ? "" : "snapshot " + cur.substr(0, 12)});
     }
     for (const auto& sp : s["space"]) {
+      if (sp.contains("error")) {
+        rows.push_back({"space", sp["what"], "unknown", sp["error"]});
+        continue;
+      }
       char pct[32];
       std::snprintf(pct, sizeof(pct), "%.1f%% free", sp["free_percent"].get<double>());
       rows.push_back({"space", sp["what"], sp["low"].get<bool>() ? "low" : "ok",

@@ -42,6 +42,10 @@ void AddResume(CLI::App* app, Context* ctx);
 void AddAudit(CLI::App* app, Context* ctx);
 void AddCleanup(CLI::App* app, Context* ctx);
 void AddDrill(CLI::App* app, Context* ctx);
+void AddRunbook(CLI::App* app, Context* ctx);
+// The runbook of `cfg` written into `served` (the repository the command opened) and the
+// offsite one: what `runbook --store` does, for the commands that change what it says.
+Status StoreRunbook(Context& ctx, const Config& cfg, Repository& served);
 void AddDemo(CLI::App* app, Context* ctx);
 void AddRelease(CLI::App* app, Context* ctx);
 void AddDeploy(CLI::App* app, Context* ctx);

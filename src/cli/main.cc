@@ -149,6 +149,7 @@ int main(int argc, char** argv) {
   lifeboat::cli::AddAudit(&app, &ctx);
   lifeboat::cli::AddCleanup(&app, &ctx);
   lifeboat::cli::AddDrill(&app, &ctx);
+  lifeboat::cli::AddRunbook(&app, &ctx);
   lifeboat::cli::AddDemo(&app, &ctx);
   lifeboat::cli::AddRelease(&app, &ctx);
   lifeboat::cli::AddDeploy(&app, &ctx);

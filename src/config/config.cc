@@ -10,7 +10,10 @@
 #include <map>
 #include <set>
 
+#include <openssl/evp.h>
 #include <toml++/toml.h>
+
+#include <sstream>
 
 #include "base/fs.h"
 #include "base/time.h"
@@ -486,6 +489,24 @@ Result<Config> LoadConfig(const std::string& path) {
   return ParseConfig(std::string(bytes->begin(), bytes->end()), abs);
 }
 
+namespace {
+
+// The tables a recovery depends on, as toml++ formats them (keys in order, comments and layout
+// gone), hashed: the watching tables are left out, so a new schedule or contact does not make a
+// drill's result stale.
+std::string RecoveryFingerprint(toml::table root) {
+  for (const char* watching : {"agent", "alert", "contacts", "schedule"}) root.erase(watching);
+  std::ostringstream text;
+  text << root;
+  std::string t = text.str();
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  EVP_Digest(t.data(), t.size(), digest, &n, EVP_sha256(), nullptr);
+  return HexEncode(ByteSpan(digest, 8));
+}
+
+}  // namespace
+
 Result<Config> ParseConfig(const std::string& text, const std::string& path) {
   toml::table root;
   try {
@@ -616,6 +637,7 @@ Result<Config> ParseConfig(const std::string& text, const std::string& path) {
   LB_RETURN_IF_ERROR(ParsePlatform(root, base_dir, &cfg));
   cfg.instances.dir = cfg.instances.dir.empty() ? JoinPath(cfg.state.dir, "instances")
                                                 : Resolve(base_dir, cfg.instances.dir);
+  cfg.recovery_fingerprint = RecoveryFingerprint(root);
   return cfg;
 }
 

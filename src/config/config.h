@@ -200,6 +200,10 @@ struct ContactConfig {
 
 struct Config {
   std::string file;  // absolute path of the file it was loaded from
+  // 16 hex digits that change when anything a recovery depends on changes (every table but
+  // [schedule], [agent], [alert] and [[contacts]]), and not with comments or layout. Each drill
+  // records it: a runbook section tested under another configuration is stale.
+  std::string recovery_fingerprint;
   RepositoryConfigSection repository;
   // The offsite mirror of `repository` (the same repository, kept in step by `repo copy`,
   // `backup` and `wal push`), when the config has [repository.offsite].

@@ -483,6 +483,7 @@ Status RunDemo(const DemoOptions& o_in, const Say& say) {
   say("\n== 4. standing protection: the agent now runs incremental backups every 10 minutes, a verify every 30, "
       "a drill every hour, a full backup daily at 03:00 and expire at 04:30 (UTC), and alerts on what fails");
   say("its metrics: " + metrics + "   its log: " + d + "/demo/agent.log");
+  say("the runbook for this stack, with its last drill: " + JoinPath(cfg.state.dir, "runbook.md") + " (also in the repository)");
   // The commands to explore name the lifeboat that ran the demo (it may not be on PATH).
   const std::string lb = o_in.self;
   char took[64];
@@ -495,6 +496,7 @@ Status RunDemo(const DemoOptions& o_in, const Say& say) {
       "  " + lb + " -c " + box.cfg() + " runs\n"
       "  " + lb + " -c " + box.cfg() + " status            (the quarterly check: backups, drills, alerts)\n"
       "  " + lb + " -c " + box.cfg() + " schedule          jobs\n"
+      "  " + lb + " -c " + box.cfg() + " runbook           (this stack's runbook, every command resolved)\n"
       "  curl " + metrics + "\n"
       "  " + lb + " -c " + box.cfg() + " releases shop      deploy shop v2 --yes      drill rollback\n"
       "  curl " + url + "/order/products      curl " + url + "/site/\n"

@@ -320,6 +320,7 @@ nlohmann::json Stack::Space(std::vector<std::string>* problems) const {
     Result<FsSpace> sp = FreeSpace(path);
     if (!sp.ok()) {
       problems->push_back(sp.status().message());
+      out.push_back({{"what", what}, {"path", path}, {"error", sp.status().message()}});
       continue;
     }
     double percent = sp->total_bytes == 0 ? 100.0 : 100.0 * static_cast<double>(sp->free_bytes) / static_cast<double>(sp->total_bytes);

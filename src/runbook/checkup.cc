@@ -193,18 +193,27 @@ std::vector<Check> StatusChecks(const nlohmann::json& s, const Config& cfg, Unix
     }
   }
   if (s.contains("space")) {
-    std::string low;
+    std::string low, unmeasured;
     for (const auto& sp : s["space"]) {
+      if (sp.contains("error")) {
+        unmeasured += (unmeasured.empty() ? "" : "; ") + sp["error"].get<std::string>();
+        continue;
+      }
       if (!sp.value("low", false)) continue;
       char buf[64];
       std::snprintf(buf, sizeof(buf), "%.1f%%", sp["free_percent"].get<double>());
       low += (low.empty() ? "" : "; ") + sp["what"].get<std::string>() + " at '" + sp["path"].get<std::string>() + "' has " +
              buf + " free";
     }
-    out.push_back(low.empty() ? Ok("disk_space", "every place lifeboat writes has at least " +
-                                                     std::to_string(cfg.alert.min_free_percent) + "% free")
-                              : Check{"disk_space", "firing", low + " ([alert] min_free_percent = " +
-                                                                  std::to_string(cfg.alert.min_free_percent) + ")"});
+    if (!low.empty()) {
+      out.push_back(Check{"disk_space", "firing",
+                          low + " ([alert] min_free_percent = " + std::to_string(cfg.alert.min_free_percent) + ")"});
+    } else if (!unmeasured.empty()) {
+      out.push_back(Check{"disk_space", "warning", "free space unknown: " + unmeasured});
+    } else {
+      out.push_back(Ok("disk_space", "every place lifeboat writes has at least " +
+                                         std::to_string(cfg.alert.min_free_percent) + "% free"));
+    }
   }
   if (s.contains("services") && !s["services"].empty()) {
     std::string bad;

@@ -263,6 +263,7 @@ DrillRecord Drill::Record(const RunRecord& run, const Status& outcome) {
   r.id = run.id;
   r.kind = DrillKind::kRestore;
   r.started_at = run.started_at;
+  r.config_fingerprint = cfg_.recovery_fingerprint;
   for (const auto& s : run.steps) r.checks.push_back({s.name, s.state == StepState::kDone, s.detail});
   Result<DrillParams> p = DrillParams::FromJson(run.params, "run " + run.id);
   Result<DrillVars> vars = DrillVars::FromJson(run.vars, "run " + run.id);
@@ -425,6 +426,7 @@ Result<DrillRecord> Drill::RollbackDrill(const std::string& service, const Say& 
   DrillRecord r;
   r.id = id;
   r.kind = DrillKind::kRollback;
+  r.config_fingerprint = cfg_.recovery_fingerprint;
   r.service = original->name;
   r.started_at = started_at;
   r.finished_at = FormatIso8601(NowNanos(), true);

@@ -20,6 +20,7 @@ nlohmann::json DrillRecord::ToJson() const {
   nlohmann::json j = {{"id", id},         {"kind", DrillKindName(kind)}, {"started_at", started_at},
                       {"finished_at", finished_at}, {"passed", passed}, {"checks", cs},
                       {"reason", reason}};
+  j["config_fingerprint"] = config_fingerprint.empty() ? nlohmann::json() : nlohmann::json(config_fingerprint);
   if (kind == DrillKind::kRestore) {
     j["rto_seconds"] = Figure(rto_seconds);
     j["rpo_seconds"] = Figure(rpo_seconds);
@@ -56,6 +57,10 @@ Result<DrillRecord> DrillRecord::FromJson(const nlohmann::json& j, const std::st
   LB_RETURN_IF_ERROR(f.String("finished_at", &r.finished_at));
   LB_RETURN_IF_ERROR(f.Bool("passed", &r.passed));
   LB_RETURN_IF_ERROR(f.String("reason", &r.reason));
+  // Records from before configurations were fingerprinted have none.
+  if (f.Has("config_fingerprint") && !j["config_fingerprint"].is_null()) {
+    LB_RETURN_IF_ERROR(f.String("config_fingerprint", &r.config_fingerprint));
+  }
   nlohmann::json cs;
   LB_RETURN_IF_ERROR(f.Array("checks", &cs));
   for (size_t i = 0; i < cs.size(); ++i) {

@@ -34,6 +34,7 @@ struct DrillRecord {
   bool passed = false;
   std::vector<DrillCheck> checks;
   std::string reason;  // "" when it passed
+  std::string config_fingerprint;  // Config::recovery_fingerprint it ran with; "" in old records
 
   // The restore test. Figures are empty when the drill failed before they could be measured.
   std::optional<double> rto_seconds;

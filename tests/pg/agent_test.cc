@@ -319,6 +319,23 @@ TEST_F(AgentAlertTest, AlertsReachTheWebhookAndResolveCopiesAndDrillsRunAndTheSt
   json drills = json::parse(Run({"drills", "--json"}).out);
   ASSERT_GE(drills.size(), 1u);
   EXPECT_EQ(drills[0]["passed"], true) << drills[0].dump();
+  // Each drill stored the runbook in both repositories, and the agent wrote it beside its
+  // state: the offsite copy, read with only the key, names a recorded drill as the last test.
+  std::string runbook;
+  ASSERT_EQ(RunWithEnv({LIFEBOAT_BIN, "runbook", "--from-repository", Path("mirror"), "--key", Path("pass")},
+                       {{"LIFEBOAT_PASSPHRASE", ""}}, &runbook),
+            0)
+      << runbook;
+  bool names_a_drill = false;
+  for (const auto& d : json::parse(Run({"drills", "--json"}).out)) {
+    std::string line = "**Last test:** ";
+    size_t at = runbook.find(line);
+    names_a_drill = names_a_drill || (at != std::string::npos &&
+                                      runbook.substr(at, runbook.find('\n', at) - at)
+                                              .find(" — drill " + d["id"].get<std::string>() + ", passed") != std::string::npos);
+  }
+  EXPECT_TRUE(names_a_drill) << runbook;
+  EXPECT_EQ(ReadWholeFile(Path(".lifeboat/runbook.md")).rfind("# Disaster-recovery runbook: main\n", 0), 0u);
 
   // Prometheus has scraped the agent: it is up, and its full backup's timestamp is ours.
   std::string up;

@@ -121,6 +121,20 @@ TEST(CheckupTest, ARepositoryThatCouldNotBeReadMakesItsFactsUnknownNotMissing) {
   }
 }
 
+TEST(CheckupTest, SpaceThatCannotBeMeasuredIsAWarningAndLowSpaceStillFires) {
+  auto s = nlohmann::json::parse(R"({"space": [
+    {"what": "repository", "path": "/r", "error": "cannot read the free space of '/r': Permission denied"},
+    {"what": "instances", "path": "/i", "free_percent": 50.0, "low": false}]})");
+  auto c = ByName(StatusChecks(s, Scheduled(), At("2026-12-03T19:00:00Z")));
+  EXPECT_EQ(c["disk_space"], std::make_pair(std::string("warning"),
+                                            std::string("free space unknown: cannot read the free space of '/r': "
+                                                        "Permission denied")));
+  s["space"][1] = nlohmann::json::parse(R"({"what": "instances", "path": "/i", "free_percent": 2.0, "low": true})");
+  c = ByName(StatusChecks(s, Scheduled(), At("2026-12-03T19:00:00Z")));
+  EXPECT_EQ(c["disk_space"], std::make_pair(std::string("firing"), std::string("instances at '/i' has 2.0% free "
+                                                                               "([alert] min_free_percent = 10)")));
+}
+
 TEST(CheckupTest, IntervalsFollowTheZoneAndNextJobsAreInOrder) {
   // New York leaves daylight saving on 2026-11-01: from 03:00 on the 31st to 03:00 on the 1st
   // are 25 hours.

@@ -198,7 +198,18 @@ TEST(ScenarioStateTest, DrillRecordsKeepTheirKeysAndABadOneIsNamed) {
   restore["point"] = "latest";     // nor a point: they all restored the latest
   restore["target"] = nullptr;
   restore["recovered_to"] = nullptr;
+  restore["config_fingerprint"] = nullptr;  // nor the configuration they ran under
+  EXPECT_EQ(r->config_fingerprint, "");
   EXPECT_EQ(r->ToJson(), restore);
+  restore["config_fingerprint"] = "c725b167c3fafdd1";
+  r = DrillRecord::FromJson(restore, "drill record 'drill-1'");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->config_fingerprint, "c725b167c3fafdd1");
+  EXPECT_EQ(r->ToJson(), restore);
+  restore["config_fingerprint"] = 5;
+  EXPECT_EQ(DrillRecord::FromJson(restore, "drill record 'z'").status().message(),
+            "drill record 'z': key 'config_fingerprint' is missing or not a string");
+  restore["config_fingerprint"] = "c725b167c3fafdd1";
 
   // A drill that failed before it measured anything has nulls, and keeps them.
   restore["rto_seconds"] = nullptr;
@@ -244,6 +255,7 @@ TEST(ScenarioStateTest, DrillRecordsKeepTheirKeysAndABadOneIsNamed) {
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->requests, 212);
   EXPECT_FALSE(r->rollback_seconds.has_value());
+  rollback["config_fingerprint"] = nullptr;
   EXPECT_EQ(r->ToJson(), rollback);
 
   rollback["kind"] = "fire";

@@ -10,6 +10,7 @@
 #include <random>
 #include <thread>
 
+#include "base/markup.h"
 #include "base/time.h"
 
 namespace lifeboat {
@@ -39,20 +40,6 @@ std::pair<std::string, std::string> ErrorCode(const Bytes& body) {
 bool RetryableStatus(long status, const std::string& code) {
   return status == 500 || status == 502 || status == 503 || status == 504 || code == "SlowDown" ||
          code == "RequestTimeout" || code == "InternalError";
-}
-
-std::string XmlEscape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
 }
 
 }  // namespace
@@ -240,7 +227,7 @@ Status S3Backend::PutMultipart(const std::string& full, ByteSpan data) {
       abort();
       return s;
     }
-    complete += "<Part><PartNumber>" + std::to_string(part) + "</PartNumber><ETag>" + XmlEscape(pr->headers["etag"]) +
+    complete += "<Part><PartNumber>" + std::to_string(part) + "</PartNumber><ETag>" + EscapeMarkup(pr->headers["etag"]) +
                 "</ETag></Part>";
   }
   complete += "</CompleteMultipartUpload>";
@@ -337,7 +324,7 @@ Status S3Backend::DeleteMany(const std::vector<std::string>& keys) {
     std::string body = "<Delete><Quiet>true</Quiet>";
     for (size_t i = first; i < last; ++i) {
       LB_RETURN_IF_ERROR(ValidateKey(keys[i]));
-      body += "<Object><Key>" + XmlEscape(FullKey(keys[i])) + "</Key></Object>";
+      body += "<Object><Key>" + EscapeMarkup(FullKey(keys[i])) + "</Key></Object>";
     }
     body += "</Delete>";
     // DeleteObjects requires Content-MD5 (base64 of the body's MD5).
@@ -403,7 +390,7 @@ Result<uint64_t> S3Backend::RemoveIncomplete(int64_t min_age_seconds) {
 Status S3Backend::CreateBucket() {
   std::string body;
   if (options_.region != "us-east-1") {
-    body = "<CreateBucketConfiguration><LocationConstraint>" + XmlEscape(options_.region) +
+    body = "<CreateBucketConfiguration><LocationConstraint>" + EscapeMarkup(options_.region) +
            "</LocationConstraint></CreateBucketConfiguration>";
   }
   Call call{"PUT", "", {}, {}, ByteSpan(reinterpret_cast<const uint8_t*>(body.data()), body.size())};

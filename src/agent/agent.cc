@@ -533,36 +533,11 @@ void Agent::Observe() {
     alerts_written_ = s.ok();
   }
   text = RenderMetrics(o);
-  std::lock_guard<std::mutex> lock(metrics_mu_);
-  metrics_ = std::move(text);
-}
-
-Status Agent::StartHttp() {
-  if (cfg_.agent.listen.empty()) return Status::Ok();
-  size_t colon = cfg_.agent.listen.rfind(':');
-  std::string host = cfg_.agent.listen.substr(0, colon);
-  int port = std::stoi(cfg_.agent.listen.substr(colon + 1));
-  http_ = std::make_unique<httplib::Server>();
-  http_->Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+  {
     std::lock_guard<std::mutex> lock(metrics_mu_);
-    res.set_content(metrics_, "text/plain; version=0.0.4; charset=utf-8");
-  });
-  http_->Get("/health", [](const httplib::Request&, httplib::Response& res) { res.set_content("ok\n", "text/plain"); });
-  if (!http_->bind_to_port(host, port)) {
-    http_.reset();
-    return Status::IO("cannot listen on " + cfg_.agent.listen + " ([agent] listen)",
-                      "another process may hold the port; choose another in [agent] listen");
+    metrics_ = std::move(text);
   }
-  http_thread_ = std::thread([this] { http_->listen_after_bind(); });
-  Log("metrics on http://" + cfg_.agent.listen + "/metrics");
-  return Status::Ok();
-}
-
-void Agent::StopHttp() {
-  if (!http_) return;
-  http_->stop();
-  if (http_thread_.joinable()) http_thread_.join();
-  http_.reset();
+  RenderDashboard(o);
 }
 
 double Agent::NextWakeSeconds(UnixNanos now) const {

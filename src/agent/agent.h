@@ -31,6 +31,7 @@
 
 #include "agent/alerts.h"
 #include "agent/jobs.h"
+#include "agent/metrics.h"
 #include "agent/notifier.h"
 #include "base/result.h"
 #include "config/config.h"
@@ -98,7 +99,8 @@ class Agent {
   void RunbookExited(int status);
   void Observe();  // alerts and metrics from the probes' outputs and the journal
   bool ProbesWanted() const;
-  Status StartHttp();
+  Status StartHttp();  // agent_http.cc: /metrics, /health, the dashboard
+  void RenderDashboard(const Observations& o);
   void StopHttp();
   double NextWakeSeconds(UnixNanos now) const;
   void Log(const std::string& line) const;
@@ -139,6 +141,7 @@ class Agent {
   std::unique_ptr<Notifier> notifier_;
   std::mutex metrics_mu_;
   std::string metrics_;  // the rendered exposition; guarded by metrics_mu_
+  std::map<std::string, std::string> pages_;  // the dashboard's pages by path; guarded by metrics_mu_
   std::unique_ptr<httplib::Server> http_;
   std::thread http_thread_;
   bool stopping_ = false;

@@ -224,13 +224,17 @@ nlohmann::json NextJobs(const Config& cfg, UnixNanos now) {
     const std::string& text = ScheduleText(cfg, k);
     Result<schedule::Schedule> s = schedule::Schedule::Parse(text);
     if (text.empty() || !s.ok()) continue;
-    std::optional<UnixNanos> next = s->after_backup() ? std::nullopt : s->NextAfter(now, *zone);
     nlohmann::json row = {{"job", JobKindName(k)}, {"schedule", text}, {"next", nullptr}, {"next_local", nullptr}};
-    if (next) {
-      row["next"] = FormatIso8601(*next, true);
-      row["next_local"] = zone->Format(*next);
+    // Spelled out: GCC 12 at -O2 sees the optional of a conditional as maybe uninitialized.
+    UnixNanos at = INT64_MAX;
+    if (!s->after_backup()) {
+      if (std::optional<UnixNanos> next = s->NextAfter(now, *zone); next.has_value()) {
+        at = next.value();
+        row["next"] = FormatIso8601(at, true);
+        row["next_local"] = zone->Format(at);
+      }
     }
-    rows.push_back({next.value_or(INT64_MAX), std::move(row)});
+    rows.push_back({at, std::move(row)});
   }
   std::stable_sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   for (auto& [at, row] : rows) out.push_back(std::move(row));

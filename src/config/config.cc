@@ -447,7 +447,18 @@ Status ParsePlatform(const toml::table& root, const std::string& base_dir, Confi
       return ok ? Status::Ok() : Status::Config("is \"" + v + "\", expected HOST:PORT such as \"127.0.0.1:9187\"");
     }));
     LB_RETURN_IF_ERROR(r.Duration("probe_interval", &cfg->agent.probe_interval_seconds));
+    LB_RETURN_IF_ERROR(r.String("token_file", &cfg->agent.token_file));
+    cfg->agent.token_file = Resolve(base_dir, cfg->agent.token_file);
     LB_RETURN_IF_ERROR(r.Finish());
+    // The dashboard shows the stack's names, paths and figures: beyond this machine only to
+    // someone who has the token.
+    std::string host = cfg->agent.listen.substr(0, cfg->agent.listen.rfind(':'));
+    bool loopback = host == "localhost" || host == "[::1]" || host.rfind("127.", 0) == 0;
+    if (!cfg->agent.listen.empty() && !loopback && cfg->agent.token_file.empty()) {
+      return Status::Config("config '" + path + "': [agent] listen = \"" + cfg->agent.listen +
+                                "\" serves the dashboard beyond this machine without a token",
+                            "set [agent] token_file to a file holding a secret token, or listen on 127.0.0.1");
+    }
   }
   if (cfg->recovery.secret.empty()) {
     for (const auto& svc : cfg->services) {

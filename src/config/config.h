@@ -180,6 +180,9 @@ struct AgentConfigSection {
   bool stream = true;  // supervise `wal stream` (when there is a [database])
   std::string listen;  // "127.0.0.1:9187": serve /metrics and /health there ("" none)
   int64_t probe_interval_seconds = 60;  // how often the metrics' probes run
+  // A file whose first line is the token every page and /metrics then require (a Bearer
+  // header or the cookie the login form sets). Required when `listen` is not a loopback address.
+  std::string token_file;
 };
 
 // [alert] and [[alert.notify]]: where the agent's alerts go.

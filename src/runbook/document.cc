@@ -121,9 +121,14 @@ std::string Document::ToMarkdown() const {
 }
 
 std::string Document::ToHtml(const std::string& title) const {
-  std::string out = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-                    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>" +
-                    HtmlEscape(title) + "</title><style>" + kStyle + "</style></head><body>\n";
+  return "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>" +
+         HtmlEscape(title) + "</title><style>" + kStyle + "</style></head><body>\n" + ToHtmlBody() +
+         "</body></html>\n";
+}
+
+std::string Document::ToHtmlBody() const {
+  std::string out;
   for (const Block& b : blocks_) {
     switch (b.kind) {
       case Block::Kind::kHeading: {
@@ -150,7 +155,7 @@ std::string Document::ToHtml(const std::string& title) const {
         break;
     }
   }
-  return out + "</body></html>\n";
+  return out;
 }
 
 }  // namespace lifeboat::runbook

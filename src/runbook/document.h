@@ -34,6 +34,7 @@ class Document {
   const std::vector<Block>& blocks() const { return blocks_; }
   std::string ToMarkdown() const;
   std::string ToHtml(const std::string& title) const;
+  std::string ToHtmlBody() const;  // the blocks alone, for a page that has its own frame
 
  private:
   std::vector<Block> blocks_;

@@ -336,6 +336,18 @@ TEST_F(AgentAlertTest, AlertsReachTheWebhookAndResolveCopiesAndDrillsRunAndTheSt
   }
   EXPECT_TRUE(names_a_drill) << runbook;
   EXPECT_EQ(ReadWholeFile(Path(".lifeboat/runbook.md")).rfind("# Disaster-recovery runbook: main\n", 0), 0u);
+  // The dashboard shows the drill as passed, and the one snapshot this test took.
+  httplib::Client dash("127.0.0.1", MetricsPort());
+  std::string row = "<tr id=\"drill-" + drills[0]["id"].get<std::string>() + "\" data-passed=\"true\">";
+  std::string page;
+  for (int i = 0; i < 100 && page.find(row) == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (auto r = dash.Get("/drills"); r && r->status == 200) page = r->body;
+  }
+  EXPECT_NE(page.find(row), std::string::npos) << page;
+  auto overview = dash.Get("/");
+  ASSERT_TRUE(overview);
+  EXPECT_NE(overview->body.find("<span id=\"snapshot-count\">1</span>"), std::string::npos) << overview->body;
 
   // Prometheus has scraped the agent: it is up, and its full backup's timestamp is ours.
   std::string up;

@@ -482,7 +482,8 @@ Status RunDemo(const DemoOptions& o_in, const Say& say) {
   std::string metrics = "http://127.0.0.1:" + std::to_string(metrics_port) + "/metrics";
   say("\n== 4. standing protection: the agent now runs incremental backups every 10 minutes, a verify every 30, "
       "a drill every hour, a full backup daily at 03:00 and expire at 04:30 (UTC), and alerts on what fails");
-  say("its metrics: " + metrics + "   its log: " + d + "/demo/agent.log");
+  say("its dashboard: http://127.0.0.1:" + std::to_string(metrics_port) + "/   its metrics: " + metrics +
+      "   its log: " + d + "/demo/agent.log");
   say("the runbook for this stack, with its last drill: " + JoinPath(cfg.state.dir, "runbook.md") + " (also in the repository)");
   // The commands to explore name the lifeboat that ran the demo (it may not be on PATH).
   const std::string lb = o_in.self;

@@ -4,13 +4,13 @@
 // Bearer TOKEN`, or the cookie the form sets (the token's SHA-256, so the token itself is not
 // stored by the browser). A request without it gets 401 and the form, nothing of the stack.
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 
 #include <httplib.h>
 
 #include "agent/agent.h"
 #include "agent/dashboard.h"
 #include "base/fs.h"
+#include "repository/crypto.h"
 #include "runbook/drill_record.h"
 #include "runbook/living_runbook.h"
 
@@ -20,13 +20,6 @@ namespace {
 
 constexpr const char* kCookie = "lifeboat_token=";
 const char* const kPages[] = {"/", "/drills", "/runs", "/runbook"};
-
-std::string Sha256Hex(const std::string& text) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int n = 0;
-  EVP_Digest(text.data(), text.size(), digest, &n, EVP_sha256(), nullptr);
-  return HexEncode(ByteSpan(digest, n));
-}
 
 bool SameSecret(const std::string& a, const std::string& b) {
   return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
@@ -98,7 +91,7 @@ Status Agent::StartHttp() {
   }
   http_ = std::make_unique<httplib::Server>();
   if (!token.empty()) {
-    std::string cookie = Sha256Hex(token);
+    std::string cookie = Sha256(ByteSpan(reinterpret_cast<const uint8_t*>(token.data()), token.size())).Hex();
     http_->set_pre_routing_handler([token, cookie](const httplib::Request& req, httplib::Response& res) {
       if (req.path == "/login") return httplib::Server::HandlerResponse::Unhandled;
       std::string auth = req.get_header_value("Authorization");

@@ -397,6 +397,21 @@ TEST_F(AgentAlertTest, AlertsReachTheWebhookAndResolveCopiesAndDrillsRunAndTheSt
     EXPECT_EQ(about_repository, 2);  // repeat is an hour: no repeat in between
   }
 
+  // The drill schedule comes out of the config, as an operator would before a recovery (a drill
+  // holds the state directory's run lock), and the agent reloads; any drill already running ends.
+  std::string text = ConfigText("");
+  size_t drill_line = text.find("drill = \"every 30s\"\n");
+  ASSERT_NE(drill_line, std::string::npos);
+  WriteConfig(text.erase(drill_line, std::string("drill = \"every 30s\"\n").size()));
+  ASSERT_EQ(kill(agent, SIGHUP), 0);
+  bool reloaded = false;
+  for (int i = 0; i < 100 && !reloaded; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    reloaded = ReadWholeFile(Path("agent.log")).find("config reloaded: 1 scheduled job(s)") != std::string::npos;
+  }
+  ASSERT_TRUE(reloaded) << ReadWholeFile(Path("agent.log"));
+  ASSERT_TRUE(WaitJobs(120, [&](const json& j) { return Count(j, "drill", "running") == 0; })) << Jobs().dump(1);
+
   // Production is lost and recovered: the agent's streamer reads the new production within
   // seconds, as the new production's own pg_stat_replication shows.
   Sql("INSERT INTO t VALUES (101)");

@@ -67,7 +67,8 @@ std::string Layout(const DashboardInput& in, const std::string& active, const st
     nav += "<a href=\"" + path + "\"" + (path == active ? " class=\"on\"" : "") + ">" + name + "</a>";
   }
   return "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>" +
+         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><link rel=\"icon\" href=\"data:,\">"
+         "<title>" +
          E(heading + " — " + in.title) + "</title><style>" + kStyle +
          "</style></head><body>\n<header><b>lifeboat: " + E(in.title) + "</b><nav>" + nav +
          "</nav></header>\n<main>\n" + body + "<p class=\"muted\">As observed at <span id=\"rendered-at\">" +
@@ -238,7 +239,10 @@ std::string Overview(const DashboardInput& in) {
                             E(Str(j, "next_local")) + (Str(j, "next").empty() ? "" : " (" + E(Str(j, "next")) + ")")}));
     }
   }
-  body += "<section><h2>Next jobs</h2>" + Table({"Job", "Schedule", "Next"}, jobs, "next-jobs") + "</section>\n";
+  body += "<section><h2>Next jobs</h2>" +
+          (jobs.empty() ? std::string("<p id=\"next-jobs\">none scheduled ([schedule] is empty)</p>")
+                        : Table({"Job", "Schedule", "Next"}, jobs, "next-jobs")) +
+          "</section>\n";
   std::vector<std::string> alerts;
   for (const FiringAlert& a : in.firing) {
     alerts.push_back(Cells({E(a.alert), E(a.summary), E(FormatIso8601(a.since))}));
@@ -379,7 +383,8 @@ std::string RenderPage(const std::string& path, const DashboardInput& in) {
 
 std::string LoginPage(bool failed) {
   return std::string("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-                     "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>lifeboat: "
+                     "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><link rel=\"icon\" "
+                     "href=\"data:,\"><title>lifeboat: "
                      "sign in</title><style>body{font-family:system-ui,sans-serif;max-width:24rem;margin:3rem auto;"
                      "padding:0 1rem}input{width:100%;padding:.4rem;margin:.4rem 0}</style></head><body>"
                      "<h1>lifeboat</h1>") +

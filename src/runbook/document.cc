@@ -47,7 +47,7 @@ constexpr const char* kStyle =
     "h1,h2,h3{line-height:1.2}h2{border-bottom:1px solid #d0d7de;padding-bottom:.2rem;margin-top:2rem}"
     "pre{background:#f3f5f7;padding:.6rem .8rem;overflow-x:auto;border-radius:4px}"
     "code{font-family:ui-monospace,monospace;font-size:.92em}"
-    "table{border-collapse:collapse;display:block;overflow-x:auto}"
+    ".scroll{overflow-x:auto;max-width:100%}table{border-collapse:collapse}"
     "th,td{border:1px solid #d0d7de;padding:.25rem .5rem;text-align:left;vertical-align:top}"
     "th{background:#f3f5f7}strong{color:#8a1c12}";
 
@@ -145,13 +145,14 @@ std::string Document::ToHtmlBody() const {
         break;
       case Block::Kind::kCode: out += "<pre><code>" + HtmlEscape(b.text) + "</code></pre>\n"; break;
       case Block::Kind::kTable:
-        out += "<table>";
+        // Wrapped so that a table wider than a phone scrolls by itself, not the page.
+        out += "<div class=\"scroll\"><table>";
         for (size_t r = 0; r < b.rows.size(); ++r) {
           out += "<tr>";
           for (const std::string& c : b.rows[r]) out += (r == 0 ? "<th>" : "<td>") + InlineHtml(c) + (r == 0 ? "</th>" : "</td>");
           out += "</tr>";
         }
-        out += "</table>\n";
+        out += "</table></div>\n";
         break;
     }
   }

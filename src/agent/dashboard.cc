@@ -209,10 +209,21 @@ std::string Stack(const DashboardInput& in) {
   if (st.contains("services")) {
     for (const auto& s : st["services"]) {
       int healthy = s.value("healthy", 0), desired = s.value("desired", 0);
+      // The release serving: what the replicas run (two during a deploy's rolling step).
+      std::vector<std::string> releases;
+      if (s.contains("replicas")) {
+        for (const auto& r : s["replicas"]) {
+          std::string tag = Str(r, "release");
+          if (!tag.empty() && std::find(releases.begin(), releases.end(), tag) == releases.end()) releases.push_back(tag);
+        }
+      }
+      std::string serving;
+      for (const auto& tag : releases) serving += (serving.empty() ? "release <code>" : ", <code>") + E(tag) + "</code>";
+      if (s.value("crash_loop", false)) serving += serving.empty() ? "crash loop" : "; crash loop";
       rows.push_back(Cells({"service", E(Str(s, "name")),
                             std::string("<span class=\"") + (healthy >= desired ? "ok" : "bad") + "\">" +
                                 std::to_string(healthy) + "/" + std::to_string(desired) + " healthy</span>",
-                            s.value("crash_loop", false) ? "crash loop" : ""}));
+                            serving}));
     }
   }
   if (st.contains("load_balancer")) {

@@ -23,7 +23,9 @@ DashboardInput Input() {
   in.observed.status = nlohmann::json::parse(R"({
     "database": {"name": "main", "status": "running", "port": 5432},
     "protection": {"production": "main", "wal_lag_seconds": 0.8},
-    "services": [{"name": "shop", "desired": 2, "healthy": 2, "crash_loop": false}],
+    "services": [{"name": "shop", "desired": 2, "healthy": 2, "crash_loop": false,
+                  "replicas": [{"release": "v2"}, {"release": "v3"}, {"release": "v3"}]}],
+    "frontend": {"dir": "/srv/front", "current": "0123456789abcdef"},
     "load_balancer": {"url": "http://127.0.0.1:8080", "running": true},
     "backups": {"full": {"id": "ab12cd34ef56", "finished_at": "2026-12-03T08:00:00Z"}, "incremental": null},
     "drill": {"id": "drill-2", "passed": true, "rto_seconds": 12.5, "rpo_seconds": 0.4},
@@ -59,7 +61,10 @@ TEST(DashboardTest, TheOverviewSaysProtectedAndDrawsTheWindowWithItsSnapshotsAnd
   // The first range spans 12 h of the window's 27 h 59 m: 42.9% of the 980-unit bar.
   EXPECT_NE(page.find("<rect class=\"range\" x=\"10.0\" y=\"14\" width=\"420.3\""), std::string::npos) << page;
   EXPECT_NE(page.find("<span class=\"big ok\" id=\"wal-lag\">0.80s</span>"), std::string::npos) << page;
-  EXPECT_NE(page.find("2/2 healthy"), std::string::npos);
+  EXPECT_NE(page.find("2/2 healthy</span></td><td>release <code>v2</code>, <code>v3</code></td>"), std::string::npos)
+      << page;  // a deploy's rolling step: both releases serve
+  EXPECT_NE(page.find("<td>front end</td><td>/srv/front</td><td>serving</td><td><code>0123456789ab</code></td>"),
+            std::string::npos);
   EXPECT_NE(page.find("<p id=\"alerts\">none</p>"), std::string::npos);
   // Inside the binary: no link, font or script from elsewhere.
   EXPECT_EQ(page.find("http://"), page.find("http://127.0.0.1:8080"));

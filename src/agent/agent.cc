@@ -551,17 +551,10 @@ double Agent::NextWakeSeconds(UnixNanos now) const {
 
 nlohmann::json AgentFacts(const Config& cfg) {
   nlohmann::json out = {{"running", false}, {"pid", 0}, {"alerts", nlohmann::json::array()}};
-  std::string lock = JoinPath(cfg.state.dir, "agent/lock");
-  int fd = ::open(lock.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return out;
-  // The agent holds an exclusive flock for its life: a shared one fails while it runs.
-  bool running = ::flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
-  char buf[32] = {};
-  ssize_t n = ::pread(fd, buf, sizeof(buf) - 1, 0);
-  ::close(fd);
-  if (!running) return out;
+  std::optional<pid_t> holder = LockHolder(JoinPath(cfg.state.dir, "agent/lock"));
+  if (!holder) return out;
   out["running"] = true;
-  out["pid"] = n > 0 ? std::atoll(buf) : 0;
+  out["pid"] = *holder;
   Result<Bytes> b = ReadFile(JoinPath(cfg.state.dir, "agent/alerts.json"));
   if (!b.ok()) return out;
   Result<FiringAlerts> f =

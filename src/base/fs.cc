@@ -284,3 +284,30 @@ bool IsSafeRelativePath(std::string_view path) {
 }
 
 }  // namespace lifeboat
+
+namespace lifeboat {
+
+std::optional<pid_t> LockHolder(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  // The holder keeps an exclusive flock for its life: a shared one fails while it runs.
+  bool held = ::flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+  char buf[32] = {};
+  ssize_t n = ::pread(fd, buf, sizeof(buf) - 1, 0);
+  ::close(fd);
+  if (!held) return std::nullopt;
+  return static_cast<pid_t>(n > 0 ? std::atoll(buf) : 0);
+}
+
+}  // namespace lifeboat
+
+namespace lifeboat {
+
+std::string AbsolutePath(const std::string& path) {
+  if (!path.empty() && path.front() == '/') return path;
+  char buf[4096];
+  if (getcwd(buf, sizeof(buf)) == nullptr) return path;
+  return JoinPath(buf, path);
+}
+
+}  // namespace lifeboat

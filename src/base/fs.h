@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -69,12 +70,17 @@ Status MakeDirs(const std::string& path, mode_t mode = 0755);
 Result<bool> IsMissingOrEmptyDir(const std::string& path);
 // True when `path` names a file or directory (a symlink counts by its target).
 bool PathExists(const std::string& path);
+// The pid written at the start of the lock file `path` while some process holds an exclusive
+// flock on it (0 when the file holds no number); nullopt when nobody holds it or it is missing.
+std::optional<pid_t> LockHolder(const std::string& path);
 // True when `path` is relative and each of its '/'-separated parts is a name: none empty (no
 // leading, trailing or doubled '/'), none "." or "..". Object keys and the paths a snapshot
 // restores must be such paths, so that they cannot reach outside their root.
 bool IsSafeRelativePath(std::string_view path);
 // The canonical absolute path, or `path` itself when it cannot be resolved (it does not exist).
 std::string RealPath(const std::string& path);
+// `path` made absolute against the working directory (not resolved; as is when it fails).
+std::string AbsolutePath(const std::string& path);
 // The filesystem that holds `path`, or its nearest existing parent: bytes free for an
 // unprivileged writer and in all.
 struct FsSpace {

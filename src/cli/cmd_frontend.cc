@@ -20,6 +20,7 @@ Status Publish(Context& ctx) {
   LB_ASSIGN_OR_RETURN(platform::Frontend * fe, Fe(ctx));
   LB_ASSIGN_OR_RETURN(std::unique_ptr<Repository> repo, ctx.OpenRepository());
   LB_ASSIGN_OR_RETURN(std::string id, fe->Publish(*repo));
+  RecordStackAfter(ctx, *repo, "the front end's publication");
   if (ctx.json) {
     PrintJson({{"snapshot", id}});
   } else {
@@ -54,6 +55,7 @@ Status Activate(Context& ctx, const std::string& ref) {
   LB_ASSIGN_OR_RETURN(platform::Frontend * fe, Fe(ctx));
   LB_ASSIGN_OR_RETURN(std::unique_ptr<Repository> repo, ctx.OpenRepository());
   LB_RETURN_IF_ERROR(fe->Activate(*repo, ref));
+  RecordStackAfter(ctx, *repo, "the front end's activation");
   if (!ctx.json) std::cout << "front end: serving snapshot " << fe->Current().substr(0, 12) << "\n";
   return Status::Ok();
 }

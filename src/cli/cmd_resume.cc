@@ -3,6 +3,7 @@
 #include "cli/commands.h"
 #include "cli/plan_runner.h"
 #include "runbook/deploy.h"
+#include "runbook/rebuild.h"
 
 namespace lifeboat::cli {
 
@@ -25,8 +26,11 @@ Status Run(Context& ctx, const std::string& id) {
   LB_ASSIGN_OR_RETURN(platform::Stack * stack, ctx.Stack());
   runbook::Scenario scenario(cfg, stack, repo.get(), SelfPath(), ctx.served_by);
   runbook::Deployments deployments(cfg, stack, repo.get());
+  runbook::Rebuild rebuild(cfg, stack, repo.get(), SelfPath(), ctx.served_by);
   bool deploy = run.kind == "deploy" || run.kind == "rollback";
-  LB_ASSIGN_OR_RETURN(runbook::Plan plan, deploy ? deployments.PlanFor(run.kind) : scenario.PlanFor(run.kind));
+  LB_ASSIGN_OR_RETURN(runbook::Plan plan, deploy                      ? deployments.PlanFor(run.kind)
+                                          : run.kind == "bootstrap" ? rebuild.PlanFor(run.kind)
+                                                                    : scenario.PlanFor(run.kind));
   return ContinueRun(ctx, repo.get(), std::move(run), plan);
 }
 

@@ -39,30 +39,21 @@ Status FromRepository(const RunbookOptions& opt) {
     return Status::Usage("--from-repository needs --key FILE", "the file that holds the repository's passphrase");
   }
   RepositoryConfigSection rc;
-  if (opt.from.rfind("s3://", 0) == 0) {
-    rc.url = opt.from;
-    rc.region = opt.region;
-    const char* env = std::getenv("AWS_ENDPOINT_URL");
-    rc.endpoint = !opt.endpoint.empty() ? opt.endpoint : env != nullptr ? env : "";
-  } else {
-    rc.path = opt.from;
-  }
-  LB_ASSIGN_OR_RETURN(std::string pass, ReadPassphraseFile(opt.key));
-  LB_ASSIGN_OR_RETURN(std::shared_ptr<Backend> backend, OpenBackend(rc));
-  OpenOptions options;
-  options.load_index = false;
-  LB_ASSIGN_OR_RETURN(std::unique_ptr<Repository> repo, Repository::Open(std::move(backend), pass, options));
+  LB_ASSIGN_OR_RETURN(std::unique_ptr<Repository> repo, OpenRepositoryAt(opt.from, opt.key, opt.endpoint, opt.region, &rc));
   LB_ASSIGN_OR_RETURN(std::string text, runbook::StoredRunbook(*repo, opt.format));
   return Emit(opt, text);
 }
 
 // Into the repository that served, then the offsite one when that was the primary: a new
-// machine may have either.
+// machine may have either. With the stack definition, so that it can also rebuild what the
+// runbook describes.
 Status StoreRunbooks(Context& ctx, const Config& cfg, const runbook::Document& doc, Repository& served) {
   LB_RETURN_IF_ERROR(runbook::StoreRunbook(cfg, doc, served));
-  if (!cfg.offsite || ctx.served_by == "offsite") return Status::Ok();
-  LB_ASSIGN_OR_RETURN(std::unique_ptr<Repository> offsite, ctx.OpenRepositoryNamed("offsite", false));
-  return runbook::StoreRunbook(cfg, doc, *offsite);
+  if (cfg.offsite && ctx.served_by != "offsite") {
+    LB_ASSIGN_OR_RETURN(std::unique_ptr<Repository> offsite, ctx.OpenRepositoryNamed("offsite", false));
+    LB_RETURN_IF_ERROR(runbook::StoreRunbook(cfg, doc, *offsite));
+  }
+  return RecordStack(ctx, cfg, served);
 }
 
 Status Run(Context& ctx, const RunbookOptions& opt) {

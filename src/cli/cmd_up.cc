@@ -1,5 +1,6 @@
 // lifeboat up: start the local stack in dependency order (database, secrets, front end,
-// services, load balancer). Idempotent: what already runs is left as it is.
+// services, load balancer). Idempotent: what already runs is left as it is. Then the stack
+// definition goes to the repository, for a rebuild elsewhere.
 #include <iostream>
 
 #include "cli/commands.h"
@@ -11,7 +12,9 @@ void AddUp(CLI::App* app, Context* ctx) {
     ctx->run = [ctx]() -> Status {
       LB_ASSIGN_OR_RETURN(platform::Stack * stack, ctx->Stack());
       LB_ASSIGN_OR_RETURN(std::unique_ptr<Repository> repo, ctx->OpenRepository());
-      return stack->Up(*repo, [](const std::string& line) { std::cout << line << std::endl; });
+      LB_RETURN_IF_ERROR(stack->Up(*repo, [](const std::string& line) { std::cout << line << std::endl; }));
+      RecordStackAfter(*ctx, *repo, "up");
+      return Status::Ok();
     };
   });
 }

@@ -46,6 +46,16 @@ void AddRunbook(CLI::App* app, Context* ctx);
 // The runbook of `cfg` written into `served` (the repository the command opened) and the
 // offsite one: what `runbook --store` does, for the commands that change what it says.
 Status StoreRunbook(Context& ctx, const Config& cfg, Repository& served);
+void AddStack(CLI::App* app, Context* ctx);
+// The stack definition of `cfg` written into `served` and the offsite one (`stack record`), for
+// the commands that change it: up, deploy, rollback, front-end changes. StoreRunbook does it too.
+Status RecordStack(Context& ctx, const Config& cfg, Repository& served);
+// RecordStack after `what` succeeded: a failure is a warning on stderr, `what` stands.
+void RecordStackAfter(Context& ctx, Repository& served, const std::string& what);
+void AddBootstrap(CLI::App* app, Context* ctx);
+void AddPlan(CLI::App* app, Context* ctx);
+void AddRecreate(CLI::App* app, Context* ctx);
+void AddRebuild(CLI::App* app, Context* ctx);
 void AddDemo(CLI::App* app, Context* ctx);
 void AddRelease(CLI::App* app, Context* ctx);
 void AddDeploy(CLI::App* app, Context* ctx);

@@ -147,6 +147,25 @@ Result<std::unique_ptr<Repository>> Context::OpenRepositoryForReading(bool load_
   return offsite;
 }
 
+Result<std::unique_ptr<Repository>> OpenRepositoryAt(const std::string& location, const std::string& key_file,
+                                                     const std::string& endpoint, const std::string& region,
+                                                     RepositoryConfigSection* section) {
+  RepositoryConfigSection& rc = *section;
+  if (location.rfind("s3://", 0) == 0) {
+    rc.url = location;
+    rc.region = region;
+    const char* env = std::getenv("AWS_ENDPOINT_URL");
+    rc.endpoint = !endpoint.empty() ? endpoint : env != nullptr ? env : "";
+  } else {
+    rc.path = AbsolutePath(location);
+  }
+  LB_ASSIGN_OR_RETURN(std::string pass, ReadPassphraseFile(key_file));
+  LB_ASSIGN_OR_RETURN(std::shared_ptr<Backend> backend, OpenBackend(rc));
+  OpenOptions options;
+  options.load_index = false;
+  return Repository::Open(std::move(backend), pass, options);
+}
+
 Result<std::shared_ptr<Backend>> OpenBackend(const RepositoryConfigSection& rc) {
   if (!rc.is_s3()) return std::shared_ptr<Backend>(std::make_shared<LocalBackend>(rc.path));
   S3Options o;

@@ -84,4 +84,13 @@ Result<std::string> PromptPassphrase(const std::string& prompt);
 // Reads the first line of a file (a trailing newline is not part of the passphrase).
 Result<std::string> ReadPassphraseFile(const std::string& path);
 
+// A repository named only by its location, for a machine with no config (runbook
+// --from-repository, bootstrap): `location` is a path or s3://BUCKET/PREFIX (with `endpoint`,
+// else $AWS_ENDPOINT_URL, and `region`; credentials from the environment), `key_file` holds the
+// passphrase. `*section` receives the location as a config section (paths made absolute).
+// The index is not loaded.
+Result<std::unique_ptr<Repository>> OpenRepositoryAt(const std::string& location, const std::string& key_file,
+                                                     const std::string& endpoint, const std::string& region,
+                                                     RepositoryConfigSection* section);
+
 }  // namespace lifeboat::cli

@@ -150,6 +150,11 @@ int main(int argc, char** argv) {
   lifeboat::cli::AddCleanup(&app, &ctx);
   lifeboat::cli::AddDrill(&app, &ctx);
   lifeboat::cli::AddRunbook(&app, &ctx);
+  lifeboat::cli::AddStack(&app, &ctx);
+  lifeboat::cli::AddBootstrap(&app, &ctx);
+  lifeboat::cli::AddPlan(&app, &ctx);
+  lifeboat::cli::AddRecreate(&app, &ctx);
+  lifeboat::cli::AddRebuild(&app, &ctx);
   lifeboat::cli::AddDemo(&app, &ctx);
   lifeboat::cli::AddRelease(&app, &ctx);
   lifeboat::cli::AddDeploy(&app, &ctx);

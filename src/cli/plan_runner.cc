@@ -17,19 +17,6 @@ Say SayFor(const Context& ctx) {
   return [json](const std::string& line) { (json ? std::cerr : std::cout) << line << std::endl; };
 }
 
-Status Confirm(const PlanRunOptions& options) {
-  if (options.yes || options.confirm_what.empty()) return Status::Ok();
-  if (!isatty(STDIN_FILENO)) {
-    return Status::Usage("this " + options.confirm_what + " and needs confirmation",
-                         "pass --yes, or run it on a terminal to confirm; --dry-run shows the plan");
-  }
-  std::cout << "This " << options.confirm_what << ". Type 'yes' to continue: " << std::flush;
-  std::string answer;
-  std::getline(std::cin, answer);
-  if (answer != "yes") return Status::Usage("not confirmed; nothing was changed");
-  return Status::Ok();
-}
-
 Status Execute(Context& ctx, runbook::Journal* journal, runbook::RunRecord run, const runbook::Plan& plan) {
   runbook::Engine engine(journal, SayFor(ctx));
   Status s = engine.Execute(&run, plan);
@@ -42,6 +29,19 @@ Status Execute(Context& ctx, runbook::Journal* journal, runbook::RunRecord run, 
 }
 
 }  // namespace
+
+Status Confirm(const PlanRunOptions& options) {
+  if (options.yes || options.confirm_what.empty()) return Status::Ok();
+  if (!isatty(STDIN_FILENO)) {
+    return Status::Usage("this " + options.confirm_what + " and needs confirmation",
+                         "pass --yes, or run it on a terminal to confirm; --dry-run shows the plan");
+  }
+  std::cout << "This " << options.confirm_what << ". Type 'yes' to continue: " << std::flush;
+  std::string answer;
+  std::getline(std::cin, answer);
+  if (answer != "yes") return Status::Usage("not confirmed; nothing was changed");
+  return Status::Ok();
+}
 
 void PrintRun(const runbook::RunRecord& run) {
   std::cout << "\nrun " << run.id << ": " << run.DisplayState() << "\n";

@@ -17,6 +17,9 @@ struct PlanRunOptions {
   std::string confirm_what;  // "" when the plan changes nothing in production
 };
 
+// Asks for confirmation when the plan changes production (options.confirm_what) and --yes was
+// not given: on a terminal a typed "yes", else a usage error saying to pass --yes.
+Status Confirm(const PlanRunOptions& options);
 // Dry run: prints the plan and returns. Otherwise asks for confirmation when needed, takes the
 // run lock, starts a run and executes it, printing each step as it runs (to stderr with --json)
 // and the report at the end.

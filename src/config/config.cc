@@ -23,13 +23,6 @@ namespace lifeboat {
 
 namespace {
 
-std::string Absolute(const std::string& path) {
-  if (!path.empty() && path.front() == '/') return path;
-  char buf[4096];
-  if (getcwd(buf, sizeof(buf)) == nullptr) return path;
-  return JoinPath(buf, path);
-}
-
 // Reads the keys of one table, remembering which were consumed so that Finish() can reject
 // the rest.
 class SectionReader {
@@ -437,6 +430,7 @@ Status ParsePlatform(const toml::table& root, const std::string& base_dir, Confi
     }
   }
   if (const toml::table* ag = root["agent"].as_table()) {
+    cfg->agent.present = true;
     SectionReader r(*ag, "agent", path);
     LB_RETURN_IF_ERROR(r.Bool("stream", &cfg->agent.stream));
     LB_RETURN_IF_ERROR(r.Checked("listen", &cfg->agent.listen, [](const std::string& v) {
@@ -489,7 +483,7 @@ std::string ConfigPath(const std::string& flag) {
 
 Result<Config> LoadConfig(const std::string& path) {
   // Symlinks resolved: relative paths in the file are relative to where it really is.
-  std::string abs = RealPath(Absolute(path));
+  std::string abs = RealPath(AbsolutePath(path));
   Result<Bytes> bytes = ReadFile(abs);
   if (!bytes.ok()) {
     return Status::Config("cannot read config '" + abs + "': " +

@@ -177,6 +177,7 @@ struct ScheduleConfigSection {
 
 // [agent]: the long-running `lifeboat agent`.
 struct AgentConfigSection {
+  bool present = false;  // the config has [agent]: a rebuild starts the agent
   bool stream = true;  // supervise `wal stream` (when there is a [database])
   std::string listen;  // "127.0.0.1:9187": serve /metrics and /health there ("" none)
   int64_t probe_interval_seconds = 60;  // how often the metrics' probes run

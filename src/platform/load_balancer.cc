@@ -73,6 +73,8 @@ pid_t LoadBalancer::pid() const {
   return static_cast<pid_t>(std::atol(std::string(b->begin(), b->end()).c_str()));
 }
 
+bool LoadBalancer::ConfigWritten() const { return PathExists(ConfigFile()); }
+
 bool LoadBalancer::Running() const { return ProcessMatches(pid(), ConfigFile()); }
 
 Result<std::string> LoadBalancer::Render() const {

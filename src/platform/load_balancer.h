@@ -45,6 +45,8 @@ class LoadBalancer {
   Result<std::vector<BackendServer>> Servers() const;
   pid_t pid() const;
 
+  // Whether its configuration file exists (a rebuild writes it; Scenario 4 finds it deleted).
+  bool ConfigWritten() const;
   // The configuration text for the current state (exposed for tests and `lb status`).
   Result<std::string> Render() const;
 

@@ -170,6 +170,17 @@ Status SecretStore::Save(const Secret& s) {
   return Status::Ok();
 }
 
+bool SecretStore::HasLocalCopy(const std::string& name) const { return PathExists(PathOf(name)); }
+
+Result<int> SecretStore::RestoreLocalCopy(const std::string& name) {
+  LB_RETURN_IF_ERROR(CheckSecretName(name));
+  LB_RETURN_IF_ERROR(MakeDirs(dir_, 0700));
+  LB_ASSIGN_OR_RETURN(FileLock lock, FileLock::Take(dir_ + "/" + name + ".lock", "secret '" + name + "'"));
+  LB_ASSIGN_OR_RETURN(Secret s, Get(name));
+  LB_RETURN_IF_ERROR(Save(s));
+  return s.current;
+}
+
 Result<int> SecretStore::Set(const std::string& name, const SecretValues& changes, bool replace,
                              const std::string& reason) {
   LB_RETURN_IF_ERROR(CheckSecretName(name));

@@ -55,6 +55,11 @@ class SecretStore {
                   const std::string& reason);
   // Moves `current` to an existing version (the former current becomes previous): a revert.
   Status Promote(const std::string& name, int version);
+  // Whether <state>/secrets/<name>.sealed exists (the repository may hold it alone).
+  bool HasLocalCopy(const std::string& name) const;
+  // Writes the local copy from the newest of the two (Scenario 4: a removed secret file).
+  // Returns the current version.
+  Result<int> RestoreLocalCopy(const std::string& name);
 
  private:
   Result<std::optional<Secret>> ReadLocal(const std::string& name);

@@ -82,7 +82,7 @@ std::vector<char*> Argv(std::vector<std::string>& storage) {
 
 RunResult CliTest::Run(const std::vector<std::string>& args,
                        const std::map<std::string, std::string>& env) {
-  std::vector<std::string> full = {LIFEBOAT_BIN, "-c", Path("lifeboat.toml")};
+  std::vector<std::string> full = {LIFEBOAT_BIN, "-c", config_.empty() ? Path("lifeboat.toml") : config_};
   full.insert(full.end(), args.begin(), args.end());
   std::string out_path = Path(".out"), err_path = Path(".err");
   pid_t pid = fork();
@@ -118,7 +118,7 @@ RunResult CliTest::Run(const std::vector<std::string>& args,
 }
 
 pid_t CliTest::Start(const std::vector<std::string>& args) {
-  std::vector<std::string> full = {LIFEBOAT_BIN, "-c", Path("lifeboat.toml")};
+  std::vector<std::string> full = {LIFEBOAT_BIN, "-c", config_.empty() ? Path("lifeboat.toml") : config_};
   full.insert(full.end(), args.begin(), args.end());
   pid_t pid = fork();
   if (pid == 0) {

@@ -27,7 +27,7 @@ class CliTest : public ::testing::Test {
   void SetUp() override;
   void TearDown() override;
 
-  // Runs lifeboat with `args` (after "-c <dir>/lifeboat.toml"). `env` adds or overrides
+  // Runs lifeboat with `args` (after "-c <dir>/lifeboat.toml", or -c config_ when set). `env` adds or overrides
   // variables; LIFEBOAT_PASSPHRASE is set unless overridden.
   RunResult Run(const std::vector<std::string>& args,
                 const std::map<std::string, std::string>& env = {});
@@ -48,6 +48,7 @@ class CliTest : public ::testing::Test {
   std::string dir_;
   std::vector<pid_t> started_;
   std::string stdin_text_;  // what Run feeds on standard input (empty: /dev/null)
+  std::string config_;      // the config Run and Start pass with -c (empty: Path("lifeboat.toml"))
 };
 
 // True when nothing listens on 127.0.0.1:port.

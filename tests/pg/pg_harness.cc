@@ -28,8 +28,6 @@ void GiveToPostgres(const std::string& path) {
   lchown(path.c_str(), pw->pw_uid, pw->pw_gid);
 }
 
-namespace {
-
 // Stops the postmaster of `data_dir`: pg_ctl first, then its pid from postmaster.pid.
 void StopPostmaster(const std::string& data_dir) {
   std::string pid_file = data_dir + "/postmaster.pid";
@@ -41,8 +39,6 @@ void StopPostmaster(const std::string& data_dir) {
     for (int i = 0; i < 100 && kill(pid, 0) == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
 }
-
-}  // namespace
 
 int RunAsPostgres(const std::vector<std::string>& argv, std::string* output) {
   std::string out_path = "/tmp/lifeboat-runas-" + std::to_string(getpid()) + ".out";

@@ -22,6 +22,10 @@ std::string Iso(std::chrono::system_clock::time_point t);
 // Runs a program as the postgres user (runuser), returning its exit code.
 int RunAsPostgres(const std::vector<std::string>& argv, std::string* output = nullptr);
 
+// Stops the postmaster of `data_dir` (pg_ctl immediate, then its pid killed); nothing when
+// it does not run.
+void StopPostmaster(const std::string& data_dir);
+
 // Gives `path` and everything below it to the postgres user.
 void GiveToPostgres(const std::string& path);
 

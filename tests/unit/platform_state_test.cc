@@ -17,22 +17,7 @@ namespace fs = std::filesystem;
 namespace lifeboat::platform {
 namespace {
 
-class PlatformStateTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/lifeboat-platform-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    backend_ = std::make_shared<MemoryBackend>();
-    ASSERT_TRUE(Repository::Init(*backend_, "pw", testing::kFastScrypt).ok());
-    repo_ = std::move(Repository::Open(backend_, "pw").value());
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  std::string dir_;
-  std::shared_ptr<MemoryBackend> backend_;
-  std::unique_ptr<Repository> repo_;
-};
+class PlatformStateTest : public testing::ScratchAndMemoryRepository {};
 
 TEST_F(PlatformStateTest, SecretVersionsLabelsRevertAndTheMirror) {
   SecretStore store(dir_, repo_.get());

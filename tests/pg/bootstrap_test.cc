@@ -1,0 +1,177 @@
+// Scenario 3 end to end: the shop serving under load with the agent streaming WAL, then
+// everything but the repository destroyed (every process killed by pid, the config, the state,
+// the data directory and the front end's sources removed), and `bootstrap` from the
+// repository's location and key alone into a new directory. Ground truth from the test's side:
+// shop-load's log (every order committed more than the RPO objective before the loss is back),
+// the front-end version the test activated, the secret version it set, and the new
+// production's own pg_stat_replication and pg_stat_archiver (protection re-armed).
+#include <signal.h>
+
+#include <chrono>
+#include <filesystem>
+#include <set>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "shop_harness.h"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace lifeboat::testing {
+namespace {
+
+constexpr int kRpoObjective = 5;
+
+class BootstrapTest : public ShopTest {
+ protected:
+  std::string New(const std::string& rel) const { return Path("new/" + rel); }
+  void TearDown() override {
+    if (fs::exists(New("lifeboat.toml"))) {
+      config_ = New("lifeboat.toml");
+      StopAgentOf(New(".lifeboat"));
+      Run({"down"});
+      KillRecorded(New(".lifeboat"));
+      if (fs::exists(New(".lifeboat/instances"))) {
+        for (const auto& e : fs::directory_iterator(New(".lifeboat/instances"))) StopPostmaster(e.path().string() + "/data");
+      }
+      config_.clear();
+    }
+    ShopTest::TearDown();
+  }
+  // The agent of a state directory, by the pid its lock holds, stopped (it stops its streamer).
+  static void StopAgentOf(const std::string& state) {
+    std::string lock = ReadWholeFile(state + "/agent/lock");
+    pid_t pid = lock.empty() ? 0 : static_cast<pid_t>(std::atol(lock.c_str()));
+    if (pid <= 0 || kill(pid, SIGTERM) != 0) return;
+    for (int i = 0; i < 200 && kill(pid, 0) == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  // The production instance of the config Run uses: {host, port}.
+  std::pair<std::string, int> Production() {
+    json instances = json::parse(Run({"instances", "--json"}).out);
+    for (const auto& i : instances) {
+      if (i["role"] == "production") return {i["host"], i["port"]};
+    }
+    return {"", 0};
+  }
+  // The machine is gone: every process killed with -9 by pid, every file but the repository
+  // removed. Returns the instant of the loss.
+  double LoseTheMachine(pid_t agent) {
+    double lost = NowSeconds();
+    kill(agent, SIGKILL);
+    waitpid(agent, nullptr, 0);
+    Forget(agent);
+    KillRecorded(Path(".lifeboat"));
+    std::string pidfile = ReadWholeFile(Path("main/postmaster.pid"));
+    pid_t postmaster = static_cast<pid_t>(std::atol(pidfile.c_str()));
+    if (postmaster > 0) kill(postmaster, SIGKILL);
+    for (int i = 0; i < 200 && postmaster > 0 && kill(postmaster, 0) == 0; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    StopPostmaster(Path("main"));  // its backends, once the postmaster is gone
+    for (const char* gone : {"lifeboat.toml", ".lifeboat", "main", "site", "pass"}) fs::remove_all(Path(gone));
+    return lost;
+  }
+};
+
+TEST_F(BootstrapTest, TheWholeStackComesBackFromTheRepositoryAloneWithEveryOrderOlderThanTheRpo) {
+  WriteConfig(ReadWholeFile(Path("lifeboat.toml")) + "\n[frontend]\ndir = \"site\"\nports = \"" +
+              std::to_string(ports_ + 11) + "-" + std::to_string(ports_ + 15) + "\"\n" +
+              "\n[objectives]\nrpo = \"" + std::to_string(kRpoObjective) + "s\"\n"
+              "\n[agent]\nprobe_interval = \"1s\"\n");
+  WriteFile(Path("site/index.html"), "<h1>version one</h1>\n");
+  RunResult up = Run({"up"});
+  ASSERT_EQ(up.exit_code, 0) << up.err;
+  WriteFile(Path("site/index.html"), "<h1>version two</h1>\n");
+  std::string v1 = json::parse(Run({"frontend", "versions", "--json"}).out)[0]["snapshot"];
+  ASSERT_EQ(Run({"frontend", "publish"}).exit_code, 0);
+  ASSERT_EQ(Run({"frontend", "activate", v1}).exit_code, 0);  // the older version serves
+  for (const char* v : {"KEY=one", "KEY=two"}) ASSERT_EQ(Run({"secret", "set", "payments", v}).exit_code, 0);
+  RunResult backup = Run({"backup"});
+  ASSERT_EQ(backup.exit_code, 0) << backup.err;
+
+  pid_t agent = StartWithEnv({LIFEBOAT_BIN, "-c", Path("lifeboat.toml"), "agent"},
+                             {{"LIFEBOAT_PASSPHRASE", "test passphrase"}}, Path("agent.log"));
+  started_.push_back(agent);
+  std::vector<std::string> senders;
+  for (int i = 0; i < 150 && (senders.empty() || senders[0] == "0"); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    senders = Sql("SELECT count(*) FROM pg_stat_replication");
+  }
+  ASSERT_EQ(senders, std::vector<std::string>{"1"}) << ReadWholeFile(Path("agent.log"));
+  StartLoad(20, 300);
+  std::this_thread::sleep_for(std::chrono::seconds(8));
+  std::string key = ReadWholeFile(Path("pass"));
+  WriteFile(Path("key"), key);  // what the operator keeps apart from the machine
+  double lost = LoseTheMachine(agent);
+  StopLoad();  // its requests fail from the loss on: the log says which committed
+  ASSERT_FALSE(fs::exists(Path("main")));
+
+  // A new machine: the repository's location and the key, nothing else.
+  RunResult boot = Run({"bootstrap", "--repository", Path("repo"), "--key", Path("key"), "--dir", Path("new"),
+                        "--yes", "--json"},
+                       {{"LIFEBOAT_PASSPHRASE", ""}});
+  ASSERT_EQ(boot.exit_code, 0) << boot.err << boot.out;
+  json run = json::parse(boot.out);
+  EXPECT_EQ(run["kind"], "bootstrap");
+  EXPECT_EQ(run["state"], "succeeded");
+  std::vector<std::string> steps;
+  for (const auto& s : run["steps"]) steps.push_back(s["name"]);
+  EXPECT_EQ(steps, (std::vector<std::string>{"window", "restore", "verify", "frontend", "stack", "cutover", "report",
+                                             "agent", "inventory", "definition"}));
+  EXPECT_GT(run["result"]["rto_seconds"].get<double>(), 0);
+  EXPECT_EQ(run["result"]["rpo_basis"], "repository_newest_commit");
+
+  config_ = New("lifeboat.toml");
+  // The shop serves through haproxy on the same port, with the front end that was active.
+  std::string body;
+  EXPECT_EQ(HttpGet(ports_, "/order/products", &body), 200) << body;
+  EXPECT_EQ(HttpGet(ports_, "/site/", &body), 200);
+  EXPECT_EQ(body, "<h1>version one</h1>\n");
+  // The secret that was current is current.
+  json payments = json::parse(Run({"secret", "get", "payments", "--show", "--json"}).out);
+  EXPECT_EQ(payments["version"], 2) << payments.dump();
+  EXPECT_EQ(payments["values"]["KEY"], "two");
+
+  // Every order committed more than the RPO objective before the loss is in the new production.
+  auto [host, port] = Production();
+  ASSERT_NE(port, 0);
+  std::set<std::string> restored;
+  for (const auto& row : SqlAt(host, port, "SELECT identifier FROM order_order", "startupwebapp_prod")) restored.insert(row);
+  LoadLog log = ReadLoadLog(Path("load.log"));
+  size_t old_enough = 0, lost_orders = 0;
+  for (const auto& o : log.orders) {
+    if (o.committed < lost - kRpoObjective) {
+      ++old_enough;
+      EXPECT_TRUE(restored.count(o.identifier)) << "order " << o.id << " committed " << lost - o.committed
+                                                << " s before the loss is missing";
+    }
+    if (o.committed < lost && !restored.count(o.identifier)) ++lost_orders;
+  }
+  EXPECT_GT(old_enough, 50u);
+  std::cerr << "bootstrap: " << run["result"].dump() << "\norders committed before the loss and not restored: " << lost_orders << " of " << log.orders.size()
+            << "\n";
+
+  // Protection is re-armed: the new agent's streamer reads the new production, which archives.
+  senders.clear();
+  for (int i = 0; i < 150 && (senders.empty() || senders[0] == "0"); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    senders = SqlAt(host, port, "SELECT count(*) FROM pg_stat_replication");
+  }
+  EXPECT_EQ(senders, std::vector<std::string>{"1"}) << ReadWholeFile(New(".lifeboat/agent/agent.log"));
+  std::string segment = SqlAt(host, port, "SELECT pg_walfile_name(pg_switch_wal())")[0];
+  std::string archived;
+  for (int i = 0; i < 100 && archived < segment; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    archived = SqlAt(host, port, "SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver")[0];
+  }
+  EXPECT_GE(archived, segment);
+  // The repository's definition is the new machine's now.
+  json def = json::parse(Run({"stack", "show", "--json"}).out);
+  EXPECT_EQ(def["recorded_from"], New("lifeboat.toml"));
+  EXPECT_TRUE(fs::exists(New(".lifeboat/inventory.json")));
+}
+
+}  // namespace
+}  // namespace lifeboat::testing

@@ -45,7 +45,7 @@ Status Run(Context& ctx, Options opt) {
   LB_ASSIGN_OR_RETURN(platform::StackDefinition def, platform::StoredDefinition(*repo));
   LB_ASSIGN_OR_RETURN(std::string key, ReadPassphraseFile(opt.key));
   std::string dropped;
-  LB_ASSIGN_OR_RETURN(std::string text, PlacedConfigText(def.config, rc, kKeyName, &dropped));
+  LB_ASSIGN_OR_RETURN(std::string text, PlacedConfigText(def.config, rc, kKeyName, Dirname(def.recorded_from), &dropped));
   std::string cfg_path = JoinPath(dir, "lifeboat.toml");
   Result<Config> parsed = ParseConfig(text, cfg_path);
   if (!parsed.ok()) return parsed.status().Context("bootstrap: the repository's stack definition");

@@ -4,6 +4,8 @@
 
 #include <toml++/toml.h>
 
+#include "base/fs.h"
+
 namespace lifeboat {
 
 namespace {
@@ -62,7 +64,8 @@ Result<std::string> PortableConfigText(const std::string& text, const std::strin
 }
 
 Result<std::string> PlacedConfigText(const std::string& portable, const RepositoryConfigSection& repository,
-                                     const std::string& key_file, std::string* dropped) {
+                                     const std::string& key_file, const std::string& recorded_dir,
+                                     std::string* dropped) {
   LB_ASSIGN_OR_RETURN(toml::table root, Parse(portable, "the stack definition's config"));
   dropped->clear();
   toml::table* repo = root["repository"].as_table();
@@ -73,15 +76,16 @@ Result<std::string> PlacedConfigText(const std::string& portable, const Reposito
   if (toml::table* off = (*repo)["offsite"].as_table()) {
     std::string url = off->get("url") != nullptr ? off->get("url")->value_or(std::string()) : "";
     std::string path = off->get("path") != nullptr ? off->get("path")->value_or(std::string()) : "";
-    bool same = (!url.empty() && url == repository.url) || (!path.empty() && path == repository.path);
-    if (same) {
+    std::string resolved = path.empty() || path.front() == '/' ? path : JoinPath(recorded_dir, path);
+    if ((!url.empty() && url == repository.url) || (!resolved.empty() && resolved == repository.path)) {
       *dropped = "[repository.offsite] is the repository this rebuild reads from: it is the only one now";
-    } else if (url.empty() && (path.empty() || path.front() != '/')) {
-      *dropped = "[repository.offsite] path '" + path + "' was beside the lost machine's config";
+    } else if (url.empty() && !PathExists(resolved)) {
+      *dropped = "[repository.offsite] path '" + resolved + "' is not on this machine";
     }
     if (!dropped->empty()) {
       repo->erase("offsite");
     } else {
+      if (url.empty()) off->insert_or_assign("path", resolved);
       off->insert_or_assign("passphrase_file", key_file);
     }
   }

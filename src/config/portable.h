@@ -17,11 +17,13 @@ namespace lifeboat {
 Result<std::string> PortableConfigText(const std::string& text, const std::string& dir, const std::string& where);
 
 // A portable config for a new machine: [repository] becomes `repository` (its path or url,
-// endpoint and region; passphrase_file `key_file`). [repository.offsite] is kept, with the same
-// key, when it is an S3 URL or an absolute path other than `repository`'s; otherwise (a relative
-// mirror beside the lost machine's config, or the very repository being read) it is dropped,
-// and `*dropped` says why. Code::kConfig when `portable` does not parse.
+// endpoint and region; passphrase_file `key_file`). [repository.offsite] keeps the same key and
+// stays when it is an S3 URL or a path on this machine other than `repository` (a relative one
+// is resolved against `recorded_dir`, the lost config's directory, and kept absolute when it is
+// there); it is dropped when it is `repository` itself or a path not here, and `*dropped` says
+// why. Code::kConfig when `portable` does not parse.
 Result<std::string> PlacedConfigText(const std::string& portable, const RepositoryConfigSection& repository,
-                                     const std::string& key_file, std::string* dropped);
+                                     const std::string& key_file, const std::string& recorded_dir,
+                                     std::string* dropped);
 
 }  // namespace lifeboat

@@ -73,40 +73,83 @@ class BootstrapTest : public ShopTest {
     for (const char* gone : {"lifeboat.toml", ".lifeboat", "main", "site", "pass"}) fs::remove_all(Path(gone));
     return lost;
   }
+  // The shop under load with the agent streaming, a front end whose older version serves, a
+  // secret with two versions; `offsite` adds a mirror. Then the machine is lost (the mirror,
+  // like the repository, survives): lost_ is the instant.
+  void ServeThenLose(bool offsite) {
+    WriteConfig(ReadWholeFile(Path("lifeboat.toml")) +
+                (offsite ? "\n[repository.offsite]\npath = \"mirror\"\npassphrase_file = \"pass\"\n" : "") +
+                "\n[frontend]\ndir = \"site\"\nports = \"" + std::to_string(ports_ + 11) + "-" +
+                std::to_string(ports_ + 15) + "\"\n" + "\n[objectives]\nrpo = \"" + std::to_string(kRpoObjective) +
+                "s\"\n\n[agent]\nprobe_interval = \"1s\"\n");
+    if (offsite) {
+      ASSERT_EQ(Run({"repo", "copy"}).exit_code, 0);
+    }
+    WriteFile(Path("site/index.html"), "<h1>version one</h1>\n");
+    RunResult up = Run({"up"});
+    ASSERT_EQ(up.exit_code, 0) << up.err;
+    WriteFile(Path("site/index.html"), "<h1>version two</h1>\n");
+    std::string v1 = json::parse(Run({"frontend", "versions", "--json"}).out)[0]["snapshot"];
+    ASSERT_EQ(Run({"frontend", "publish"}).exit_code, 0);
+    ASSERT_EQ(Run({"frontend", "activate", v1}).exit_code, 0);  // the older version serves
+    for (const char* v : {"KEY=one", "KEY=two"}) ASSERT_EQ(Run({"secret", "set", "payments", v}).exit_code, 0);
+    RunResult backup = Run({"backup"});
+    ASSERT_EQ(backup.exit_code, 0) << backup.err;
+
+    pid_t agent = StartWithEnv({LIFEBOAT_BIN, "-c", Path("lifeboat.toml"), "agent"},
+                               {{"LIFEBOAT_PASSPHRASE", "test passphrase"}}, Path("agent.log"));
+    started_.push_back(agent);
+    std::vector<std::string> senders;
+    for (int i = 0; i < 150 && (senders.empty() || senders[0] == "0"); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      senders = Sql("SELECT count(*) FROM pg_stat_replication");
+    }
+    ASSERT_EQ(senders, std::vector<std::string>{"1"}) << ReadWholeFile(Path("agent.log"));
+    StartLoad(20, 300);
+    std::this_thread::sleep_for(std::chrono::seconds(8));
+    if (offsite) {
+      // The mirror gets complete segments only (the streamer's segment in progress goes to the
+      // primary): what it holds ends at the last switch, as archive_timeout would make it.
+      switched_ = NowSeconds();
+      SwitchWalAndWaitArchived();
+      std::this_thread::sleep_for(std::chrono::seconds(2));
+    }
+    WriteFile(Path("key"), ReadWholeFile(Path("pass")));  // what the operator keeps apart from the machine
+    lost_ = LoseTheMachine(agent);
+    StopLoad();  // its requests fail from the loss on: the log says which committed
+    ASSERT_FALSE(fs::exists(Path("main")));
+  }
+  // Every order shop-load saw committed before `basis` is in the production of the config Run
+  // uses. Returns how many committed before the loss are not.
+  size_t CheckOrders(double basis) {
+    auto [host, port] = Production();
+    EXPECT_NE(port, 0);
+    std::set<std::string> restored;
+    for (const auto& row : SqlAt(host, port, "SELECT identifier FROM order_order", "startupwebapp_prod")) {
+      restored.insert(row);
+    }
+    LoadLog log = ReadLoadLog(Path("load.log"));
+    size_t old_enough = 0, lost_orders = 0, missing = 0;
+    long long first_missing = 0;
+    for (const auto& o : log.orders) {
+      if (o.committed < basis) {
+        ++old_enough;
+        if (!restored.count(o.identifier) && missing++ == 0) first_missing = o.id;
+      }
+      if (o.committed < lost_ && !restored.count(o.identifier)) ++lost_orders;
+    }
+    EXPECT_GT(old_enough, 50u);
+    EXPECT_EQ(missing, 0u) << "of " << old_enough << " orders committed before the basis; the first: " << first_missing;
+    return lost_orders;
+  }
+
+  double lost_ = 0;
+  double switched_ = 0;  // with an offsite mirror: the last WAL switch before the loss
 };
 
 TEST_F(BootstrapTest, TheWholeStackComesBackFromTheRepositoryAloneWithEveryOrderOlderThanTheRpo) {
-  WriteConfig(ReadWholeFile(Path("lifeboat.toml")) + "\n[frontend]\ndir = \"site\"\nports = \"" +
-              std::to_string(ports_ + 11) + "-" + std::to_string(ports_ + 15) + "\"\n" +
-              "\n[objectives]\nrpo = \"" + std::to_string(kRpoObjective) + "s\"\n"
-              "\n[agent]\nprobe_interval = \"1s\"\n");
-  WriteFile(Path("site/index.html"), "<h1>version one</h1>\n");
-  RunResult up = Run({"up"});
-  ASSERT_EQ(up.exit_code, 0) << up.err;
-  WriteFile(Path("site/index.html"), "<h1>version two</h1>\n");
-  std::string v1 = json::parse(Run({"frontend", "versions", "--json"}).out)[0]["snapshot"];
-  ASSERT_EQ(Run({"frontend", "publish"}).exit_code, 0);
-  ASSERT_EQ(Run({"frontend", "activate", v1}).exit_code, 0);  // the older version serves
-  for (const char* v : {"KEY=one", "KEY=two"}) ASSERT_EQ(Run({"secret", "set", "payments", v}).exit_code, 0);
-  RunResult backup = Run({"backup"});
-  ASSERT_EQ(backup.exit_code, 0) << backup.err;
-
-  pid_t agent = StartWithEnv({LIFEBOAT_BIN, "-c", Path("lifeboat.toml"), "agent"},
-                             {{"LIFEBOAT_PASSPHRASE", "test passphrase"}}, Path("agent.log"));
-  started_.push_back(agent);
-  std::vector<std::string> senders;
-  for (int i = 0; i < 150 && (senders.empty() || senders[0] == "0"); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    senders = Sql("SELECT count(*) FROM pg_stat_replication");
-  }
-  ASSERT_EQ(senders, std::vector<std::string>{"1"}) << ReadWholeFile(Path("agent.log"));
-  StartLoad(20, 300);
-  std::this_thread::sleep_for(std::chrono::seconds(8));
-  std::string key = ReadWholeFile(Path("pass"));
-  WriteFile(Path("key"), key);  // what the operator keeps apart from the machine
-  double lost = LoseTheMachine(agent);
-  StopLoad();  // its requests fail from the loss on: the log says which committed
-  ASSERT_FALSE(fs::exists(Path("main")));
+  ServeThenLose(false);
+  ASSERT_FALSE(HasFatalFailure());
 
   // A new machine: the repository's location and the key, nothing else.
   RunResult boot = Run({"bootstrap", "--repository", Path("repo"), "--key", Path("key"), "--dir", Path("new"),
@@ -135,26 +178,13 @@ TEST_F(BootstrapTest, TheWholeStackComesBackFromTheRepositoryAloneWithEveryOrder
   EXPECT_EQ(payments["values"]["KEY"], "two");
 
   // Every order committed more than the RPO objective before the loss is in the new production.
+  size_t lost_orders = CheckOrders(lost_ - kRpoObjective);
+  std::cerr << "bootstrap: " << run["result"].dump() << "\norders committed before the loss and not restored: "
+            << lost_orders << "\n";
   auto [host, port] = Production();
-  ASSERT_NE(port, 0);
-  std::set<std::string> restored;
-  for (const auto& row : SqlAt(host, port, "SELECT identifier FROM order_order", "startupwebapp_prod")) restored.insert(row);
-  LoadLog log = ReadLoadLog(Path("load.log"));
-  size_t old_enough = 0, lost_orders = 0;
-  for (const auto& o : log.orders) {
-    if (o.committed < lost - kRpoObjective) {
-      ++old_enough;
-      EXPECT_TRUE(restored.count(o.identifier)) << "order " << o.id << " committed " << lost - o.committed
-                                                << " s before the loss is missing";
-    }
-    if (o.committed < lost && !restored.count(o.identifier)) ++lost_orders;
-  }
-  EXPECT_GT(old_enough, 50u);
-  std::cerr << "bootstrap: " << run["result"].dump() << "\norders committed before the loss and not restored: " << lost_orders << " of " << log.orders.size()
-            << "\n";
 
   // Protection is re-armed: the new agent's streamer reads the new production, which archives.
-  senders.clear();
+  std::vector<std::string> senders;
   for (int i = 0; i < 150 && (senders.empty() || senders[0] == "0"); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     senders = SqlAt(host, port, "SELECT count(*) FROM pg_stat_replication");
@@ -171,6 +201,49 @@ TEST_F(BootstrapTest, TheWholeStackComesBackFromTheRepositoryAloneWithEveryOrder
   json def = json::parse(Run({"stack", "show", "--json"}).out);
   EXPECT_EQ(def["recorded_from"], New("lifeboat.toml"));
   EXPECT_TRUE(fs::exists(New(".lifeboat/inventory.json")));
+}
+
+// The primary repository is lost with the machine; only the offsite mirror is left. The
+// bootstrap from it is killed with -9 during its restore and resumed: the same run finishes.
+TEST_F(BootstrapTest, FromTheOffsiteMirrorAloneKilledDuringTheRestoreAndResumed) {
+  ServeThenLose(true);
+  ASSERT_FALSE(HasFatalFailure());
+  fs::remove_all(Path("repo"));
+
+  pid_t boot = StartWithEnv({LIFEBOAT_BIN, "bootstrap", "--repository", Path("mirror"), "--key", Path("key"), "--dir",
+                             Path("new"), "--yes"},
+                            {}, Path("bootstrap.log"));
+  started_.push_back(boot);
+  ASSERT_TRUE(KillDuringStep(boot, "bootstrap", "restore", 300, New(".lifeboat"))) << ReadWholeFile(Path("bootstrap.log"));
+  EXPECT_NE(ReadWholeFile(Path("bootstrap.log"))
+                .find("note: [repository.offsite] is the repository this rebuild reads from: it is the only one now; "
+                      "add [repository.offsite] again once there is a second copy\n"),
+            std::string::npos)
+      << ReadWholeFile(Path("bootstrap.log"));
+
+  config_ = New("lifeboat.toml");
+  json runs = json::parse(Run({"runs", "--json"}).out);
+  ASSERT_EQ(runs.size(), 1u) << runs.dump();
+  EXPECT_EQ(runs[0]["state"], "interrupted");
+  std::string id = runs[0]["id"];
+  RunResult resume = Run({"resume", id, "--json"}, {{"LIFEBOAT_PASSPHRASE", ""}});
+  ASSERT_EQ(resume.exit_code, 0) << resume.err << resume.out;
+  json run = json::parse(resume.out);
+  EXPECT_EQ(run["id"], id);
+  EXPECT_EQ(run["state"], "succeeded");
+  EXPECT_EQ(run["result"]["repository"], "primary");  // the mirror is this config's primary now
+  std::string written = ReadWholeFile(New("lifeboat.toml"));
+  EXPECT_NE(written.find("[repository]\npassphrase_file = 'repository.key'\npath = '" + Path("mirror") + "'\n"),
+            std::string::npos)
+      << written;
+  EXPECT_EQ(written.find("offsite"), std::string::npos) << written;
+
+  std::string body;
+  EXPECT_EQ(HttpGet(ports_, "/order/products", &body), 200) << body;
+  EXPECT_EQ(HttpGet(ports_, "/site/", &body), 200);
+  EXPECT_EQ(body, "<h1>version one</h1>\n");
+  // The mirror holds every order committed before the last switch.
+  std::cerr << "orders committed before the loss and not restored: " << CheckOrders(switched_) << "\n";
 }
 
 }  // namespace

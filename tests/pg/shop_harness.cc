@@ -98,12 +98,13 @@ void ShopTest::WaitLoad() {
 }
 
 bool ShopTest::KillDuringStep(pid_t pid, const std::string& kind, const std::string& step,
-                              int delay_ms) {
+                              int delay_ms, const std::string& state) {
   namespace fs = std::filesystem;
+  std::string runs = (state.empty() ? Path(".lifeboat") : state) + "/runs";
   for (int i = 0; i < 3000; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    if (!fs::exists(Path(".lifeboat/runs"))) continue;
-    for (const auto& e : fs::directory_iterator(Path(".lifeboat/runs"))) {
+    if (!fs::exists(runs)) continue;
+    for (const auto& e : fs::directory_iterator(runs)) {
       if (e.path().filename().string().rfind(kind + "-", 0) != 0) continue;
       // Journals are replaced by rename: a read sees a whole one.
       nlohmann::json run = nlohmann::json::parse(ReadWholeFile(e.path().string()), nullptr, false);

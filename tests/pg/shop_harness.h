@@ -49,7 +49,9 @@ class ShopTest : public PgTest {
   // Waits until a run of `kind` (its journal in <state>/runs) has `step` running, then
   // `delay_ms` more, then kills `pid` (the lifeboat running it) with -9 and reaps it. False when
   // the step was not seen running within a minute.
-  bool KillDuringStep(pid_t pid, const std::string& kind, const std::string& step, int delay_ms);
+  // `state` is the state directory whose runs to watch (default Path(".lifeboat")).
+  bool KillDuringStep(pid_t pid, const std::string& kind, const std::string& step, int delay_ms,
+                      const std::string& state = "");
   // The newest run (`runs --json`), or null when there is none.
   nlohmann::json LastRun();
   // Starts lifeboat with `cmd`, kills it with -9 after a random 0..`max_ms` ms, then finishes

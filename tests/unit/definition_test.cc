@@ -80,7 +80,14 @@ TEST(PortableConfigTest, PlacingPutsTheGivenRepositoryAndKeyAndDropsAnOffsiteTha
   s3.endpoint = "http://127.0.0.1:7480";
   s3.region = "us-east-1";
   std::string dropped = "stale";
-  Result<std::string> placed = PlacedConfigText(portable, s3, "repository.key", &dropped);
+  Result<std::string> placed = PlacedConfigText(portable, s3, "repository.key", "/srv/shop", &dropped);
+  ASSERT_TRUE(placed.ok()) << placed.status().ToString();
+  EXPECT_EQ(dropped, "[repository.offsite] path '/mnt/dr/lifeboat' is not on this machine");
+  // On a machine where the mirror's path is there, it stays.
+  std::string here = std::string(::testing::TempDir());
+  std::string with_mirror = *PortableConfigText("[repository]\npath = \"/srv/shop/repo\"\n[repository.offsite]\npath = \"" +
+                                                    here + "\"\n", "/srv/shop", "x");
+  placed = PlacedConfigText(with_mirror, s3, "repository.key", "/srv/shop", &dropped);
   ASSERT_TRUE(placed.ok()) << placed.status().ToString();
   EXPECT_EQ(dropped, "");
   Result<Config> cfg = ParseConfig(*placed, "/new/lifeboat.toml");
@@ -90,13 +97,13 @@ TEST(PortableConfigTest, PlacingPutsTheGivenRepositoryAndKeyAndDropsAnOffsiteTha
   EXPECT_EQ(cfg->repository.path, "");
   EXPECT_EQ(cfg->repository.passphrase_file, "/new/repository.key");
   ASSERT_TRUE(cfg->offsite.has_value());
-  EXPECT_EQ(cfg->offsite->path, "/mnt/dr/lifeboat");
+  EXPECT_EQ(cfg->offsite->path, here);
   EXPECT_EQ(cfg->offsite->passphrase_file, "/new/repository.key");
 
   // Rebuilding from the offsite copy: it becomes the only repository.
   RepositoryConfigSection mirror;
   mirror.path = "/mnt/dr/lifeboat";
-  placed = PlacedConfigText(portable, mirror, "repository.key", &dropped);
+  placed = PlacedConfigText(portable, mirror, "repository.key", "/srv/shop", &dropped);
   ASSERT_TRUE(placed.ok());
   EXPECT_EQ(dropped, "[repository.offsite] is the repository this rebuild reads from: it is the only one now");
   cfg = ParseConfig(*placed, "/new/lifeboat.toml");
@@ -104,12 +111,17 @@ TEST(PortableConfigTest, PlacingPutsTheGivenRepositoryAndKeyAndDropsAnOffsiteTha
   EXPECT_EQ(cfg->repository.path, "/mnt/dr/lifeboat");
   EXPECT_FALSE(cfg->offsite.has_value());
 
-  // A mirror beside the lost config (relative once portable) is not on the new machine.
+  // A mirror beside the lost config (relative once portable) is resolved against its directory.
   std::string beside = *PortableConfigText(
       "[repository]\npath = \"/srv/shop/repo\"\n[repository.offsite]\npath = \"/srv/shop/mirror\"\n", "/srv/shop", "x");
-  placed = PlacedConfigText(beside, mirror, "repository.key", &dropped);
+  placed = PlacedConfigText(beside, mirror, "repository.key", "/srv/shop", &dropped);
   ASSERT_TRUE(placed.ok());
-  EXPECT_EQ(dropped, "[repository.offsite] path 'mirror' was beside the lost machine's config");
+  EXPECT_EQ(dropped, "[repository.offsite] path '/srv/shop/mirror' is not on this machine");
+  RepositoryConfigSection beside_repo;
+  beside_repo.path = "/srv/shop/mirror";
+  placed = PlacedConfigText(beside, beside_repo, "repository.key", "/srv/shop", &dropped);
+  ASSERT_TRUE(placed.ok());
+  EXPECT_EQ(dropped, "[repository.offsite] is the repository this rebuild reads from: it is the only one now");
 }
 
 class DefinitionTest : public testing::ScratchAndMemoryRepository {};

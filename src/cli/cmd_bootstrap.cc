@@ -12,6 +12,7 @@
 #include "config/portable.h"
 #include "platform/definition.h"
 #include "runbook/rebuild.h"
+#include "storage/s3/s3_backend.h"
 
 namespace lifeboat::cli {
 
@@ -27,6 +28,7 @@ struct Options {
 };
 
 constexpr const char* kKeyName = "repository.key";
+constexpr const char* kCredentialsName = "aws-credentials";
 
 Status Write(const std::string& path, const std::string& text) {
   return WriteFileDurable(path, ByteSpan(reinterpret_cast<const uint8_t*>(text.data()), text.size()), 0600);
@@ -44,6 +46,14 @@ Status Run(Context& ctx, Options opt) {
                       OpenRepositoryAt(opt.repository, opt.key, opt.endpoint, opt.region, &rc));
   LB_ASSIGN_OR_RETURN(platform::StackDefinition def, platform::StoredDefinition(*repo));
   LB_ASSIGN_OR_RETURN(std::string key, ReadPassphraseFile(opt.key));
+  // archive_command and the agent do not get this process's environment: the S3 credentials
+  // that opened the repository go into a file of the new stack's, as `demo` does.
+  std::string credentials;
+  if (rc.is_s3()) {
+    LB_ASSIGN_OR_RETURN(s3::Credentials c, LoadS3Credentials("", ""));
+    credentials = FormatS3Credentials(c);
+    rc.credentials_file = kCredentialsName;
+  }
   std::string dropped;
   LB_ASSIGN_OR_RETURN(std::string text, PlacedConfigText(def.config, rc, kKeyName, Dirname(def.recorded_from), &dropped));
   std::string cfg_path = JoinPath(dir, "lifeboat.toml");
@@ -73,6 +83,7 @@ Status Run(Context& ctx, Options opt) {
     LB_RETURN_IF_ERROR(MakeDirs(dir, 0700));
   }
   LB_RETURN_IF_ERROR(Write(JoinPath(dir, kKeyName), key + "\n"));
+  if (!credentials.empty()) LB_RETURN_IF_ERROR(Write(JoinPath(dir, kCredentialsName), credentials));
   LB_RETURN_IF_ERROR(Write(cfg_path, "# Written by 'lifeboat bootstrap' from the stack definition recorded " +
                                          def.recorded_at + "\n# from " + def.recorded_from + ".\n" + text));
   say("config written to " + cfg_path);

@@ -43,11 +43,14 @@ std::string Text(const toml::table& t) {
 
 // The location keys of a repository section, replaced by `rc`'s.
 void PlaceRepository(toml::table* section, const RepositoryConfigSection& rc, const std::string& key_file) {
-  for (const char* k : {"path", "url", "endpoint", "region", "passphrase_file"}) section->erase(k);
+  for (const char* k : {"path", "url", "endpoint", "region", "passphrase_file", "credentials_file", "profile"}) {
+    section->erase(k);
+  }
   if (!rc.url.empty()) {
     section->insert("url", rc.url);
     if (!rc.endpoint.empty()) section->insert("endpoint", rc.endpoint);
     if (!rc.region.empty()) section->insert("region", rc.region);
+    if (!rc.credentials_file.empty()) section->insert("credentials_file", rc.credentials_file);
   } else {
     section->insert("path", rc.path);
   }
@@ -87,6 +90,17 @@ Result<std::string> PlacedConfigText(const std::string& portable, const Reposito
     } else {
       if (url.empty()) off->insert_or_assign("path", resolved);
       off->insert_or_assign("passphrase_file", key_file);
+      // Its own credentials file, when it was beside the lost config, is not here: the ones the
+      // rebuild was given stand in.
+      std::string cred = off->get("credentials_file") != nullptr ? off->get("credentials_file")->value_or(std::string()) : "";
+      std::string cred_path = cred.empty() || cred.front() == '/' ? cred : JoinPath(recorded_dir, cred);
+      if (!url.empty() && !cred.empty() && !PathExists(cred_path)) {
+        if (repository.credentials_file.empty()) {
+          off->erase("credentials_file");
+        } else {
+          off->insert_or_assign("credentials_file", repository.credentials_file);
+        }
+      }
     }
   }
   PlaceRepository(repo, repository, key_file);

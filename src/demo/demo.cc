@@ -159,10 +159,7 @@ Result<std::string> RepositorySections(const DemoOptions& o, const std::string& 
                     "passphrase_file = \"passphrase\"\n\n";
   if (!o.offsite_url.empty()) out += "[repository.offsite]\n" + s3_keys(o.offsite_url) + "\n";
   if (o.repository_url.empty() && o.offsite_url.empty()) return out;
-  std::string creds = "[default]\naws_access_key_id = " + c.access_key_id + "\naws_secret_access_key = " +
-                      c.secret_access_key + "\n";
-  if (!c.session_token.empty()) creds += "aws_session_token = " + c.session_token + "\n";
-  LB_RETURN_IF_ERROR(Write(d + "/demo/aws-credentials", creds, 0600));
+  LB_RETURN_IF_ERROR(Write(d + "/demo/aws-credentials", FormatS3Credentials(c), 0600));
   if (!access.ca_pem.empty()) LB_RETURN_IF_ERROR(Write(d + "/demo/ca.pem", access.ca_pem, 0644));
   return out;
 }

@@ -5,12 +5,15 @@
 #include <sys/wait.h>
 
 #include <chrono>
+#include <filesystem>
 #include <thread>
 
 #include <nlohmann/json.hpp>
 
 #include "../pg/pg_harness.h"
 #include "rgw.h"
+
+namespace fs = std::filesystem;
 
 namespace lifeboat::testing {
 namespace {
@@ -144,6 +147,71 @@ TEST_F(PgS3Test, ABackupKilledMidUploadLeavesNothingVisibleAndTheNextOneWorks) {
   EXPECT_EQ(read.exit_code, 0) << read.out << read.err;
   RunResult expire = Run({"expire", "--dry-run"});
   EXPECT_EQ(expire.exit_code, 0) << expire.out << expire.err;
+}
+
+
+// Scenario 3 from a bucket: a database-only stack (its secret names the database) is lost whole
+// with its credentials file, and `bootstrap` with the URL, the endpoint, the key and the
+// credentials in its environment alone rebuilds it. The new stack keeps the credentials in a
+// file of its own, so its archive_command (run by PostgreSQL, without that environment) stores
+// the new timeline's WAL in the bucket.
+TEST_F(PgS3Test, BootstrapFromTheBucketWithCredentialsFromTheEnvironment) {
+  WriteConfig(ReadWholeFile(Path("lifeboat.toml")) + "\n[recovery]\nsecret = \"db\"\n");
+  ASSERT_EQ(Run({"secret", "set", "db", "PGHOST=" + dir_, "PGPORT=" + std::to_string(port_)}).exit_code, 0);
+  Sql("CREATE TABLE ledger (id int PRIMARY KEY)");
+  for (int i = 1; i <= 20; ++i) Insert(i);
+  RunResult backup = Run({"backup"});
+  ASSERT_EQ(backup.exit_code, 0) << backup.err;
+  for (int i = 21; i <= 30; ++i) Insert(i);
+  SwitchWalAndWaitArchived();
+  ASSERT_EQ(Run({"stack", "record"}).exit_code, 0);
+  WriteFile(Path("key"), ReadWholeFile(Path("pass")));
+  StopCluster();
+  for (const char* gone : {"lifeboat.toml", ".lifeboat", "main", "aws-credentials", "pass"}) fs::remove_all(Path(gone));
+
+  // The new stack's instances are stopped when the test ends, however it ends.
+  struct StopNew {
+    std::string dir;
+    ~StopNew() {
+      if (!fs::exists(dir)) return;
+      for (const auto& e : fs::directory_iterator(dir)) StopPostmaster(e.path().string() + "/data");
+    }
+  } stop_new{Path("new/.lifeboat/instances")};
+  std::string url = "s3://" + options_.bucket + "/" + options_.prefix;
+  RunResult boot = Run({"bootstrap", "--repository", url, "--endpoint", options_.endpoint, "--key", Path("key"),
+                        "--dir", Path("new"), "--yes", "--json"},
+                       {{"LIFEBOAT_PASSPHRASE", ""}, {"AWS_ACCESS_KEY_ID", creds_.access_key_id},
+                        {"AWS_SECRET_ACCESS_KEY", creds_.secret_access_key}});
+  ASSERT_EQ(boot.exit_code, 0) << boot.err << boot.out;
+  nlohmann::json run = nlohmann::json::parse(boot.out);
+  EXPECT_EQ(run["state"], "succeeded");
+  config_ = Path("new/lifeboat.toml");
+  std::string host;
+  int port = 0;
+  for (const auto& i : nlohmann::json::parse(Run({"instances", "--json"}).out)) {
+    if (i["role"] == "production") {
+      host = i["host"];
+      port = i["port"];
+    }
+  }
+  ASSERT_GT(port, 0);
+  EXPECT_EQ(SqlAt(host, port, "SELECT count(*) FROM ledger"), std::vector<std::string>{"30"});
+  std::string written = ReadWholeFile(Path("new/lifeboat.toml"));
+  EXPECT_NE(written.find("credentials_file = 'aws-credentials'"), std::string::npos) << written;
+  EXPECT_EQ(ReadWholeFile(Path("new/aws-credentials")),
+            "[default]\naws_access_key_id = " + creds_.access_key_id + "\naws_secret_access_key = " +
+                creds_.secret_access_key + "\n");
+  EXPECT_EQ(fs::status(Path("new/aws-credentials")).permissions() & fs::perms::all,
+            fs::perms::owner_read | fs::perms::owner_write);
+  // The new timeline reaches the bucket through archive_command.
+  SqlAt(host, port, "INSERT INTO ledger VALUES (31)");
+  std::string segment = SqlAt(host, port, "SELECT pg_walfile_name(pg_switch_wal())")[0];
+  std::string archived;
+  for (int i = 0; i < 100 && archived < segment; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    archived = SqlAt(host, port, "SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver")[0];
+  }
+  EXPECT_GE(archived, segment) << ReadWholeFile(host + "/postgresql.log");
 }
 
 }  // namespace

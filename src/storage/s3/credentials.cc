@@ -22,6 +22,13 @@ std::string Trim(const std::string& s) {
 
 }  // namespace
 
+std::string FormatS3Credentials(const s3::Credentials& c) {
+  std::string out = "[default]\naws_access_key_id = " + c.access_key_id + "\naws_secret_access_key = " +
+                    c.secret_access_key + "\n";
+  if (!c.session_token.empty()) out += "aws_session_token = " + c.session_token + "\n";
+  return out;
+}
+
 Result<s3::Credentials> LoadS3Credentials(const std::string& credentials_file, const std::string& profile) {
   s3::Credentials c{Env("AWS_ACCESS_KEY_ID"), Env("AWS_SECRET_ACCESS_KEY"), Env("AWS_SESSION_TOKEN")};
   if (!c.access_key_id.empty() && !c.secret_access_key.empty()) return c;

@@ -58,6 +58,9 @@ Status ParseS3Url(const std::string& url, S3Options* out);
 // environment; else `credentials_file` (the shared-credentials INI format) at `profile`
 // ("" = $AWS_PROFILE, else "default"); "" for the file means ~/.aws/credentials.
 Result<s3::Credentials> LoadS3Credentials(const std::string& credentials_file, const std::string& profile);
+// `c` in the shared-credentials format, as profile [default]: what LoadS3Credentials reads, for
+// processes that do not get this one's environment (archive_command, the agent).
+std::string FormatS3Credentials(const s3::Credentials& c);
 
 class S3Backend final : public Backend {
  public:

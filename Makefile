@@ -32,6 +32,7 @@ bench: build-release
 	@bench/recovery_bench.sh
 	@bench/s3_replay_bench.sh
 	@bench/agent_bench.sh
+	@bench/rebuild_bench.sh
 
 torture: build
 	@$(MAKE) --no-print-directory build-fuzz FUZZ_SECONDS=600

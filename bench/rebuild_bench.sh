@@ -53,7 +53,7 @@ for ((i = 1; i <= runs; i++)); do
   record wall "$wall"
   record rto "$(jq -r '.result.rto_seconds' "$work/bootstrap.json")"
   record rpo "$(jq -r '.result.rpo_seconds' "$work/bootstrap.json")"
-  steps=$(jq -r '.steps[] | "\(.name)=\(.seconds)"' "$work/bootstrap.json")
+  steps=$(jq -r '.steps[] | "\(.name)=\(.seconds * 100 | round / 100)"' "$work/bootstrap.json")
   for s in $steps; do record "step_${s%%=*}" "${s#*=}"; done
   echo "run $i: wall ${wall}s, RTO $(jq -r '.result.rto_seconds' "$work/bootstrap.json")s, RPO $(jq -r '.result.rpo_seconds' "$work/bootstrap.json")s;" \
     "$(echo "$steps" | tr '\n' ' ')"

@@ -366,6 +366,13 @@ Status ParsePlatform(const toml::table& root, const std::string& base_dir, Confi
     LB_RETURN_IF_ERROR(r.Int("wal_prefetch_mib", &cfg->recovery.wal_prefetch_mib, 0, 65536));
     LB_RETURN_IF_ERROR(r.Finish());
   }
+  if (const toml::table* rb = root["rebuild"].as_table()) {
+    SectionReader r(*rb, "rebuild", path);
+    LB_RETURN_IF_ERROR(r.StringList("dns_hook", &cfg->rebuild.dns_hook));
+    LB_RETURN_IF_ERROR(r.Finish());
+    // A relative program is relative to the config's directory, as a service's command is.
+    if (!cfg->rebuild.dns_hook.empty()) cfg->rebuild.dns_hook.front() = Resolve(base_dir, cfg->rebuild.dns_hook.front());
+  }
   if (const toml::table* sch = root["schedule"].as_table()) {
     ScheduleConfigSection& sc = cfg->schedule;
     SectionReader r(*sch, "schedule", path);
@@ -526,7 +533,7 @@ Result<Config> ParseConfig(const std::string& text, const std::string& path) {
 
   static const std::set<std::string> kSections = {
       "agent", "alert", "contacts", "database", "frontend", "instances", "load_balancer", "objectives",
-      "recovery", "repository", "retention", "schedule", "service", "state", "verify"};
+      "rebuild", "recovery", "repository", "retention", "schedule", "service", "state", "verify"};
   for (const auto& [k, node] : root) {
     std::string key(k.str());
     if (!kSections.count(key)) {

@@ -161,6 +161,14 @@ struct RecoveryConfigSection {
   int wal_prefetch_mib = 256;
 };
 
+// [rebuild]: what a rebuild (bootstrap) does beyond the stack itself.
+struct RebuildConfigSection {
+  // The seed's manual DNS step: a program (and its arguments) run once the rebuilt stack
+  // serves, with its endpoints as JSON on stdin; it must exit 0. Empty: the rebuild prints the
+  // records to set. A relative program is relative to the config's directory.
+  std::vector<std::string> dns_hook;
+};
+
 // [schedule]: what the agent runs and when (schedule/schedule.h has the forms). A job with
 // no schedule is not run by the agent. Every value is checked when the config is loaded.
 struct ScheduleConfigSection {
@@ -222,6 +230,7 @@ struct Config {
   LoadBalancerConfigSection load_balancer;
   FrontendConfigSection frontend;
   RecoveryConfigSection recovery;
+  RebuildConfigSection rebuild;
   ScheduleConfigSection schedule;
   AgentConfigSection agent;
   AlertConfigSection alert;

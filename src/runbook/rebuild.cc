@@ -8,6 +8,7 @@
 #include "base/json_fields.h"
 #include "base/process.h"
 #include "base/time.h"
+#include "pg/cluster.h"
 
 namespace lifeboat::runbook {
 
@@ -112,6 +113,41 @@ Result<std::string> Rebuild::StartAgent(StepContext& ctx) {
                     "see " + log);
 }
 
+Result<std::string> Rebuild::Dns(StepContext& ctx) {
+  // Where the rebuilt stack answers: what the seed's runbook points its DNS names at by hand.
+  nlohmann::json endpoints = {{"run", ctx.run.id}};
+  std::string production;
+  pg::ClusterConfig db = platform::ProductionClusterFor(cfg_, &production);
+  endpoints["database"] = {{"instance", production}, {"host", db.conn.host}, {"port", db.conn.port}};
+  std::string records;
+  if (stack_->load_balancer().configured()) {
+    endpoints["load_balancer"] = {{"url", stack_->load_balancer().url()},
+                                  {"address", cfg_.load_balancer.bind},
+                                  {"port", cfg_.load_balancer.port}};
+    records = "the application's name -> " + stack_->load_balancer().url();
+    if (cfg_.frontend.present) {
+      endpoints["frontend"] = {{"url", stack_->load_balancer().url() + cfg_.frontend.path}};
+      records += "; the front end's -> " + stack_->load_balancer().url() + cfg_.frontend.path;
+    }
+  }
+  if (cfg_.rebuild.dns_hook.empty()) {
+    if (records.empty()) return std::string("no load balancer: no DNS record to set");
+    ctx.say("  set DNS: " + records + " (no [rebuild] dns_hook to do it)");
+    return "no [rebuild] dns_hook; set: " + records;
+  }
+  ProcessOptions options;
+  options.input = endpoints.dump(2) + "\n";
+  options.timeout_seconds = 120;
+  LB_ASSIGN_OR_RETURN(ProcessResult r, RunProcess(cfg_.rebuild.dns_hook, options));
+  if (r.exit_code != 0) {
+    std::string err = r.err.size() > 300 ? r.err.substr(r.err.size() - 300) : r.err;
+    return Status::IO("[rebuild] dns_hook " + cfg_.rebuild.dns_hook.front() + " exited " + std::to_string(r.exit_code) +
+                          (err.empty() ? "" : ": " + err),
+                      "fix the hook, then 'lifeboat resume " + ctx.run.id + "'");
+  }
+  return "[rebuild] dns_hook " + cfg_.rebuild.dns_hook.front() + " set the records";
+}
+
 Result<std::string> Rebuild::Inventory(StepContext&) {
   LB_ASSIGN_OR_RETURN(nlohmann::json items, stack_->Inventory(repo_));
   std::string text = items.dump(2) + "\n";
@@ -160,6 +196,13 @@ Result<Plan> Rebuild::PlanFor(const std::string& kind) {
   agent.timeout_seconds = 60;
   agent.run = [this](StepContext& ctx) { return StartAgent(ctx); };
   plan.steps.push_back(agent);
+
+  Step dns;
+  dns.name = "dns";
+  dns.description = "the DNS records pointed at the rebuilt stack ([rebuild] dns_hook), or printed";
+  dns.timeout_seconds = 150;
+  dns.run = [this](StepContext& ctx) { return Dns(ctx); };
+  plan.steps.push_back(dns);
 
   Step inventory;
   inventory.name = "inventory";

@@ -3,7 +3,7 @@
 // verify, cutover, report) with the rest of the stack brought up around it: the front end's
 // recorded version and the services that need no database before the cutover starts the
 // application on the restored instance behind the load balancer, then the agent (when
-// configured), the inventory and a new stack definition. Its steps are idempotent: `resume`
+// configured), the DNS step ([rebuild] dns_hook), the inventory and a new stack definition. Its steps are idempotent: `resume`
 // finishes a run a kill interrupted. Unlike a recovery it has no revert: there is nothing to
 // go back to, so a failed step stops the run for `resume`.
 #pragma once
@@ -48,6 +48,8 @@ class Rebuild {
   Result<std::string> Frontend(StepContext& ctx);
   Result<std::string> Prepare(StepContext& ctx);
   Result<std::string> StartAgent(StepContext& ctx);
+  // The seed's DNS step: [rebuild] dns_hook with the endpoints on stdin, or the records printed.
+  Result<std::string> Dns(StepContext& ctx);
   Result<std::string> Inventory(StepContext& ctx);
   Result<std::string> Record(StepContext& ctx);
 

@@ -81,7 +81,8 @@ class BootstrapTest : public ShopTest {
                 (offsite ? "\n[repository.offsite]\npath = \"mirror\"\npassphrase_file = \"pass\"\n" : "") +
                 "\n[frontend]\ndir = \"site\"\nports = \"" + std::to_string(ports_ + 11) + "-" +
                 std::to_string(ports_ + 15) + "\"\n" + "\n[objectives]\nrpo = \"" + std::to_string(kRpoObjective) +
-                "s\"\n\n[agent]\nprobe_interval = \"1s\"\n");
+                "s\"\n\n[agent]\nprobe_interval = \"1s\"\n" +
+                "\n[rebuild]\ndns_hook = [\"/bin/sh\", \"-c\", \"cat > " + Path("dns.json") + "\"]\n");
     if (offsite) {
       ASSERT_EQ(Run({"repo", "copy"}).exit_code, 0);
     }
@@ -151,7 +152,15 @@ TEST_F(BootstrapTest, TheWholeStackComesBackFromTheRepositoryAloneWithEveryOrder
   ServeThenLose(false);
   ASSERT_FALSE(HasFatalFailure());
 
-  // A new machine: the repository's location and the key, nothing else.
+  // A new machine: the repository's location and the key, nothing else. The dry run writes
+  // nothing.
+  RunResult dry = Run({"bootstrap", "--repository", Path("repo"), "--key", Path("key"), "--dir", Path("new"),
+                       "--dry-run"},
+                      {{"LIFEBOAT_PASSPHRASE", ""}});
+  ASSERT_EQ(dry.exit_code, 0) << dry.err << dry.out;
+  EXPECT_NE(dry.out.find("plan: bootstrap (dry run: nothing is changed)\n"), std::string::npos) << dry.out;
+  EXPECT_NE(dry.out.find("  1. window: "), std::string::npos) << dry.out;
+  EXPECT_FALSE(fs::exists(Path("new")));
   RunResult boot = Run({"bootstrap", "--repository", Path("repo"), "--key", Path("key"), "--dir", Path("new"),
                         "--yes", "--json"},
                        {{"LIFEBOAT_PASSPHRASE", ""}});
@@ -162,7 +171,7 @@ TEST_F(BootstrapTest, TheWholeStackComesBackFromTheRepositoryAloneWithEveryOrder
   std::vector<std::string> steps;
   for (const auto& s : run["steps"]) steps.push_back(s["name"]);
   EXPECT_EQ(steps, (std::vector<std::string>{"window", "restore", "verify", "frontend", "stack", "cutover", "report",
-                                             "agent", "inventory", "definition"}));
+                                             "agent", "dns", "inventory", "definition"}));
   EXPECT_GT(run["result"]["rto_seconds"].get<double>(), 0);
   EXPECT_EQ(run["result"]["rpo_basis"], "repository_newest_commit");
 
@@ -172,6 +181,14 @@ TEST_F(BootstrapTest, TheWholeStackComesBackFromTheRepositoryAloneWithEveryOrder
   EXPECT_EQ(HttpGet(ports_, "/order/products", &body), 200) << body;
   EXPECT_EQ(HttpGet(ports_, "/site/", &body), 200);
   EXPECT_EQ(body, "<h1>version one</h1>\n");
+  // The DNS hook got the endpoints.
+  json dns = json::parse(ReadWholeFile(Path("dns.json")), nullptr, false);
+  ASSERT_TRUE(dns.is_object()) << ReadWholeFile(Path("dns.json"));
+  EXPECT_EQ(dns["run"], run["id"]);
+  EXPECT_EQ(dns["load_balancer"]["url"], "http://127.0.0.1:" + std::to_string(ports_));
+  EXPECT_EQ(dns["load_balancer"]["port"], ports_);
+  EXPECT_EQ(dns["frontend"]["url"], "http://127.0.0.1:" + std::to_string(ports_) + "/site/");
+  EXPECT_EQ(dns["database"]["instance"], run["result"]["instance"]);
   // The secret that was current is current.
   json payments = json::parse(Run({"secret", "get", "payments", "--show", "--json"}).out);
   EXPECT_EQ(payments["version"], 2) << payments.dump();

@@ -16,6 +16,24 @@ TEST(ConfigTest, ResolvesPathsRelativeToTheFile) {
   EXPECT_EQ(abs->state.dir, "/var/lib/lifeboat");
 }
 
+TEST(ConfigTest, ARebuildsDnsHookIsAProgramRelativeToTheConfig) {
+  Result<Config> c = ParseConfig("[repository]\npath = \"repo\"\n[rebuild]\ndns_hook = [\"hooks/dns\", \"--zone\", \"shop\"]\n",
+                                 "/etc/lb/lifeboat.toml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->rebuild.dns_hook, (std::vector<std::string>{"/etc/lb/hooks/dns", "--zone", "shop"}));
+  Result<Config> none = ParseConfig("[repository]\npath = \"repo\"\n", "/etc/lb/lifeboat.toml");
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->rebuild.dns_hook.empty());
+  Result<Config> bad = ParseConfig("[repository]\npath = \"repo\"\n[rebuild]\ndns_hook = \"/bin/dns\"\n", "/l.toml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), Code::kConfig);
+  EXPECT_NE(bad.status().message().find("'rebuild.dns_hook'"), std::string::npos) << bad.status().message();
+  EXPECT_NE(bad.status().message().find("an array of strings"), std::string::npos) << bad.status().message();
+  Result<Config> unknown = ParseConfig("[repository]\npath = \"repo\"\n[rebuild]\ndns = []\n", "/l.toml");
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_NE(unknown.status().message().find("unknown key"), std::string::npos) << unknown.status().message();
+}
+
 TEST(ConfigTest, AnS3RepositoryAndItsOptions) {
   Result<Config> c = ParseConfig(
       "[repository]\nurl = \"s3://shop-backups/prod\"\nendpoint = \"http://127.0.0.1:7480\"\n"

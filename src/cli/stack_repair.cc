@@ -1,5 +1,6 @@
 #include "cli/stack_repair.h"
 
+#include "base/fs.h"
 #include "cli/output.h"
 #include "pg/instance.h"
 #include "platform/definition.h"
@@ -40,14 +41,17 @@ Status RecreateProduction(Context& ctx, RepairInputs& in, const PlanRunOptions& 
   for (const auto& d : drift) {
     if (d.resource != kProduction) continue;
     if (d.kind == platform::DriftKind::kStopped) {
-      pg::ClusterConfig c = platform::ProductionClusterFor(in.cfg);
-      pg::Instance prod;
-      prod.name = in.cfg.database.name;
-      prod.data_dir = c.data_dir;
-      prod.host = c.conn.host;
-      prod.port = c.conn.port;
-      LB_RETURN_IF_ERROR(pg::StartInstance(c, prod));
-      say(std::string(kProduction) + ": started " + c.data_dir);
+      // The instance a recovery made production, or the configured cluster.
+      std::string name;
+      pg::ClusterConfig c = platform::ProductionClusterFor(in.cfg, &name);
+      pg::Instance prod = platform::ProductionInstance(in.cfg);
+      if (!name.empty()) {
+        LB_ASSIGN_OR_RETURN(std::optional<pg::Instance> inst, pg::InstanceRegistry(in.cfg.state.dir).Find(name));
+        if (inst) prod = *inst;
+      }
+      LB_RETURN_IF_ERROR(MakeDirs(prod.dir, 0700));
+      LB_RETURN_IF_ERROR(pg::StartInstance(platform::ClusterFor(in.cfg), prod));
+      say(std::string(kProduction) + ": started " + prod.data_dir);
       return Status::Ok();
     }
     runbook::Scenario scenario(in.cfg, in.stack, in.repo.get(), SelfPath(), ctx.served_by);

@@ -35,6 +35,9 @@ Status WriteRecord(const Config& cfg, const StackRecord& r) {
 }
 
 // The production cluster as an instance, with its pg_ctl log in the state directory.
+
+}  // namespace
+
 pg::Instance ProductionInstance(const Config& cfg) {
   pg::Instance i;
   i.name = cfg.database.name;
@@ -45,8 +48,6 @@ pg::Instance ProductionInstance(const Config& cfg) {
   i.role = pg::InstanceRole::kProduction;
   return i;
 }
-
-}  // namespace
 
 pg::ClusterConfig ClusterFor(const Config& cfg) {
   pg::ClusterConfig c;

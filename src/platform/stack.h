@@ -15,6 +15,7 @@
 #include "base/result.h"
 #include "config/config.h"
 #include "pg/cluster.h"
+#include "pg/instance.h"
 #include "platform/frontend.h"
 #include "platform/http_probe.h"
 #include "platform/load_balancer.h"
@@ -23,6 +24,10 @@
 #include "repository/repository.h"
 
 namespace lifeboat::platform {
+
+// The configured [database] cluster as an instance (its log under <state>/database), for
+// starting and stopping it like a managed one.
+pg::Instance ProductionInstance(const Config& cfg);
 
 // The [database] section as the pg layer wants it.
 pg::ClusterConfig ClusterFor(const Config& cfg);

@@ -131,6 +131,46 @@ TEST_F(RecreateTest, EachDeletedResourceIsNamedByPlanAndComesBackWhileTheRestSer
   EXPECT_EQ(body, "<h1>version one</h1>\n");
   EXPECT_EQ(Run({"rebuild"}).out, "nothing to rebuild: everything matches the definition\n");
 
+  // The database: stopped, it is started; gone, it is recovered to the latest point (as
+  // Scenario 1), and the shop serves from the instance that took over.
+  ASSERT_EQ(Run({"backup"}).exit_code, 0);
+  Sql("CREATE TABLE kept (id int)");
+  Sql("INSERT INTO kept VALUES (7)");
+  SwitchWalAndWaitArchived();
+  StopCluster();
+  // The shop's replicas report unhealthy without their database: that is drift too.
+  EXPECT_EQ(Plan().second, (std::set<std::string>{"instance production: stopped", "service shop: stopped"}));
+  RunResult start = Run({"recreate", "instance", "production"});
+  ASSERT_EQ(start.exit_code, 0) << start.err;
+  EXPECT_EQ(start.out, "instance production: started " + Path("main") + "\n");
+  EXPECT_EQ(Sql("SELECT id FROM kept"), std::vector<std::string>{"7"});
+  EXPECT_EQ(Run({"recreate", "instance", "production"}).out, "instance production: running, left alone\n");
+  for (int i = 0; i < 50 && Plan().first != 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_EQ(Plan().second, std::set<std::string>{});  // the replicas are healthy again on their own
+  StopCluster();
+  fs::remove_all(Path("main"));
+  EXPECT_EQ(Plan().second, (std::set<std::string>{"instance production: missing", "service shop: stopped"}));
+  RunResult refused = Run({"recreate", "instance", "production"});
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_EQ(refused.err.rfind("error: this recreation replaces the lost production by a recovery to the latest point "
+                              "and needs confirmation\n",
+                              0),
+            0u)
+      << refused.err;
+  RunResult recovered = Run({"recreate", "instance", "production", "--yes"});
+  ASSERT_EQ(recovered.exit_code, 0) << recovered.err << recovered.out;
+  std::string host;
+  int port = 0;
+  for (const auto& i : json::parse(Run({"instances", "--json"}).out)) {
+    if (i["role"] == "production") {
+      host = i["host"];
+      port = i["port"];
+    }
+  }
+  ASSERT_GT(port, 0);
+  EXPECT_EQ(SqlAt(host, port, "SELECT id FROM kept"), std::vector<std::string>{"7"});
+  EXPECT_EQ(HttpGet(ports_, "/order/products", &body), 200) << body;
+
   RunResult unknown = Run({"recreate", "bucket", "media"});
   EXPECT_EQ(unknown.exit_code, 1);
   EXPECT_EQ(unknown.err, "error: cannot recreate 'bucket media'\n"

@@ -108,12 +108,30 @@ RunResult CliTest::Run(const std::vector<std::string>& args,
     execv(argv[0], argv.data());
     _exit(127);
   }
+  // A command that hangs is killed before CTest's 900 s limit would end the test without a
+  // word: the test then fails naming the command, with what it printed.
   int status = 0;
-  waitpid(pid, &status, 0);
+  bool hung = true;
+  for (int i = 0; i < 840 * 20; ++i) {
+    if (waitpid(pid, &status, WNOHANG) == pid) {
+      hung = false;
+      break;
+    }
+    usleep(50 * 1000);
+  }
+  if (hung) {
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+  }
   RunResult r;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   r.out = ReadWholeFile(out_path);
   r.err = ReadWholeFile(err_path);
+  if (hung) {
+    std::string cmd;
+    for (const auto& a : full) cmd += " " + a;
+    ADD_FAILURE() << "harness: killed after 840 s:" << cmd << "\nstdout: " << r.out << "\nstderr: " << r.err;
+  }
   return r;
 }
 
